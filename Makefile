@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# zmm: every target.  In a kernel build tree (KERNELRELEASE set) this file
+# hands over to Kbuild; otherwise it drives the userspace core, tests,
+# benchmarks, and the kernel/VM harness.
+#
+#   make check        every test (installs what it needs)
+#   make demo         the main job, shown
+#   make bench-user   userspace store benchmark against raw lz4/zstd
+#   make style        checkpatch --strict on the kernel C
+#
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+OUT ?= $(TOP)/build
+CC ?= cc
+
+CORE_SRC := $(wildcard $(TOP)/zmm/*.c) $(wildcard $(TOP)/zmm/*.h) \
+	    $(TOP)/include/zmm/zmm.h $(TOP)/tests/shim/kcompat.h
+USER_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter \
+	       -Wno-sign-compare -Werror -include $(TOP)/tests/shim/kcompat.h \
+	       -I$(TOP)/include -I$(TOP)/tests/shim -pthread
+SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	      -fno-sanitize-recover=all
+LIBS := -llz4 -lzstd -pthread
+TEST_SRC := $(TOP)/tests/test_core.c $(TOP)/tests/user_env.c \
+	    $(TOP)/tests/shim/shim.c
+
+.PHONY: all deps check check-user demo bench-user style clean
+
+all: $(OUT)/test_core-san $(OUT)/test_core $(OUT)/zmm-bench $(OUT)/zmm-corpus
+
+deps:
+	@$(TOP)/scripts/deps.sh user
+
+$(OUT):
+	@mkdir -p $@
+
+$(OUT)/test_core-san: $(TEST_SRC) $(CORE_SRC) $(TOP)/tests/zmm_core.c \
+		      $(TOP)/tests/user_env.h | $(OUT)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $(TEST_SRC) $(LIBS)
+
+$(OUT)/test_core: $(TEST_SRC) $(CORE_SRC) $(TOP)/tests/zmm_core.c \
+		  $(TOP)/tests/user_env.h | $(OUT)
+	$(CC) $(USER_CFLAGS) -O1 -o $@ $(TEST_SRC) $(LIBS)
+
+check-user: deps $(OUT)/test_core-san $(OUT)/test_core
+	@$(TOP)/scripts/run-tests.sh $(OUT)
+
+check: check-user
+
+clean:
+	rm -rf $(OUT)
+
+endif

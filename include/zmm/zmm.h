@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zmm - compressed memory that memory management can see and balance.
+ *
+ * The interface of the portable core: a pool that stores compressed pages
+ * ("zpages") in 2 MiB blocks owned per (memcg, node), keeps them on a
+ * per-(owner, node, type) LRU, and gives pageframes back on direction.
+ * See Documentation/mm/zmm.rst for the design.
+ */
+#ifndef _ZMM_ZMM_H
+#define _ZMM_ZMM_H
+
+/**
+ * enum zmm_type - the two kinds of zpages.
+ * @ZMM_ANON: an anonymous page on its way to swap; evicted by writing it
+ *	back to its swap slot.
+ * @ZMM_FILE: a clean page-cache page; evicted by dropping it.
+ */
+enum zmm_type {
+	ZMM_ANON,
+	ZMM_FILE,
+	ZMM_NR_TYPES,
+};
+
+/**
+ * struct zmm_key - what a zpage is stored under.
+ * @type: ZMM_ANON or ZMM_FILE.
+ * @id: for anon the swap type, for file an id of the mapping (the kernel
+ *	uses the address_space pointer: inode eviction invalidates every zpage
+ *	of the mapping, so a reused pointer never finds stale data).
+ * @index: for anon the swap offset, for file the page index.
+ */
+struct zmm_key {
+	enum zmm_type type;
+	u64 id;
+	u64 index;
+};
+
+/**
+ * enum zmm_comp - compressors, chosen per pool.
+ */
+enum zmm_comp {
+	ZMM_COMP_LZ4,
+	ZMM_COMP_ZSTD,
+	ZMM_NR_COMPS,
+};
+
+/* Block orders: 2 MiB first, then smaller orders down to a floor. */
+#define ZMM_BLOCK_ORDER_MAX	9
+#define ZMM_BLOCK_ORDER_MIN	4	/* see Documentation/mm/zmm.rst */
+
+/**
+ * struct zmm_params - tunables of a pool, validated by zmm_params_check().
+ * @comp: compressor.
+ * @zstd_level: zstd level (1..19) when @comp is ZMM_COMP_ZSTD.
+ * @accept_pct: largest compressed size accepted, in percent of a page
+ *	(10..100).  Larger results are rejected with -E2BIG.
+ * @min_order: lowest block order tried when a 2 MiB block is not at hand
+ *	(ZMM_BLOCK_ORDER_MIN..ZMM_BLOCK_ORDER_MAX).
+ * @compact_slack_pct: garbage kept before a store prefers compacting an
+ *	existing block to taking a new one, in percent of the pageframes
+ *	held (0..50).  Lower is denser and costs more copying.
+ */
+struct zmm_params {
+	enum zmm_comp comp;
+	int zstd_level;
+	unsigned int accept_pct;
+	unsigned int min_order;
+	unsigned int compact_slack_pct;
+};
+
+/**
+ * struct zmm_ops - what the environment provides to a pool.
+ * @alloc_block: return the address of 2^order physically contiguous,
+ *	mapped pageframes charged to (@owner, @nid), or NULL.  Must never
+ *	enter direct compaction or direct reclaim: a NULL makes the pool
+ *	fall back to a lower order, then to compacting, then to a reject.
+ * @free_block: return such a block, whole.
+ * @writeback: write back an anon zpage's decompressed contents (@page,
+ *	PAGE_SIZE bytes) to its swap slot.  Return 0 once the data is safe
+ *	outside the pool (the pool then drops the zpage), or an errno to keep
+ *	it.  May be NULL: anon zpages are then never evicted.
+ * @priv: passed back to each op.
+ */
+struct zmm_ops {
+	void *(*alloc_block)(void *priv, unsigned int order, u32 owner,
+			     int nid, enum zmm_type type);
+	void (*free_block)(void *priv, void *base, unsigned int order,
+			   u32 owner, int nid, enum zmm_type type);
+	int (*writeback)(void *priv, const struct zmm_key *key,
+			 const void *page);
+	void *priv;
+};
+
+/**
+ * enum zmm_stat_item - pool-wide event counters and gauges.
+ *
+ * Events only ever grow; gauges (marked) go up and down.
+ */
+enum zmm_stat_item {
+	ZMM_STAT_STORED,		/* stores that kept the page */
+	ZMM_STAT_SAME_FILLED,		/* ... of which same-filled */
+	ZMM_STAT_LOADED,		/* loads that returned the page */
+	ZMM_STAT_LOAD_MISS,		/* loads of an unknown key */
+	ZMM_STAT_INVALIDATED,		/* zpages dropped by invalidation */
+	ZMM_STAT_REPLACED,		/* stores that replaced a zpage */
+	ZMM_STAT_REJECT_POOR,		/* rejects: compressed too poorly */
+	ZMM_STAT_REJECT_NOMEM,		/* rejects: no storage at hand */
+	ZMM_STAT_REJECT_COMP,		/* rejects: compressor error */
+	ZMM_STAT_REJECT_INVAL,		/* rejects: bad arguments */
+	ZMM_STAT_DECOMP_ERR,		/* loads whose data failed to decompress */
+	ZMM_STAT_EVICT_WB,		/* anon zpages written back */
+	ZMM_STAT_EVICT_DROP,		/* file zpages dropped by shrink */
+	ZMM_STAT_WB_FAIL,		/* writebacks that failed: zpage kept */
+	ZMM_STAT_COMPACT_MOVES,		/* objects moved by compaction */
+	ZMM_STAT_COMPACT_BYTES,		/* bytes moved by compaction */
+	ZMM_STAT_BLOCK_ALLOC_FAIL,	/* block allocations that failed */
+	ZMM_STAT_BLOCKS_FREED,		/* blocks returned */
+	ZMM_STAT_BLOCKS_O4,		/* blocks allocated, by order */
+	ZMM_STAT_BLOCKS_O5,
+	ZMM_STAT_BLOCKS_O6,
+	ZMM_STAT_BLOCKS_O7,
+	ZMM_STAT_BLOCKS_O8,
+	ZMM_STAT_BLOCKS_O9,
+	ZMM_STAT_PAGES_HELD,		/* gauge: pageframes in blocks */
+	ZMM_STAT_BYTES_USED,		/* gauge: compressed bytes stored */
+	ZMM_STAT_NR_ZPAGES,		/* gauge: zpages, same-filled included */
+	NR_ZMM_STAT_ITEMS,
+};
+
+/**
+ * struct zmm_arena_info - a snapshot of one (owner, node, type).
+ * @pages_held: pageframes in blocks (whole blocks).
+ * @bytes_used: compressed bytes in live zpages.
+ * @nr_zpages: zpages with storage (same-filled ones take none).
+ * @nr_blocks: blocks held, by order.
+ */
+struct zmm_arena_info {
+	unsigned long pages_held;
+	unsigned long bytes_used;
+	unsigned long nr_zpages;
+	unsigned long nr_blocks[ZMM_BLOCK_ORDER_MAX + 1];
+};
+
+struct zmm_pool;
+
+int zmm_params_check(const struct zmm_params *p);
+void zmm_params_default(struct zmm_params *p);
+struct zmm_pool *zmm_pool_create(const struct zmm_params *p,
+				 const struct zmm_ops *ops);
+void zmm_pool_destroy(struct zmm_pool *pool);
+
+int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
+	      int nid, const void *src, size_t len);
+int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
+	     size_t len);
+int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key);
+long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
+			  u64 start, u64 end);
+
+int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
+	       unsigned long nr_pages, unsigned long *freed);
+unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
+			  enum zmm_type type);
+
+int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
+		   enum zmm_type type, struct zmm_arena_info *info);
+unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item);
+const char *zmm_stat_name(enum zmm_stat_item item);
+const char *zmm_comp_name(enum zmm_comp comp);
+
+#endif /* _ZMM_ZMM_H */

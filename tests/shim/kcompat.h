@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace shim for the zmm portable core.
+ *
+ * The core's .c files include "kcompat.h", which in the kernel is
+ * zmm/kcompat.h and pulls in the real <linux/...> headers.  The userspace
+ * build force-includes this file first; it uses the same include guard, so
+ * the kernel variant is skipped and the core compiles unchanged against the
+ * few kernel facilities mapped here (the approach of tools/testing/vma).
+ *
+ * Besides mapping, the shim adds what a test needs and the kernel does not:
+ * spinlocks that remember their owner (so lockdep_assert_held() really
+ * asserts), allocation-failure injection for every kmalloc/kmem_cache
+ * allocation, and a WARN counter that tests check is still zero.
+ */
+#ifndef ZMM_KCOMPAT_H
+#define ZMM_KCOMPAT_H
+
+#define _GNU_SOURCE
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lz4.h>
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+typedef unsigned int gfp_t;
+
+#define __percpu
+#define __must_check __attribute__((warn_unused_result))
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#define __maybe_unused __attribute__((unused))
+#define ____cacheline_aligned_in_smp __attribute__((aligned(64)))
+#define fallthrough __attribute__((fallthrough))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define BITS_PER_LONG 64
+#define MAX_ORDER 11
+#define NUMA_NO_NODE (-1)
+#define U64_MAX UINT64_MAX
+
+#define BIT(n) (1UL << (n))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define ALIGN(x, a) (((x) + (a) - 1) & ~((typeof(x))(a) - 1))
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define min(a, b) ({ typeof(a) __a = (a); typeof(b) __b = (b); \
+		     __a < __b ? __a : __b; })
+#define max(a, b) ({ typeof(a) __a = (a); typeof(b) __b = (b); \
+		     __a > __b ? __a : __b; })
+#define min_t(t, a, b) min((t)(a), (t)(b))
+#define max_t(t, a, b) max((t)(a), (t)(b))
+#define clamp(v, lo, hi) min(max(v, lo), hi)
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+#define smp_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define smp_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
+
+/* ---- diagnostics ---- */
+extern unsigned long zmm_shim_warnings;
+#define pr_fmt_shim(fmt) "zmm: " fmt
+#define pr_err(fmt, ...) fprintf(stderr, pr_fmt_shim(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...) fprintf(stderr, pr_fmt_shim(fmt), ##__VA_ARGS__)
+#define pr_info(fmt, ...) fprintf(stderr, pr_fmt_shim(fmt), ##__VA_ARGS__)
+#define pr_debug(fmt, ...) do { } while (0)
+#define pr_warn_ratelimited pr_warn
+#define WARN_ON_ONCE(c) ({						\
+	bool __c = !!(c);						\
+	if (unlikely(__c)) {						\
+		__atomic_add_fetch(&zmm_shim_warnings, 1, __ATOMIC_RELAXED); \
+		fprintf(stderr, "WARNING: %s:%d: %s\n", __FILE__,	\
+			__LINE__, #c);					\
+	}								\
+	__c;								\
+})
+#define WARN_ON(c) WARN_ON_ONCE(c)
+
+/* ---- lists (own implementation of the kernel's list API) ---- */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+};
+
+struct hlist_head {
+	struct hlist_node *first;
+};
+
+#define LIST_HEAD_INIT(name) { &(name), &(name) }
+
+static inline void INIT_LIST_HEAD(struct list_head *l)
+{
+	l->next = l;
+	l->prev = l;
+}
+
+static inline void __list_link(struct list_head *n, struct list_head *prev,
+			       struct list_head *next)
+{
+	next->prev = n;
+	n->next = next;
+	n->prev = prev;
+	prev->next = n;
+}
+
+static inline void list_add(struct list_head *n, struct list_head *h)
+{
+	__list_link(n, h, h->next);
+}
+
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	__list_link(n, h->prev, h);
+}
+
+static inline void list_del_init(struct list_head *e)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	INIT_LIST_HEAD(e);
+}
+
+static inline void list_del(struct list_head *e)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	e->next = (struct list_head *)0x100;
+	e->prev = (struct list_head *)0x122;
+}
+
+static inline bool list_empty(const struct list_head *h)
+{
+	return READ_ONCE(h->next) == h;
+}
+
+static inline void list_move_tail(struct list_head *e, struct list_head *h)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	list_add_tail(e, h);
+}
+
+static inline void list_move(struct list_head *e, struct list_head *h)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	list_add(e, h);
+}
+
+#define list_entry(p, t, m) container_of(p, t, m)
+#define list_first_entry(h, t, m) list_entry((h)->next, t, m)
+#define list_last_entry(h, t, m) list_entry((h)->prev, t, m)
+#define list_first_entry_or_null(h, t, m) \
+	(list_empty(h) ? NULL : list_first_entry(h, t, m))
+#define list_next_entry(p, m) list_entry((p)->m.next, typeof(*(p)), m)
+#define list_for_each_entry(p, h, m)					\
+	for (p = list_first_entry(h, typeof(*p), m); &p->m != (h);	\
+	     p = list_next_entry(p, m))
+#define list_for_each_entry_safe(p, n, h, m)				\
+	for (p = list_first_entry(h, typeof(*p), m),			\
+	     n = list_next_entry(p, m); &p->m != (h);			\
+	     p = n, n = list_next_entry(n, m))
+
+#define INIT_HLIST_HEAD(h) ((h)->first = NULL)
+static inline void INIT_HLIST_NODE(struct hlist_node *n)
+{
+	n->next = NULL;
+	n->pprev = NULL;
+}
+
+static inline bool hlist_unhashed(const struct hlist_node *n)
+{
+	return !n->pprev;
+}
+
+static inline void hlist_add_head(struct hlist_node *n, struct hlist_head *h)
+{
+	n->next = h->first;
+	if (h->first)
+		h->first->pprev = &n->next;
+	h->first = n;
+	n->pprev = &h->first;
+}
+
+static inline void hlist_del_init(struct hlist_node *n)
+{
+	if (hlist_unhashed(n))
+		return;
+	*n->pprev = n->next;
+	if (n->next)
+		n->next->pprev = n->pprev;
+	INIT_HLIST_NODE(n);
+}
+
+#define hlist_entry_safe(p, t, m) ({ typeof(p) __p = (p); \
+				     __p ? container_of(__p, t, m) : NULL; })
+#define hlist_for_each_entry(p, h, m)					\
+	for (p = hlist_entry_safe((h)->first, typeof(*p), m); p;	\
+	     p = hlist_entry_safe(p->m.next, typeof(*p), m))
+#define hlist_for_each_entry_safe(p, n, h, m)				\
+	for (p = hlist_entry_safe((h)->first, typeof(*p), m);		\
+	     p && ({ n = p->m.next; 1; });				\
+	     p = hlist_entry_safe(n, typeof(*p), m))
+
+/* ---- locks: owner-tracking so lockdep_assert_held() asserts ---- */
+typedef struct {
+	pthread_mutex_t m;
+	pthread_t owner;
+	int held;
+} spinlock_t;
+
+static inline void spin_lock_init(spinlock_t *l)
+{
+	pthread_mutex_init(&l->m, NULL);
+	l->held = 0;
+}
+
+static inline void spin_lock(spinlock_t *l)
+{
+	pthread_mutex_lock(&l->m);
+	l->owner = pthread_self();
+	__atomic_store_n(&l->held, 1, __ATOMIC_RELAXED);
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->held, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&l->m);
+}
+
+#define lockdep_assert_held(l)						\
+	assert(__atomic_load_n(&(l)->held, __ATOMIC_RELAXED) &&		\
+	       pthread_equal((l)->owner, pthread_self()))
+
+struct mutex {
+	spinlock_t l;
+};
+#define mutex_init(x) spin_lock_init(&(x)->l)
+#define mutex_lock(x) spin_lock(&(x)->l)
+#define mutex_unlock(x) spin_unlock(&(x)->l)
+#define mutex_destroy(x) pthread_mutex_destroy(&(x)->l.m)
+
+typedef pthread_rwlock_t rwlock_t;
+#define rwlock_init(l) pthread_rwlock_init(l, NULL)
+#define read_lock(l) pthread_rwlock_rdlock(l)
+#define read_unlock(l) pthread_rwlock_unlock(l)
+#define write_lock(l) pthread_rwlock_wrlock(l)
+#define write_unlock(l) pthread_rwlock_unlock(l)
+
+static inline void cond_resched(void)
+{
+}
+
+#define might_sleep() do { } while (0)
+
+/* ---- atomics ---- */
+typedef struct {
+	long counter;
+} atomic_long_t;
+
+#define atomic_long_read(v) __atomic_load_n(&(v)->counter, __ATOMIC_RELAXED)
+#define atomic_long_set(v, i) \
+	__atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
+#define atomic_long_add(i, v) \
+	((void)__atomic_add_fetch(&(v)->counter, (i), __ATOMIC_RELAXED))
+#define atomic_long_sub(i, v) \
+	((void)__atomic_sub_fetch(&(v)->counter, (i), __ATOMIC_RELAXED))
+#define atomic_long_inc(v) atomic_long_add(1, v)
+#define atomic_long_dec(v) atomic_long_sub(1, v)
+
+typedef struct {
+	int refs;
+} refcount_t;
+
+static inline void refcount_set(refcount_t *r, int n)
+{
+	__atomic_store_n(&r->refs, n, __ATOMIC_RELAXED);
+}
+
+static inline unsigned int refcount_read(const refcount_t *r)
+{
+	return __atomic_load_n(&r->refs, __ATOMIC_RELAXED);
+}
+
+static inline bool refcount_inc_not_zero(refcount_t *r)
+{
+	int old = __atomic_load_n(&r->refs, __ATOMIC_RELAXED);
+
+	do {
+		if (!old)
+			return false;
+	} while (!__atomic_compare_exchange_n(&r->refs, &old, old + 1, false,
+					      __ATOMIC_ACQUIRE,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static inline bool refcount_dec_and_test(refcount_t *r)
+{
+	int old = __atomic_fetch_sub(&r->refs, 1, __ATOMIC_ACQ_REL);
+
+	assert(old > 0);
+	return old == 1;
+}
+
+/* ---- memory allocation, with failure injection ---- */
+#define GFP_KERNEL 0x1u
+#define GFP_ATOMIC 0x2u
+#define GFP_NOWAIT 0x4u
+#define __GFP_NOWARN 0x8u
+#define __GFP_NORETRY 0x10u
+#define __GFP_ZERO 0x20u
+
+/*
+ * zmm_shim_fail_after: the N-th allocation from now fails (0 = never);
+ * zmm_shim_fail_rate: every allocation fails with probability 1/rate.
+ */
+void *zmm_shim_malloc(size_t size, gfp_t gfp);
+void zmm_shim_free(void *p);
+void zmm_shim_inject(unsigned long fail_after, unsigned int fail_rate);
+extern unsigned long zmm_shim_alloc_failures;
+long zmm_shim_outstanding(void);
+
+#define kmalloc(s, g) zmm_shim_malloc((s), (g))
+#define kzalloc(s, g) zmm_shim_malloc((s), (g) | __GFP_ZERO)
+#define kvmalloc(s, g) kmalloc(s, g)
+#define kvzalloc(s, g) kzalloc(s, g)
+#define kcalloc(n, s, g) \
+	((n) && (s) > SIZE_MAX / (n) ? NULL : kzalloc((n) * (s), g))
+#define kvcalloc(n, s, g) kcalloc(n, s, g)
+#define kfree(p) zmm_shim_free(p)
+#define kvfree(p) zmm_shim_free(p)
+
+struct kmem_cache {
+	size_t size;
+	const char *name;
+};
+
+static inline struct kmem_cache *kmem_cache_create(const char *name,
+						   unsigned int size,
+						   unsigned int align,
+						   unsigned long flags,
+						   void (*ctor)(void *))
+{
+	struct kmem_cache *c = malloc(sizeof(*c));
+
+	(void)align;
+	(void)flags;
+	(void)ctor;
+	if (c) {
+		c->size = size;
+		c->name = name;
+	}
+	return c;
+}
+
+#define kmem_cache_alloc(c, g) zmm_shim_malloc((c)->size, (g))
+#define kmem_cache_zalloc(c, g) zmm_shim_malloc((c)->size, (g) | __GFP_ZERO)
+#define kmem_cache_free(c, p) ((void)(c), zmm_shim_free(p))
+#define kmem_cache_destroy(c) free(c)
+
+/* ---- per-CPU data: one slot per thread, threads mapped round robin ---- */
+#define ZMM_SHIM_NR_CPUS 16
+#define nr_cpu_ids ZMM_SHIM_NR_CPUS
+int zmm_shim_cpu(void);
+#define alloc_percpu(t) ((t *)calloc(ZMM_SHIM_NR_CPUS, sizeof(t)))
+#define free_percpu(p) free(p)
+#define per_cpu_ptr(p, cpu) (&(p)[cpu])
+#define raw_cpu_ptr(p) (&(p)[zmm_shim_cpu()])
+#define for_each_possible_cpu(cpu) \
+	for ((cpu) = 0; (cpu) < ZMM_SHIM_NR_CPUS; (cpu)++)
+
+/* ---- hashing: multiplicative (Fibonacci) hashing ---- */
+#define ZMM_SHIM_GOLDEN_64 0x61C8864680B583EBull
+static inline u32 hash_64(u64 val, unsigned int bits)
+{
+	return (u32)((val * ZMM_SHIM_GOLDEN_64) >> (64 - bits));
+}
+
+/* ---- lib/lz4 and lib/zstd kernel APIs over liblz4 / libzstd ---- */
+#define LZ4_MEM_COMPRESS ((size_t)LZ4_sizeofState())
+static inline int LZ4_compress_fast_k(const char *src, char *dst, int n,
+				      int cap, int accel, void *wrkmem)
+{
+	return LZ4_compress_fast_extState(wrkmem, src, dst, n, cap, accel);
+}
+/* the kernel's LZ4_compress_fast() takes the work memory as a 6th arg */
+#define LZ4_compress_fast LZ4_compress_fast_k
+
+typedef ZSTD_parameters zstd_parameters;
+typedef ZSTD_compressionParameters zstd_compression_parameters;
+typedef ZSTD_CCtx zstd_cctx;
+typedef ZSTD_DCtx zstd_dctx;
+
+static inline zstd_parameters zstd_get_params(int level, unsigned long long n)
+{
+	return ZSTD_getParams(level, n, 0);
+}
+
+static inline size_t
+zstd_cctx_workspace_bound(const zstd_compression_parameters *p)
+{
+	return ZSTD_estimateCCtxSize_usingCParams(*p);
+}
+
+static inline zstd_cctx *zstd_init_cctx(void *ws, size_t size)
+{
+	return ZSTD_initStaticCCtx(ws, size);
+}
+
+static inline size_t zstd_compress_cctx(zstd_cctx *c, void *dst, size_t cap,
+					const void *src, size_t n,
+					const zstd_parameters *p)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	return ZSTD_compress_advanced(c, dst, cap, src, n, NULL, 0, *p);
+#pragma GCC diagnostic pop
+}
+
+static inline size_t zstd_dctx_workspace_bound(void)
+{
+	return ZSTD_estimateDCtxSize();
+}
+
+static inline zstd_dctx *zstd_init_dctx(void *ws, size_t size)
+{
+	return ZSTD_initStaticDCtx(ws, size);
+}
+
+static inline size_t zstd_decompress_dctx(zstd_dctx *d, void *dst, size_t cap,
+					  const void *src, size_t n)
+{
+	return ZSTD_decompressDCtx(d, dst, cap, src, n);
+}
+
+static inline unsigned int zstd_is_error(size_t code)
+{
+	return ZSTD_isError(code);
+}
+
+#endif /* ZMM_KCOMPAT_H */

@@ -1,0 +1,1021 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace tests of the zmm portable core.
+ *
+ * Built with ASan+UBSan, and run again under valgrind, by `make check`.
+ * White-box: includes the core's internal header to recount every
+ * counter from the data structures themselves.
+ *
+ * Output: one "ok N - name" / "not ok N - name" line per test and a last
+ * line "N passed, M failed".  ZMM_TEST_OPS scales the randomized test.
+ */
+/* the core itself, in this translation unit, statics and all */
+#include "zmm_core.c"
+#include "user_env.h"
+#include <pthread.h>
+#include <stdarg.h>
+
+static int t_failed_checks;
+static const char *t_name;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		t_failed_checks++;					\
+		fprintf(stderr, "  FAIL %s:%d (%s): %s: ", __FILE__,	\
+			__LINE__, t_name, #cond);			\
+		fprintf(stderr, __VA_ARGS__);				\
+		fprintf(stderr, "\n");					\
+	}								\
+} while (0)
+
+static unsigned char pg[PAGE_SIZE], out[PAGE_SIZE];
+
+static struct zmm_pool *mkpool(struct uenv *u, enum zmm_comp comp,
+			       unsigned int max_order)
+{
+	struct zmm_params p;
+	struct zmm_ops ops;
+
+	uenv_init(u);
+	u->max_order = max_order;
+	zmm_params_default(&p);
+	p.comp = comp;
+	ops = uenv_ops(u);
+	return zmm_pool_create(&p, &ops);
+}
+
+static struct zmm_key K(enum zmm_type t, u64 id, u64 idx)
+{
+	struct zmm_key k = { .type = t, .id = id, .index = idx };
+
+	return k;
+}
+
+/* ------------------------------------------------------------------ */
+/* Recount everything from scratch and compare with the counters.      */
+
+static bool index_contains(struct zmm_pool *pool, const struct zmm_key *key)
+{
+	struct zmm_shard *s = zmm_shard_of(pool, key->type, key->id,
+					   key->index);
+	struct zmm_object *o;
+	struct zmm_entry *e;
+	bool found = false;
+
+	spin_lock(&s->lock);
+	o = zmm_object_find(s, key->type, key->id,
+			    zmm_chunk_of(key->type, key->index));
+	if (o) {
+		e = zmm_object_lookup(o, key->index);
+		found = e != NULL;
+	}
+	spin_unlock(&s->lock);
+	return found;
+}
+
+static void check_block(struct zmm_arena *a, struct zmm_block *b,
+			unsigned long *held, unsigned long *used,
+			unsigned long *nr, unsigned long *nr_blocks)
+{
+	struct zmm_entry *e;
+	u32 end = 0, live = 0, n = 0;
+
+	CHECK(b->arena == a, "block of another arena");
+	CHECK(b->size == PAGE_SIZE << b->order, "size %u order %u",
+	      b->size, b->order);
+	CHECK(b->tail <= b->size, "tail %u size %u", b->tail, b->size);
+	list_for_each_entry(e, &b->objs, bnode) {
+		CHECK(e->block == b, "entry points to another block");
+		CHECK(e->off >= end, "overlap or disorder at %u < %u",
+		      e->off, end);
+		CHECK(e->len > 0 && e->len <= a->pool->accept_max,
+		      "len %u", e->len);
+		end = e->off + e->len;
+		live += e->len;
+		n++;
+		CHECK(refcount_read(&e->refs) >= 1, "dead entry linked");
+	}
+	CHECK(end <= b->tail, "object past tail %u > %u", end, b->tail);
+	CHECK(live == b->live, "live %u recount %u", b->live, live);
+	CHECK(n == b->nr, "nr %u recount %u", b->nr, n);
+	*held += 1UL << b->order;
+	*used += live;
+	*nr += n;
+	nr_blocks[b->order]++;
+}
+
+static void check_pool(struct zmm_pool *pool, struct uenv *u)
+{
+	unsigned long t_held = 0, t_used = 0, idx_nr = 0;
+	struct zmm_arena *a;
+	unsigned long i;
+	unsigned int k;
+
+	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
+		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
+			unsigned long held = 0, used = 0, nr = 0, lru = 0;
+			unsigned long nr_blocks[ZMM_NR_ORDERS] = { 0 };
+			struct zmm_block *b;
+			struct zmm_entry *e;
+
+			spin_lock(&a->lock);
+			if (a->head)
+				check_block(a, a->head, &held, &used, &nr,
+					    nr_blocks);
+			if (a->spare) {
+				check_block(a, a->spare, &held, &used, &nr,
+					    nr_blocks);
+				CHECK(!a->spare->nr, "spare holds objects");
+			}
+			for (k = 0; k < ZMM_NR_BUCKETS; k++) {
+				list_for_each_entry(b, &a->buckets[k], node) {
+					CHECK(b != a->head && b != a->spare,
+					      "head/spare on a bucket");
+					CHECK(zmm_bucket_of(b) == k,
+					      "block in bucket %u, belongs %u",
+					      k, zmm_bucket_of(b));
+					CHECK(b->nr > 0, "empty block kept");
+					check_block(a, b, &held, &used, &nr,
+						    nr_blocks);
+				}
+			}
+			list_for_each_entry(e, &a->lru, lru) {
+				CHECK(e->block && e->block->arena == a,
+				      "LRU entry of another arena");
+				lru++;
+			}
+			CHECK(held == a->pages_held, "held %lu recount %lu",
+			      a->pages_held, held);
+			CHECK(used == a->bytes_used, "used %lu recount %lu",
+			      a->bytes_used, used);
+			CHECK(nr == a->nr_zpages, "nr %lu recount %lu",
+			      a->nr_zpages, nr);
+			CHECK(lru == nr, "lru %lu nr %lu", lru, nr);
+			CHECK(!memcmp(nr_blocks, a->nr_blocks,
+				      sizeof(nr_blocks)), "nr_blocks");
+			if (!nr)
+				CHECK(!held, "empty arena holds %lu", held);
+			t_held += held;
+			t_used += used;
+			spin_unlock(&a->lock);
+		}
+	}
+	for (k = 0; k < ZMM_NR_SHARDS; k++) {
+		struct zmm_shard *s = &pool->shards[k];
+		struct zmm_object *o;
+		unsigned long objs = 0;
+
+		spin_lock(&s->lock);
+		for (i = 0; i < (1UL << s->objs.bits); i++) {
+			hlist_for_each_entry(o, &s->objs.heads[i], hnode) {
+				unsigned long b, n = 0;
+				struct zmm_entry *e;
+
+				objs++;
+				CHECK(zmm_shard_of(pool, o->type, o->id,
+						   o->type == ZMM_ANON ?
+						   o->chunk <<
+						   ZMM_ANON_CHUNK_SHIFT : 0) == s,
+				      "object in wrong shard");
+				for (b = 0; b < (1UL << o->entries.bits); b++) {
+					hlist_for_each_entry(e,
+						&o->entries.heads[b], hnode) {
+						CHECK(hash_64(e->index,
+							      o->entries.bits) == b,
+						      "entry in wrong chain");
+						CHECK(zmm_chunk_of(e->type,
+								   e->index) ==
+						      o->chunk, "chunk");
+						n++;
+					}
+				}
+				CHECK(n == o->entries.nr && n > 0,
+				      "object count %lu recount %lu",
+				      o->entries.nr, n);
+				idx_nr += n;
+			}
+		}
+		CHECK(objs == s->objs.nr, "shard objs %lu recount %lu",
+		      s->objs.nr, objs);
+		spin_unlock(&s->lock);
+	}
+	CHECK(t_held == zmm_stat(pool, ZMM_STAT_PAGES_HELD),
+	      "stat held %lu recount %lu",
+	      zmm_stat(pool, ZMM_STAT_PAGES_HELD), t_held);
+	CHECK(t_used == zmm_stat(pool, ZMM_STAT_BYTES_USED),
+	      "stat used %lu recount %lu",
+	      zmm_stat(pool, ZMM_STAT_BYTES_USED), t_used);
+	CHECK(idx_nr == zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
+	      "stat nr %lu index %lu", zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
+	      idx_nr);
+	if (u) {
+		CHECK((long)t_held == u->pages_out,
+		      "allocator has %ld pages out, pool holds %lu",
+		      u->pages_out, t_held);
+		CHECK(!u->bad_frees, "%lu frees of unknown blocks",
+		      u->bad_frees);
+	}
+	CHECK(!zmm_shim_warnings, "%lu WARNs", zmm_shim_warnings);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void test_roundtrip(enum zmm_comp comp)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, comp, ZMM_BLOCK_ORDER_MAX);
+	unsigned int cls, i;
+	int ret;
+
+	CHECK(pool, "pool");
+	for (cls = 0; cls < GEN_NR; cls++) {
+		for (i = 0; i < 50; i++) {
+			struct zmm_key k = K(i & 1 ? ZMM_FILE : ZMM_ANON, cls,
+					     i);
+
+			gen_page(pg, cls, i * 7 + cls);
+			ret = zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
+			if (cls == GEN_RANDOM) {
+				CHECK(ret == -E2BIG, "random page: %d", ret);
+				continue;
+			}
+			CHECK(!ret, "store class %s: %d", gen_class_name(cls),
+			      ret);
+		}
+	}
+	check_pool(pool, &u);
+	for (cls = 0; cls < GEN_NR; cls++) {
+		for (i = 0; i < 50; i++) {
+			struct zmm_key k = K(i & 1 ? ZMM_FILE : ZMM_ANON, cls,
+					     i);
+
+			memset(out, 0xee, PAGE_SIZE);
+			ret = zmm_load(pool, &k, out, PAGE_SIZE);
+			if (cls == GEN_RANDOM) {
+				CHECK(ret == -ENOENT, "rejected page loads");
+				continue;
+			}
+			gen_page(pg, cls, i * 7 + cls);
+			CHECK(!ret && !memcmp(pg, out, PAGE_SIZE),
+			      "class %s page %u: ret %d", gen_class_name(cls),
+			      i, ret);
+			/* exclusive: gone after the load */
+			CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT,
+			      "second load");
+		}
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_SAME_FILLED) == 100, "same %lu",
+	      zmm_stat(pool, ZMM_STAT_SAME_FILLED));
+	CHECK(zmm_stat(pool, ZMM_STAT_REJECT_POOR) == 50, "poor");
+	check_pool(pool, &u);
+	CHECK(u.blocks_out == 0, "blocks out %ld after all loaded",
+	      u.blocks_out);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0 && !u.bad_frees, "blocks back whole");
+	uenv_fini(&u);
+}
+
+static void test_roundtrip_lz4(void)
+{
+	test_roundtrip(ZMM_COMP_LZ4);
+}
+
+static void test_roundtrip_zstd(void)
+{
+	test_roundtrip(ZMM_COMP_ZSTD);
+}
+
+static void test_bad_inputs(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	struct zmm_key k = K(ZMM_ANON, 0, 1), bad = K(7, 0, 1);
+	struct zmm_arena_info info;
+	struct zmm_params p;
+	struct zmm_ops ops = uenv_ops(&u);
+	unsigned long freed = 1;
+
+	gen_page(pg, GEN_TEXT, 1);
+	CHECK(zmm_store(pool, &k, 1, 0, pg, 0) == -EINVAL, "zero length");
+	CHECK(zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE + 1) == -EINVAL,
+	      "oversized");
+	CHECK(zmm_store(pool, &k, 1, 0, NULL, PAGE_SIZE) == -EINVAL, "NULL");
+	CHECK(zmm_store(pool, &bad, 1, 0, pg, PAGE_SIZE) == -EINVAL,
+	      "bad type");
+	CHECK(zmm_store(pool, NULL, 1, 0, pg, PAGE_SIZE) == -EINVAL,
+	      "NULL key");
+	k.index = ZMM_ANON_INDEX_MAX + 1;
+	CHECK(zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE) == -EINVAL,
+	      "anon index too large");
+	k.index = 1;
+	CHECK(zmm_store(pool, &k, 1, -2, pg, PAGE_SIZE) == -EINVAL, "nid");
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT, "unknown key");
+	CHECK(zmm_load(pool, &k, out, 1) == -EINVAL, "load short");
+	CHECK(zmm_invalidate(pool, &k) == -ENOENT, "invalidate unknown");
+	CHECK(zmm_invalidate(pool, &bad) == -EINVAL, "invalidate bad");
+	CHECK(zmm_invalidate_range(pool, ZMM_FILE, 1, 5, 4) == -EINVAL,
+	      "range start > end");
+	CHECK(zmm_invalidate_range(pool, 9, 1, 0, 4) == -EINVAL,
+	      "range bad type");
+	CHECK(zmm_shrink(pool, 1, 0, ZMM_ANON, 10, &freed) == -ENOENT &&
+	      freed == 0, "shrink of nothing");
+	CHECK(zmm_shrink(pool, 1, 0, ZMM_ANON, 0, &freed) == -EINVAL,
+	      "shrink 0");
+	CHECK(zmm_arena_info(pool, 1, 0, ZMM_ANON, &info) == -ENOENT,
+	      "info of nothing");
+
+	/* duplicate key: replaced, the new data wins */
+	CHECK(!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE), "store");
+	gen_page(pg, GEN_ANON, 2);
+	CHECK(!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE), "store dup");
+	CHECK(zmm_stat(pool, ZMM_STAT_REPLACED) == 1, "replaced");
+	CHECK(!zmm_load(pool, &k, out, PAGE_SIZE) &&
+	      !memcmp(out, pg, PAGE_SIZE), "dup: new data");
+	/* a failed store drops the old data: stale must never come back */
+	CHECK(!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE), "store");
+	gen_page(pg, GEN_RANDOM, 3);
+	CHECK(zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE) == -E2BIG, "poor");
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT,
+	      "stale data after failed store");
+	/* shrink of an arena that exists but is empty */
+	CHECK(zmm_shrink(pool, 1, 0, ZMM_ANON, 10, &freed) == -ENOENT,
+	      "shrink of emptied arena");
+
+	zmm_params_default(&p);
+	p.accept_pct = 5;
+	CHECK(zmm_params_check(&p) == -EINVAL, "accept_pct");
+	CHECK(!zmm_pool_create(&p, &ops), "create with bad params");
+	zmm_params_default(&p);
+	p.min_order = 3;
+	CHECK(zmm_params_check(&p) == -EINVAL, "min_order");
+	zmm_params_default(&p);
+	p.comp = ZMM_NR_COMPS;
+	CHECK(zmm_params_check(&p) == -EINVAL, "comp");
+	zmm_params_default(&p);
+	p.comp = ZMM_COMP_ZSTD;
+	p.zstd_level = 30;
+	CHECK(zmm_params_check(&p) == -EINVAL, "zstd level");
+	zmm_params_default(&p);
+	p.compact_slack_pct = 51;
+	CHECK(zmm_params_check(&p) == -EINVAL, "slack");
+	ops.alloc_block = NULL;
+	zmm_params_default(&p);
+	CHECK(!zmm_pool_create(&p, &ops), "create without alloc_block");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/* ------------------------------------------------------------------ */
+/* Randomized operations against a model.                              */
+
+#define M_KEYS 384
+
+struct model {
+	bool present[M_KEYS];
+	unsigned long seed[M_KEYS];
+	bool swapped[M_KEYS];		/* anon: written back */
+	unsigned long swap_seed[M_KEYS];
+	unsigned long wb_bad;
+};
+
+static struct model M;
+
+static enum gen_class m_class(unsigned long seed)
+{
+	static const enum gen_class mix[] = {
+		GEN_TEXT, GEN_ANON, GEN_ANON, GEN_HALF, GEN_TEXT, GEN_ANON,
+		GEN_ZERO, GEN_SAME, GEN_RANDOM, GEN_ANON,
+	};
+
+	return mix[seed % ARRAY_SIZE(mix)];
+}
+
+/* keys 0..M_KEYS/2-1 anon (id 3), the rest file (ids 10..13) */
+static struct zmm_key m_key(unsigned int i)
+{
+	if (i < M_KEYS / 2)
+		return K(ZMM_ANON, 3, i * 37);
+	return K(ZMM_FILE, 10 + i % 4, i);
+}
+
+static unsigned int m_owner(unsigned int i)
+{
+	return 1 + i % 2;
+}
+
+static int m_writeback(void *priv, const struct zmm_key *key,
+		       const void *page)
+{
+	unsigned int i = key->index / 37;
+
+	if (key->type != ZMM_ANON || key->id != 3 || key->index % 37 ||
+	    i >= M_KEYS / 2 || !M.present[i]) {
+		M.wb_bad++;
+		return -EINVAL;
+	}
+	gen_page(pg, m_class(M.seed[i]), M.seed[i]);
+	if (memcmp(pg, page, PAGE_SIZE))
+		M.wb_bad++;
+	M.swapped[i] = true;
+	M.swap_seed[i] = M.seed[i];
+	M.present[i] = false;
+	return 0;
+}
+
+static void m_reconcile_drops(struct zmm_pool *pool)
+{
+	unsigned int i;
+
+	for (i = M_KEYS / 2; i < M_KEYS; i++) {
+		struct zmm_key k = m_key(i);
+
+		if (M.present[i] && !index_contains(pool, &k))
+			M.present[i] = false;
+	}
+}
+
+static void test_model(void)
+{
+	unsigned long nops = 100000, s = 42, op;
+	struct uenv u;
+	struct zmm_pool *pool;
+	const char *env = getenv("ZMM_TEST_OPS");
+	unsigned long drops_before;
+	unsigned int i;
+
+	if (env)
+		nops = strtoul(env, NULL, 0);
+	memset(&M, 0, sizeof(M));
+	/* small blocks, so that a few hundred keys span many of them */
+	pool = mkpool(&u, ZMM_COMP_LZ4, 4);
+	u.writeback = m_writeback;
+	CHECK(pool, "pool");
+	for (op = 0; op < nops && !t_failed_checks; op++) {
+		unsigned long r = xrand(&s);
+		struct zmm_key k;
+		int ret;
+
+		i = r % M_KEYS;
+		k = m_key(i);
+		switch ((r >> 20) % 16) {
+		case 0 ... 6: {
+			unsigned long seed = xrand(&s);
+
+			gen_page(pg, m_class(seed), seed);
+			ret = zmm_store(pool, &k, m_owner(i), 0, pg,
+					PAGE_SIZE);
+			CHECK(!ret || (ret == -E2BIG &&
+				       m_class(seed) == GEN_RANDOM),
+			      "store %d", ret);
+			M.present[i] = !ret;
+			M.seed[i] = seed;
+			break;
+		}
+		case 7 ... 10:
+			ret = zmm_load(pool, &k, out, PAGE_SIZE);
+			if (M.present[i]) {
+				gen_page(pg, m_class(M.seed[i]), M.seed[i]);
+				CHECK(!ret && !memcmp(pg, out, PAGE_SIZE),
+				      "op %lu load key %u: %d", op, i, ret);
+			} else {
+				CHECK(ret == -ENOENT, "op %lu load absent %u",
+				      op, i);
+			}
+			M.present[i] = false;
+			break;
+		case 11 ... 12:
+			ret = zmm_invalidate(pool, &k);
+			CHECK(ret == (M.present[i] ? 0 : -ENOENT),
+			      "invalidate %d", ret);
+			M.present[i] = false;
+			break;
+		case 13: {
+			unsigned long want = 1 + (r >> 32) % 64, freed;
+			enum zmm_type t = (r >> 40) & 1;
+
+			drops_before = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
+			ret = zmm_shrink(pool, 1 + ((r >> 41) & 1), 0, t, want,
+					 &freed);
+			CHECK(ret == 0 || ret == -EAGAIN || ret == -ENOENT,
+			      "shrink %d", ret);
+			if (!ret)
+				CHECK(freed >= want && freed < want + 32,
+				      "shrink wanted %lu freed %lu", want,
+				      freed);
+			if (t == ZMM_FILE) {
+				unsigned long before = 0, after = 0;
+
+				for (i = M_KEYS / 2; i < M_KEYS; i++)
+					before += M.present[i];
+				m_reconcile_drops(pool);
+				for (i = M_KEYS / 2; i < M_KEYS; i++)
+					after += M.present[i];
+				CHECK(before - after ==
+				      zmm_stat(pool, ZMM_STAT_EVICT_DROP) -
+				      drops_before, "drops");
+			}
+			break;
+		}
+		case 14:
+			zmm_compact(pool, 1 + ((r >> 32) & 1), 0,
+				    (r >> 33) & 1);
+			break;
+		default: {
+			/* a file truncated from some index on */
+			u64 id = 10 + (r >> 32) % 4, from = (r >> 36) % M_KEYS;
+			long n = zmm_invalidate_range(pool, ZMM_FILE, id, from,
+						      U64_MAX);
+			long expect = 0;
+
+			for (i = M_KEYS / 2; i < M_KEYS; i++) {
+				struct zmm_key kk = m_key(i);
+
+				if (kk.id == id && kk.index >= from &&
+				    M.present[i]) {
+					expect++;
+					M.present[i] = false;
+				}
+			}
+			CHECK(n == expect, "range dropped %ld expected %ld", n,
+			      expect);
+			break;
+		}
+		}
+		check_pool(pool, &u);
+	}
+	CHECK(!M.wb_bad, "%lu bad writebacks", M.wb_bad);
+	/* every key is where the model says, with the right data */
+	for (i = 0; i < M_KEYS; i++) {
+		struct zmm_key k = m_key(i);
+		int ret = zmm_load(pool, &k, out, PAGE_SIZE);
+
+		if (M.present[i]) {
+			gen_page(pg, m_class(M.seed[i]), M.seed[i]);
+			CHECK(!ret && !memcmp(pg, out, PAGE_SIZE), "final %u",
+			      i);
+		} else {
+			CHECK(ret == -ENOENT, "final absent %u", i);
+		}
+	}
+	check_pool(pool, &u);
+	CHECK(u.blocks_out == 0, "blocks out %ld with an empty pool",
+	      u.blocks_out);
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_WB) > 0 &&
+	      zmm_stat(pool, ZMM_STAT_COMPACT_MOVES) > 0 &&
+	      u.allocs[4] + u.allocs[5] > 0,
+	      "the test did not exercise writeback/compaction/fallback");
+	printf("# model: %lu ops, %lu stored, %lu written back, %lu dropped, "
+	       "%lu moves, %lu blocks freed\n", op,
+	       zmm_stat(pool, ZMM_STAT_STORED),
+	       zmm_stat(pool, ZMM_STAT_EVICT_WB),
+	       zmm_stat(pool, ZMM_STAT_EVICT_DROP),
+	       zmm_stat(pool, ZMM_STAT_COMPACT_MOVES),
+	       zmm_stat(pool, ZMM_STAT_BLOCKS_FREED));
+	zmm_pool_destroy(pool);
+	uenv_fini(&u);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void fill(struct zmm_pool *pool, enum zmm_type t, u32 owner,
+		 unsigned int n, unsigned int base)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct zmm_key k = K(t, 1, base + i);
+
+		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, base + i);
+		CHECK(!zmm_store(pool, &k, owner, 0, pg, PAGE_SIZE), "fill %u",
+		      i);
+	}
+}
+
+static unsigned long wb_count, wb_fail_left;
+static u64 wb_order[4096];
+
+static int count_writeback(void *priv, const struct zmm_key *key,
+			   const void *page)
+{
+	if (wb_fail_left) {
+		wb_fail_left--;
+		return -EIO;
+	}
+	gen_page(pg, key->index % 2 ? GEN_TEXT : GEN_ANON, key->index);
+	CHECK(!memcmp(pg, page, PAGE_SIZE), "writeback data of %llu",
+	      (unsigned long long)key->index);
+	if (wb_count < ARRAY_SIZE(wb_order))
+		wb_order[wb_count] = key->index;
+	wb_count++;
+	return 0;
+}
+
+static void test_shrink(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	struct zmm_arena_info info;
+	unsigned long freed, i;
+	int ret;
+
+	u.writeback = count_writeback;
+	wb_count = 0;
+	fill(pool, ZMM_ANON, 1, 3000, 0);
+	zmm_arena_info(pool, 1, 0, ZMM_ANON, &info);
+	CHECK(info.nr_blocks[9] >= 2, "2 MiB blocks: %lu", info.nr_blocks[9]);
+
+	/* coldest first: the first zpages stored are written back first */
+	ret = zmm_shrink(pool, 1, 0, ZMM_ANON, 1, &freed);
+	CHECK(!ret && freed >= 1 && freed <= 512, "small shrink: %d %lu",
+	      ret, freed);
+	for (i = 0; i < wb_count && i < ARRAY_SIZE(wb_order); i++)
+		CHECK(wb_order[i] == i, "evicted %llu as #%lu",
+		      (unsigned long long)wb_order[i], i);
+	for (i = 0; i < wb_count; i++) {
+		struct zmm_key k = K(ZMM_ANON, 1, i);
+
+		CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT,
+		      "written back key still loadable");
+	}
+	check_pool(pool, &u);
+
+	/* writeback failures: kept, loadable, and the shrink says so */
+	wb_fail_left = 1000;
+	ret = zmm_shrink(pool, 1, 0, ZMM_ANON, 512, &freed);
+	CHECK(ret == -EAGAIN, "shrink with failing writeback: %d", ret);
+	CHECK(zmm_stat(pool, ZMM_STAT_WB_FAIL) >= 16, "wb fails");
+	wb_fail_left = 0;
+	check_pool(pool, &u);
+
+	/* asking for more than held frees everything and says -EAGAIN */
+	zmm_arena_info(pool, 1, 0, ZMM_ANON, &info);
+	ret = zmm_shrink(pool, 1, 0, ZMM_ANON, info.pages_held + 100, &freed);
+	CHECK(ret == -EAGAIN && freed == info.pages_held,
+	      "over-shrink: %d freed %lu held %lu", ret, freed,
+	      info.pages_held);
+	CHECK(wb_count + zmm_stat(pool, ZMM_STAT_SAME_FILLED) == 3000 ||
+	      wb_count == 3000 - zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
+	      "every zpage written back: %lu", wb_count);
+	check_pool(pool, &u);
+	CHECK(u.blocks_out == 0, "all blocks back");
+
+	/* file zpages are dropped */
+	fill(pool, ZMM_FILE, 2, 2000, 0);
+	zmm_arena_info(pool, 2, 0, ZMM_FILE, &info);
+	ret = zmm_shrink(pool, 2, 0, ZMM_FILE, info.pages_held / 2, &freed);
+	CHECK(!ret && freed >= info.pages_held / 2 &&
+	      freed < info.pages_held / 2 + 512, "file shrink %lu of %lu",
+	      freed, info.pages_held);
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_DROP) > 0, "drops");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+static void test_fallback_and_compaction(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, 7);
+	struct zmm_arena_info info;
+	unsigned long held_before, i, freed;
+	int ret;
+
+	fill(pool, ZMM_FILE, 1, 4000, 0);
+	CHECK(u.allocs[9] == 0 && u.allocs[8] == 0 && u.allocs[7] > 0,
+	      "fell back to order 7");
+	CHECK(zmm_stat(pool, ZMM_STAT_BLOCKS_O7) == u.allocs[7], "stat o7");
+	/* free every other zpage: half of each block is garbage */
+	for (i = 0; i < 4000; i += 2) {
+		struct zmm_key k = K(ZMM_FILE, 1, i);
+
+		zmm_invalidate(pool, &k);
+	}
+	zmm_arena_info(pool, 1, 0, ZMM_FILE, &info);
+	held_before = info.pages_held;
+	freed = zmm_compact(pool, 1, 0, ZMM_FILE);
+	zmm_arena_info(pool, 1, 0, ZMM_FILE, &info);
+	CHECK(freed > 0 && info.pages_held == held_before - freed,
+	      "compaction freed %lu", freed);
+	CHECK((info.pages_held << PAGE_SHIFT) <=
+	      info.bytes_used * 103 / 100 + (PAGE_SIZE << 7) * 2,
+	      "after compaction: held %lu pages for %lu bytes",
+	      info.pages_held, info.bytes_used);
+	check_pool(pool, &u);
+
+	/* no memory at all: stores still succeed in recycled garbage */
+	for (i = 1; i < 4000; i += 4) {
+		struct zmm_key k = K(ZMM_FILE, 1, i);
+
+		zmm_invalidate(pool, &k);
+	}
+	u.fail_all = true;
+	for (i = 0, ret = 0; i < 500 && !ret; i++) {
+		struct zmm_key k = K(ZMM_FILE, 2, i);
+
+		gen_page(pg, GEN_TEXT, i);
+		ret = zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
+	}
+	CHECK(i > 100, "stores in recycled space: %lu", i);
+	CHECK(ret == -ENOMEM || ret == 0, "then a clean reject: %d", ret);
+	check_pool(pool, &u);
+	for (i = 3; i < 4000; i += 4) {
+		struct zmm_key k = K(ZMM_FILE, 1, i);
+
+		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE) &&
+		      !memcmp(pg, out, PAGE_SIZE), "data kept %lu", i);
+	}
+	u.fail_all = false;
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/* Allocation failure at every point of a store: clean reject, no leak. */
+static void test_alloc_failure(void)
+{
+	long base = zmm_shim_outstanding();
+	unsigned long n, i;
+
+	for (n = 1; n < 40; n++) {
+		struct uenv u;
+		struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, 9);
+		unsigned long ok = 0;
+
+		CHECK(pool, "pool");
+		/* the store of key 0 exists and must not come back stale */
+		fill(pool, ZMM_ANON, 1, 8, 0);
+		zmm_shim_inject(n, 0);
+		u.fail_after = n;
+		for (i = 0; i < 8; i++) {
+			struct zmm_key k = K(ZMM_ANON, 1, i);
+			int ret;
+
+			gen_page(pg, GEN_HALF, 100 + i);
+			ret = zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
+			CHECK(!ret || ret == -ENOMEM, "store: %d", ret);
+			ret = zmm_load(pool, &k, out, PAGE_SIZE);
+			if (ret == 0) {
+				ok++;
+				CHECK(!memcmp(pg, out, PAGE_SIZE),
+				      "stale or corrupt data after failure");
+			} else {
+				CHECK(ret == -ENOENT, "load %d", ret);
+			}
+		}
+		zmm_shim_inject(0, 0);
+		u.fail_all = false;
+		u.fail_after = 0;
+		check_pool(pool, &u);
+		zmm_pool_destroy(pool);
+		CHECK(u.blocks_out == 0, "blocks back");
+		uenv_fini(&u);
+	}
+	/* and pool creation under failure unwinds completely */
+	for (n = 1; n < 64; n++) {
+		struct uenv u;
+		struct zmm_pool *pool;
+
+		zmm_shim_inject(n, 0);
+		pool = mkpool(&u, n % 2 ? ZMM_COMP_LZ4 : ZMM_COMP_ZSTD, 9);
+		zmm_shim_inject(0, 0);
+		zmm_pool_destroy(pool);
+		uenv_fini(&u);
+	}
+	CHECK(zmm_shim_outstanding() == base, "leaked %ld allocations",
+	      zmm_shim_outstanding() - base);
+}
+
+/* ------------------------------------------------------------------ */
+/* Threads: disjoint keys (exact model) and shared keys (self-checking) */
+
+#define T_THREADS 4
+#define T_SHARED 64
+
+struct tctx {
+	struct zmm_pool *pool;
+	unsigned int id;
+	unsigned long ops;
+	unsigned long errors;
+};
+
+/* a page that names its key and version and carries a checksum */
+static void tpage(unsigned char *p, u64 key, unsigned long ver)
+{
+	unsigned long *w = (unsigned long *)p, sum = 0;
+	unsigned int i;
+
+	gen_page(p, ver % 3 ? GEN_ANON : GEN_TEXT, key * 1000003 + ver);
+	w[0] = key;
+	w[1] = ver;
+	for (i = 3; i < PAGE_SIZE / sizeof(long); i++)
+		sum += w[i] * (i | 1);
+	w[2] = sum;
+}
+
+static bool tpage_ok(const unsigned char *p, u64 key)
+{
+	const unsigned long *w = (const unsigned long *)p;
+	unsigned long sum = 0;
+	unsigned int i;
+
+	for (i = 3; i < PAGE_SIZE / sizeof(long); i++)
+		sum += w[i] * (i | 1);
+	return w[0] == key && w[2] == sum;
+}
+
+static int t_writeback(void *priv, const struct zmm_key *key,
+		       const void *page)
+{
+	u64 k = key->type == ZMM_ANON && key->id == 99 ? key->index :
+							  key->index + 1;
+
+	/* shared keys live in id 99; disjoint ones are file keys */
+	return tpage_ok(page, k) ? 0 : -EBADMSG;
+}
+
+static void *t_disjoint(void *arg)
+{
+	struct tctx *t = arg;
+	unsigned char *p = malloc(PAGE_SIZE), *o = malloc(PAGE_SIZE);
+	unsigned long vers[256] = { 0 }, s = t->id + 1, n;
+	bool present[256] = { false };
+
+	for (n = 0; n < t->ops; n++) {
+		unsigned int i = xrand(&s) % 256;
+		struct zmm_key k = K(ZMM_FILE, 100 + t->id, i);
+		int ret;
+
+		switch (xrand(&s) % 3) {
+		case 0:
+			vers[i]++;
+			tpage(p, i + 1, vers[i]);
+			ret = zmm_store(t->pool, &k, 1 + t->id % 2, 0, p,
+					PAGE_SIZE);
+			present[i] = !ret;
+			break;
+		case 1:
+			ret = zmm_load(t->pool, &k, o, PAGE_SIZE);
+			if (ret == 0) {
+				tpage(p, i + 1, vers[i]);
+				if (!present[i] || memcmp(p, o, PAGE_SIZE))
+					t->errors++;
+			} else if (ret != -ENOENT) {
+				t->errors++;
+			}
+			/* -ENOENT is fine: the shrinker may have dropped it */
+			present[i] = false;
+			break;
+		default:
+			ret = zmm_invalidate(t->pool, &k);
+			if (ret && ret != -ENOENT)
+				t->errors++;
+			present[i] = false;
+			break;
+		}
+	}
+	free(p);
+	free(o);
+	return NULL;
+}
+
+static void *t_shared(void *arg)
+{
+	struct tctx *t = arg;
+	unsigned char *p = malloc(PAGE_SIZE), *o = malloc(PAGE_SIZE);
+	unsigned long s = t->id * 7919 + 3, n;
+
+	for (n = 0; n < t->ops; n++) {
+		unsigned int i = xrand(&s) % T_SHARED;
+		struct zmm_key k = K(ZMM_ANON, 99, i);
+		int ret;
+
+		switch (xrand(&s) % 3) {
+		case 0:
+			tpage(p, i, n);
+			ret = zmm_store(t->pool, &k, 3, 0, p, PAGE_SIZE);
+			if (ret)
+				t->errors++;
+			break;
+		case 1:
+			ret = zmm_load(t->pool, &k, o, PAGE_SIZE);
+			if ((ret == 0 && !tpage_ok(o, i)) ||
+			    (ret && ret != -ENOENT))
+				t->errors++;
+			break;
+		default:
+			ret = zmm_invalidate(t->pool, &k);
+			if (ret && ret != -ENOENT)
+				t->errors++;
+			break;
+		}
+	}
+	free(p);
+	free(o);
+	return NULL;
+}
+
+static volatile bool t_stop;
+
+static void *t_shrinker(void *arg)
+{
+	struct tctx *t = arg;
+	unsigned long s = 77, freed;
+
+	while (!__atomic_load_n(&t_stop, __ATOMIC_RELAXED)) {
+		unsigned int owner = 1 + xrand(&s) % 3;
+		enum zmm_type type = owner == 3 ? ZMM_ANON : ZMM_FILE;
+
+		if (xrand(&s) % 2)
+			zmm_shrink(t->pool, owner, 0, type, 16, &freed);
+		else
+			zmm_compact(t->pool, owner, 0, type);
+		t->ops++;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	pthread_t th[2 * T_THREADS + 1];
+	struct tctx c[2 * T_THREADS + 1];
+	unsigned long ops = 20000, errors = 0;
+	const char *env = getenv("ZMM_TEST_OPS");
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, 5);
+	unsigned int i;
+
+	if (env)
+		ops = strtoul(env, NULL, 0) / 5;
+	u.writeback = t_writeback;
+	t_stop = false;
+	for (i = 0; i < 2 * T_THREADS + 1; i++) {
+		c[i].pool = pool;
+		c[i].id = i;
+		c[i].ops = ops;
+		c[i].errors = 0;
+		pthread_create(&th[i], NULL,
+			       i == 2 * T_THREADS ? t_shrinker :
+			       i < T_THREADS ? t_disjoint : t_shared, &c[i]);
+	}
+	for (i = 0; i < 2 * T_THREADS; i++)
+		pthread_join(th[i], NULL);
+	t_stop = true;
+	pthread_join(th[2 * T_THREADS], NULL);
+	for (i = 0; i < 2 * T_THREADS; i++)
+		errors += c[i].errors;
+	CHECK(!errors, "%lu errors", errors);
+	CHECK(c[2 * T_THREADS].ops > 0, "shrinker ran");
+	check_pool(pool, &u);
+	printf("# threads: %u x %lu ops, %lu shrinks/compactions, "
+	       "%lu written back, %lu dropped, %lu moves\n",
+	       2 * T_THREADS, ops, c[2 * T_THREADS].ops,
+	       zmm_stat(pool, ZMM_STAT_EVICT_WB),
+	       zmm_stat(pool, ZMM_STAT_EVICT_DROP),
+	       zmm_stat(pool, ZMM_STAT_COMPACT_MOVES));
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "roundtrip_lz4_every_class", test_roundtrip_lz4 },
+	{ "roundtrip_zstd_every_class", test_roundtrip_zstd },
+	{ "bad_inputs_defined_errors", test_bad_inputs },
+	{ "model_100k_ops_recount_every_op", test_model },
+	{ "shrink_coldest_first_and_targets", test_shrink },
+	{ "order_fallback_and_compaction", test_fallback_and_compaction },
+	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
+	{ "threads_disjoint_and_shared_keys", test_threads },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int i, passed = 0, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		if (argc > 1 && !strstr(tests[i].name, argv[1]))
+			continue;
+		t_name = tests[i].name;
+		t_failed_checks = 0;
+		tests[i].fn();
+		if (t_failed_checks) {
+			printf("not ok %u - %s\n", i + 1, t_name);
+			failed++;
+		} else {
+			printf("ok %u - %s\n", i + 1, t_name);
+			passed++;
+		}
+	}
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

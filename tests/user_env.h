@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The environment of a userspace zmm pool: a block allocator over
+ * aligned_alloc() that checks every block comes back whole and can be made
+ * to fail, and page generators for tests and benchmarks.
+ */
+#ifndef ZMM_USER_ENV_H
+#define ZMM_USER_ENV_H
+
+#include <zmm/zmm.h>
+
+struct uenv_block;
+
+/**
+ * struct uenv - block allocator state.
+ * @max_order: orders above it fail (a fragmented machine).
+ * @fail_all: every allocation fails (no memory at all).
+ * @fail_after: the Nth allocation from now fails (0: off).
+ * @alloc_fails: allocations refused.
+ * @blocks_out: blocks handed out and not returned.
+ * @pages_out: their pageframes.
+ * @allocs: allocations by order.
+ * @frees: frees by order.
+ * @bad_frees: frees that matched no allocation (must stay 0).
+ * @writeback: optional writeback op for the pool.
+ * @wb_priv: its argument.
+ */
+struct uenv {
+	pthread_mutex_t lock;
+	unsigned int max_order;
+	bool fail_all;
+	unsigned long fail_after;
+	unsigned long alloc_fails;
+	long blocks_out;
+	long pages_out;
+	unsigned long allocs[ZMM_BLOCK_ORDER_MAX + 1];
+	unsigned long frees[ZMM_BLOCK_ORDER_MAX + 1];
+	unsigned long bad_frees;
+	struct uenv_block *live;
+	size_t nr_live, cap_live;
+	int (*writeback)(void *priv, const struct zmm_key *key,
+			 const void *page);
+	void *wb_priv;
+};
+
+void uenv_init(struct uenv *u);
+void uenv_fini(struct uenv *u);
+struct zmm_ops uenv_ops(struct uenv *u);
+
+/* page classes of the generator */
+enum gen_class {
+	GEN_ZERO,
+	GEN_SAME,
+	GEN_TEXT,
+	GEN_RANDOM,
+	GEN_ANON,	/* small integers, pointers, zero runs: heap-like */
+	GEN_HALF,	/* half text, half zero */
+	GEN_NR,
+};
+
+void gen_page(void *page, enum gen_class cls, unsigned long seed);
+const char *gen_class_name(enum gen_class cls);
+unsigned long xrand(unsigned long *state);
+
+#endif

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm block pool: storage in physically contiguous blocks.
+ *
+ * Blocks are 2 MiB (order 9) when the page allocator has one at hand, and
+ * smaller orders down to params.min_order when it has not; the allocation
+ * itself (zmm_ops.alloc_block) never compacts or reclaims.  A block
+ * belongs to one arena, that is one (memcg, node, type), and objects are
+ * appended to the arena's head block one after the other with no padding
+ * and no per-object header: an object may straddle pageframe boundaries
+ * inside its block, never the end of a block.
+ *
+ * Freed objects leave garbage behind.  Garbage is reclaimed by moving live
+ * objects, always within one arena and always by walking list heads, never
+ * by scanning addresses:
+ *
+ * - in place: the live objects of a block slide down to its start and the
+ *   block, now with a free tail, becomes the head.  This needs no memory,
+ *   so a store can always make progress this way when blocks cannot be
+ *   allocated (see zmm_block_store()).
+ * - evacuation: every live object of the sparsest block moves to the head,
+ *   and the emptied block goes back to the page allocator whole.  This is
+ *   what returns memory (zmm_block_evacuate_one()).
+ *
+ * Because new objects are appended, position in the arena follows age:
+ * the coldest zpages sit in the oldest blocks, so evicting from the cold
+ * end of the LRU empties whole blocks with little or no copying.
+ *
+ * Blocks other than the head and the spare sit on one of ZMM_NR_BUCKETS
+ * lists by live fraction, so the sparsest block is found in constant time.
+ */
+#include "internal.h"
+
+static unsigned int zmm_bucket_of(const struct zmm_block *b)
+{
+	return min_t(u64, (u64)b->live * ZMM_NR_BUCKETS / b->size,
+		     ZMM_NR_BUCKETS - 1);
+}
+
+static void zmm_block_file(struct zmm_arena *a, struct zmm_block *b)
+{
+	list_add_tail(&b->node, &a->buckets[zmm_bucket_of(b)]);
+}
+
+/* The sparsest block on the bucket lists, or NULL. */
+static struct zmm_block *zmm_sparsest(struct zmm_arena *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < ZMM_NR_BUCKETS; i++) {
+		if (!list_empty(&a->buckets[i]))
+			return list_first_entry(&a->buckets[i],
+						struct zmm_block, node);
+	}
+	return NULL;
+}
+
+static void zmm_block_account(struct zmm_arena *a, struct zmm_block *b,
+			      int sign)
+{
+	long pages = sign * (1L << b->order);
+
+	a->pages_held += pages;
+	a->nr_blocks[b->order] += sign;
+	zmm_stat_add(a->pool, ZMM_STAT_PAGES_HELD, pages);
+}
+
+/* Allocate a block, 2 MiB first, then smaller orders.  No lock held. */
+static struct zmm_block *zmm_block_alloc(struct zmm_arena *a)
+{
+	struct zmm_pool *pool = a->pool;
+	struct zmm_block *b;
+	unsigned int order;
+	void *base = NULL;
+
+	b = kmalloc(sizeof(*b), GFP_KERNEL | __GFP_NOWARN);
+	if (!b)
+		return NULL;
+	for (order = ZMM_BLOCK_ORDER_MAX; order >= pool->params.min_order;
+	     order--) {
+		base = pool->ops.alloc_block(pool->ops.priv, order, a->owner,
+					     a->nid, a->type);
+		if (base)
+			break;
+		zmm_stat_inc(pool, ZMM_STAT_BLOCK_ALLOC_FAIL);
+	}
+	if (!base) {
+		kfree(b);
+		return NULL;
+	}
+	INIT_LIST_HEAD(&b->node);
+	INIT_LIST_HEAD(&b->objs);
+	b->arena = a;
+	b->base = base;
+	b->order = order;
+	b->size = PAGE_SIZE << order;
+	b->tail = 0;
+	b->live = 0;
+	b->nr = 0;
+	zmm_stat_inc(pool, ZMM_STAT_BLOCKS_O4 + order - ZMM_BLOCK_ORDER_MIN);
+	return b;
+}
+
+/* Give an unlinked, empty block back; returns the pageframes freed. */
+static unsigned long zmm_block_free(struct zmm_arena *a, struct zmm_block *b)
+{
+	struct zmm_pool *pool = a->pool;
+	unsigned long pages = 1UL << b->order;
+
+	lockdep_assert_held(&a->lock);
+	WARN_ON_ONCE(b->nr || !list_empty(&b->objs));
+	zmm_block_account(a, b, -1);
+	pool->ops.free_block(pool->ops.priv, b->base, b->order, a->owner,
+			     a->nid, a->type);
+	kfree(b);
+	zmm_stat_inc(pool, ZMM_STAT_BLOCKS_FREED);
+	return pages;
+}
+
+/* Make @b (unlinked from the buckets) the head; file or free the old. */
+static void zmm_set_head(struct zmm_arena *a, struct zmm_block *b)
+{
+	struct zmm_block *old = a->head;
+
+	lockdep_assert_held(&a->lock);
+	a->head = b;
+	if (!old)
+		return;
+	if (old->nr)
+		zmm_block_file(a, old);
+	else
+		zmm_block_free(a, old);
+}
+
+static void zmm_move_stat(struct zmm_arena *a, unsigned int len)
+{
+	zmm_stat_inc(a->pool, ZMM_STAT_COMPACT_MOVES);
+	zmm_stat_add(a->pool, ZMM_STAT_COMPACT_BYTES, len);
+}
+
+/* Slide the live objects of @b down to its start: its garbage becomes tail. */
+static void zmm_block_compact_in_place(struct zmm_arena *a,
+				       struct zmm_block *b)
+{
+	struct zmm_entry *e;
+	u32 off = 0;
+
+	lockdep_assert_held(&a->lock);
+	list_for_each_entry(e, &b->objs, bnode) {
+		if (e->off != off) {
+			memmove(b->base + off, b->base + e->off, e->len);
+			e->off = off;
+			zmm_move_stat(a, e->len);
+		}
+		off += e->len;
+	}
+	WARN_ON_ONCE(off != b->live);
+	b->tail = off;
+}
+
+/* Reuse the sparsest block as head, after compacting it in place. */
+static void zmm_recycle_sparsest(struct zmm_arena *a, struct zmm_block *b)
+{
+	list_del_init(&b->node);
+	zmm_block_compact_in_place(a, b);
+	zmm_set_head(a, b);
+}
+
+static void zmm_place(struct zmm_arena *a, struct zmm_block *b,
+		      struct zmm_entry *e, unsigned int len)
+{
+	e->arena = a;
+	e->block = b;
+	e->off = b->tail;
+	e->len = len;
+	b->tail += len;
+	b->live += len;
+	b->nr++;
+	list_add_tail(&e->bnode, &b->objs);
+}
+
+/*
+ * Find room for @len bytes at the head, taking a new head if needed.
+ * Called and returns with the arena locked; may drop the lock to allocate.
+ * Return: the head, with room, or NULL.
+ */
+static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
+					    unsigned int len, bool may_alloc)
+{
+	struct zmm_block *b, *victim;
+
+	for (;;) {
+		b = a->head;
+		if (b && b->size - b->tail >= len)
+			return b;
+		if (a->spare) {
+			b = a->spare;
+			a->spare = NULL;
+			zmm_set_head(a, b);
+			continue;
+		}
+		victim = zmm_sparsest(a);
+		if (victim && zmm_policy_compact_on_store(a, victim) &&
+		    victim->size - victim->live >= len) {
+			zmm_recycle_sparsest(a, victim);
+			continue;
+		}
+		if (may_alloc) {
+			spin_unlock(&a->lock);
+			b = zmm_block_alloc(a);
+			spin_lock(&a->lock);
+			if (b) {
+				zmm_block_account(a, b, 1);
+				/* a racing store may have installed a head */
+				if (!a->spare && a->head &&
+				    a->head->size - a->head->tail >= len)
+					a->spare = b;
+				else if (!a->spare)
+					zmm_set_head(a, b);
+				else
+					zmm_block_free(a, b);
+				continue;
+			}
+			may_alloc = false;
+		}
+		/* no new memory: any block with enough garbage will do */
+		victim = zmm_sparsest(a);
+		if (victim && victim->size - victim->live >= len) {
+			zmm_recycle_sparsest(a, victim);
+			continue;
+		}
+		return NULL;
+	}
+}
+
+/**
+ * zmm_block_store - copy compressed data into the arena and link @e.
+ * @a: the arena.
+ * @e: the new entry; gets its location and goes on the LRU's hot end.
+ * @data: the compressed data.
+ * @len: its length.
+ *
+ * Return: 0 or -ENOMEM when no block could be had or made.
+ */
+int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
+		    const void *data, unsigned int len)
+{
+	struct zmm_block *b;
+
+	spin_lock(&a->lock);
+	b = zmm_head_with_room(a, len, true);
+	if (!b) {
+		spin_unlock(&a->lock);
+		return -ENOMEM;
+	}
+	memcpy(b->base + b->tail, data, len);
+	zmm_place(a, b, e, len);
+	list_add_tail(&e->lru, &a->lru);
+	a->bytes_used += len;
+	a->nr_zpages++;
+	spin_unlock(&a->lock);
+	zmm_stat_add(a->pool, ZMM_STAT_BYTES_USED, len);
+	return 0;
+}
+
+/**
+ * zmm_arena_copy_out - copy an entry's compressed data to @buf.
+ * @a: the entry's arena.
+ * @e: the entry, referenced by the caller.
+ * @buf: at least @e->len bytes.
+ *
+ * Under the arena lock, so compaction cannot move the data meanwhile.
+ */
+void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf)
+{
+	spin_lock(&a->lock);
+	memcpy(buf, e->block->base + e->off, e->len);
+	spin_unlock(&a->lock);
+}
+
+/**
+ * zmm_block_release - free an entry's storage (its last reference is gone).
+ * @a: the arena.
+ * @e: the entry.
+ *
+ * A block left empty goes back to the page allocator at once, except the
+ * head, which is reused unless the arena is now empty.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e)
+{
+	unsigned long freed = 0;
+	struct zmm_block *b;
+	unsigned int bucket;
+
+	spin_lock(&a->lock);
+	b = e->block;
+	bucket = zmm_bucket_of(b);
+	list_del_init(&e->lru);
+	list_del_init(&e->bnode);
+	b->live -= e->len;
+	b->nr--;
+	a->bytes_used -= e->len;
+	a->nr_zpages--;
+	if (b->nr && b != a->head) {
+		if (zmm_bucket_of(b) != bucket)
+			list_move_tail(&b->node,
+				       &a->buckets[zmm_bucket_of(b)]);
+	} else if (!b->nr) {
+		if (b != a->head) {
+			list_del_init(&b->node);
+			freed += zmm_block_free(a, b);
+		} else {
+			b->tail = 0;
+		}
+	}
+	/* an arena with no zpages holds no memory */
+	if (!a->nr_zpages && a->head) {
+		freed += zmm_block_free(a, a->head);
+		a->head = NULL;
+	}
+	if (!a->nr_zpages && a->spare) {
+		freed += zmm_block_free(a, a->spare);
+		a->spare = NULL;
+	}
+	spin_unlock(&a->lock);
+	zmm_stat_add(a->pool, ZMM_STAT_BYTES_USED, -(long)e->len);
+	return freed;
+}
+
+/**
+ * zmm_block_drop_spare - give back the arena's spare block, if any.
+ * @a: the arena.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_block_drop_spare(struct zmm_arena *a)
+{
+	unsigned long freed = 0;
+
+	spin_lock(&a->lock);
+	if (a->spare) {
+		freed = zmm_block_free(a, a->spare);
+		a->spare = NULL;
+	}
+	spin_unlock(&a->lock);
+	return freed;
+}
+
+/**
+ * zmm_block_evacuate_one - empty the sparsest block into the head and give
+ * it back.
+ * @a: the arena.
+ *
+ * Only runs when the policy agrees (there is room for the block's live
+ * data elsewhere in the arena); takes no new memory.  Stops early, with
+ * the block partly evacuated and refiled, if room runs out.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
+{
+	struct zmm_entry *e, *next;
+	struct zmm_block *v, *dst;
+	unsigned long freed = 0;
+
+	spin_lock(&a->lock);
+	v = zmm_sparsest(a);
+	if (!v || !zmm_policy_evacuate(a, v))
+		goto unlock;
+	/* off the buckets: neither a target of itself nor chosen again */
+	list_del_init(&v->node);
+	list_for_each_entry_safe(e, next, &v->objs, bnode) {
+		dst = zmm_head_with_room(a, e->len, false);
+		if (!dst)
+			break;
+		memcpy(dst->base + dst->tail, v->base + e->off, e->len);
+		list_del(&e->bnode);
+		v->live -= e->len;
+		v->nr--;
+		zmm_place(a, dst, e, e->len);
+		zmm_move_stat(a, e->len);
+	}
+	if (v->nr)
+		zmm_block_file(a, v);
+	else
+		freed = zmm_block_free(a, v);
+unlock:
+	spin_unlock(&a->lock);
+	return freed;
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm compressors: lz4 (default) and zstd, called directly through the
+ * kernel's lib/lz4 and lib/zstd rather than the crypto API (no transform
+ * lookup, no scatterlists, and the same calls build in userspace against
+ * liblz4/libzstd through the shim).
+ *
+ * Each CPU has a context holding the work memory and an output buffer.
+ * A context is taken with its mutex, so a task may sleep or migrate while
+ * holding it; the mutex is what makes it exclusive.
+ */
+#include "internal.h"
+
+/* output buffer: large enough for any compressor's worst case */
+#define ZMM_CTX_BUF_SIZE	(2 * PAGE_SIZE)
+
+static int zmm_lz4_init(struct zmm_cpu_ctx *c, const struct zmm_params *p)
+{
+	c->wrkmem = kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL);
+	return c->wrkmem ? 0 : -ENOMEM;
+}
+
+static void zmm_lz4_fini(struct zmm_cpu_ctx *c)
+{
+	kvfree(c->wrkmem);
+	c->wrkmem = NULL;
+}
+
+static int zmm_lz4_compress(struct zmm_cpu_ctx *c, const struct zmm_params *p,
+			    const void *src, void *dst, unsigned int cap)
+{
+	/* 0 when the output would exceed @cap: the page is rejected */
+	return LZ4_compress_fast(src, dst, PAGE_SIZE, cap, 1, c->wrkmem);
+}
+
+static int zmm_lz4_decompress(struct zmm_cpu_ctx *c, const void *src,
+			      unsigned int len, void *dst)
+{
+	int ret = LZ4_decompress_safe(src, dst, len, PAGE_SIZE);
+
+	return ret == PAGE_SIZE ? 0 : -EIO;
+}
+
+static int zmm_zstd_init(struct zmm_cpu_ctx *c, const struct zmm_params *p)
+{
+	zstd_parameters zp = zstd_get_params(p->zstd_level, PAGE_SIZE);
+	size_t csize = zstd_cctx_workspace_bound(&zp.cParams);
+	size_t dsize = zstd_dctx_workspace_bound();
+
+	c->cws = kvmalloc(csize, GFP_KERNEL);
+	c->dws = kvmalloc(dsize, GFP_KERNEL);
+	if (!c->cws || !c->dws)
+		return -ENOMEM;
+	c->cctx = zstd_init_cctx(c->cws, csize);
+	c->dctx = zstd_init_dctx(c->dws, dsize);
+	if (!c->cctx || !c->dctx)
+		return -EINVAL;
+	return 0;
+}
+
+static void zmm_zstd_fini(struct zmm_cpu_ctx *c)
+{
+	kvfree(c->cws);
+	kvfree(c->dws);
+	c->cws = NULL;
+	c->dws = NULL;
+	c->cctx = NULL;
+	c->dctx = NULL;
+}
+
+static int zmm_zstd_compress(struct zmm_cpu_ctx *c, const struct zmm_params *p,
+			     const void *src, void *dst, unsigned int cap)
+{
+	zstd_parameters zp = zstd_get_params(p->zstd_level, PAGE_SIZE);
+	size_t ret;
+
+	ret = zstd_compress_cctx(c->cctx, dst, cap, src, PAGE_SIZE, &zp);
+	if (zstd_is_error(ret))
+		return 0;	/* dst too small is the only expected error */
+	return ret;
+}
+
+static int zmm_zstd_decompress(struct zmm_cpu_ctx *c, const void *src,
+			       unsigned int len, void *dst)
+{
+	size_t ret = zstd_decompress_dctx(c->dctx, dst, PAGE_SIZE, src, len);
+
+	return !zstd_is_error(ret) && ret == PAGE_SIZE ? 0 : -EIO;
+}
+
+static const struct zmm_compressor zmm_compressors[ZMM_NR_COMPS] = {
+	[ZMM_COMP_LZ4] = {
+		.name = "lz4",
+		.init = zmm_lz4_init,
+		.fini = zmm_lz4_fini,
+		.compress = zmm_lz4_compress,
+		.decompress = zmm_lz4_decompress,
+	},
+	[ZMM_COMP_ZSTD] = {
+		.name = "zstd",
+		.init = zmm_zstd_init,
+		.fini = zmm_zstd_fini,
+		.compress = zmm_zstd_compress,
+		.decompress = zmm_zstd_decompress,
+	},
+};
+
+const struct zmm_compressor *zmm_compressor(enum zmm_comp comp)
+{
+	if ((unsigned int)comp >= ZMM_NR_COMPS)
+		return NULL;
+	return &zmm_compressors[comp];
+}
+
+const char *zmm_comp_name(enum zmm_comp comp)
+{
+	const struct zmm_compressor *c = zmm_compressor(comp);
+
+	return c ? c->name : "?";
+}
+
+void zmm_ctx_destroy(struct zmm_pool *pool)
+{
+	struct zmm_cpu_ctx *c;
+	int cpu;
+
+	if (!pool->ctx)
+		return;
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(pool->ctx, cpu);
+		pool->comp->fini(c);
+		kfree(c->buf);
+		mutex_destroy(&c->lock);
+	}
+	free_percpu(pool->ctx);
+	pool->ctx = NULL;
+}
+
+int zmm_ctx_init(struct zmm_pool *pool)
+{
+	struct zmm_cpu_ctx *c;
+	int cpu, ret;
+
+	pool->ctx = alloc_percpu(struct zmm_cpu_ctx);
+	if (!pool->ctx)
+		return -ENOMEM;
+	/* initialise every lock first so that destroy can run on failure */
+	for_each_possible_cpu(cpu)
+		mutex_init(&per_cpu_ptr(pool->ctx, cpu)->lock);
+	for_each_possible_cpu(cpu) {
+		c = per_cpu_ptr(pool->ctx, cpu);
+		c->buf = kmalloc(ZMM_CTX_BUF_SIZE, GFP_KERNEL);
+		if (!c->buf) {
+			ret = -ENOMEM;
+			goto destroy_ctx;
+		}
+		ret = pool->comp->init(c, &pool->params);
+		if (ret)
+			goto destroy_ctx;
+	}
+	return 0;
+
+destroy_ctx:
+	zmm_ctx_destroy(pool);
+	return ret;
+}
+
+struct zmm_cpu_ctx *zmm_ctx_get(struct zmm_pool *pool)
+{
+	struct zmm_cpu_ctx *c = raw_cpu_ptr(pool->ctx);
+
+	mutex_lock(&c->lock);
+	return c;
+}
+
+void zmm_ctx_put(struct zmm_cpu_ctx *c)
+{
+	mutex_unlock(&c->lock);
+}

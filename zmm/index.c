@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm index: key -> entry.
+ *
+ * Two levels, as tmem/cleancache had: an object per (type, id, chunk) and,
+ * inside it, its entries by index.  Objects are spread over
+ * ZMM_NR_SHARDS shards, each with its own spinlock, so stores, loads and
+ * invalidations of unrelated keys take different locks.  Anon keys are cut
+ * into objects of 2^ZMM_ANON_CHUNK_SHIFT swap slots, so one swap device
+ * spreads over all shards; a file's keys share one object, so truncation
+ * and inode eviction find them without a scan of the pool.
+ *
+ * Tables start small and double when their load passes 2; growth allocates
+ * atomically under the shard lock and is simply skipped when memory is
+ * short (chains get longer, nothing fails).
+ */
+#include "internal.h"
+
+int zmm_htab_init(struct zmm_htab *t, unsigned int bits)
+{
+	t->heads = kcalloc(1UL << bits, sizeof(*t->heads), GFP_KERNEL);
+	if (!t->heads)
+		return -ENOMEM;
+	t->bits = bits;
+	t->nr = 0;
+	return 0;
+}
+
+void zmm_htab_free(struct zmm_htab *t)
+{
+	kvfree(t->heads);
+	t->heads = NULL;
+}
+
+static u64 zmm_obj_hash(enum zmm_type type, u64 id, u64 chunk)
+{
+	return id ^ (chunk * 0x9E3779B97F4A7C15ULL) ^ ((u64)type << 63);
+}
+
+u64 zmm_chunk_of(enum zmm_type type, u64 index)
+{
+	return type == ZMM_ANON ? index >> ZMM_ANON_CHUNK_SHIFT : 0;
+}
+
+struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
+			       u64 id, u64 index)
+{
+	u64 h = zmm_obj_hash(type, id, zmm_chunk_of(type, index));
+
+	return &pool->shards[hash_64(h, ZMM_NR_SHARDS_SHIFT)];
+}
+
+/*
+ * Double @t when it holds more than two nodes per chain.  @key gives the
+ * hash key of a node.  Allocation failure leaves the table as it is.
+ */
+static void zmm_htab_maybe_grow(struct zmm_htab *t,
+				u64 (*key)(struct hlist_node *n),
+				struct hlist_head *inline_heads)
+{
+	unsigned int bits = t->bits + 1;
+	struct hlist_head *heads;
+	struct hlist_node *n, *next;
+	unsigned long i;
+
+	if (t->nr <= (2UL << t->bits) || bits > 24)
+		return;
+	heads = kcalloc(1UL << bits, sizeof(*heads),
+			GFP_ATOMIC | __GFP_NOWARN);
+	if (!heads)
+		return;
+	for (i = 0; i < (1UL << t->bits); i++) {
+		for (n = t->heads[i].first; n; n = next) {
+			next = n->next;
+			hlist_add_head(n, &heads[hash_64(key(n), bits)]);
+		}
+	}
+	if (t->heads != inline_heads)
+		kvfree(t->heads);
+	t->heads = heads;
+	t->bits = bits;
+}
+
+static u64 zmm_entry_hkey(struct hlist_node *n)
+{
+	return container_of(n, struct zmm_entry, hnode)->index;
+}
+
+static u64 zmm_object_hkey(struct hlist_node *n)
+{
+	struct zmm_object *o = container_of(n, struct zmm_object, hnode);
+
+	return zmm_obj_hash(o->type, o->id, o->chunk);
+}
+
+static struct zmm_object *zmm_object_find(struct zmm_shard *s,
+					  enum zmm_type type, u64 id,
+					  u64 chunk)
+{
+	u64 h = zmm_obj_hash(type, id, chunk);
+	struct zmm_object *o;
+
+	lockdep_assert_held(&s->lock);
+	hlist_for_each_entry(o, &s->objs.heads[hash_64(h, s->objs.bits)],
+			     hnode) {
+		if (o->id == id && o->chunk == chunk && o->type == type)
+			return o;
+	}
+	return NULL;
+}
+
+static struct zmm_entry *zmm_object_lookup(struct zmm_object *o, u64 index)
+{
+	struct zmm_entry *e;
+
+	hlist_for_each_entry(e, &o->entries.heads[hash_64(index,
+							   o->entries.bits)],
+			     hnode) {
+		if (e->index == index)
+			return e;
+	}
+	return NULL;
+}
+
+static void zmm_object_unhash_entry(struct zmm_shard *s, struct zmm_object *o,
+				    struct zmm_entry *e)
+{
+	hlist_del_init(&e->hnode);
+	if (--o->entries.nr)
+		return;
+	hlist_del_init(&o->hnode);
+	s->objs.nr--;
+	if (o->entries.heads != o->inline_heads)
+		kvfree(o->entries.heads);
+	kfree(o);
+}
+
+/**
+ * zmm_index_erase - remove a key from the index.
+ * @s: the key's shard, locked.
+ * @key: the key.
+ *
+ * Return: the entry the key mapped to, whose index reference now belongs
+ * to the caller, or NULL.
+ */
+struct zmm_entry *zmm_index_erase(struct zmm_shard *s,
+				  const struct zmm_key *key)
+{
+	struct zmm_object *o;
+	struct zmm_entry *e;
+
+	o = zmm_object_find(s, key->type, key->id,
+			    zmm_chunk_of(key->type, key->index));
+	if (!o)
+		return NULL;
+	e = zmm_object_lookup(o, key->index);
+	if (e)
+		zmm_object_unhash_entry(s, o, e);
+	return e;
+}
+
+/**
+ * zmm_index_erase_entry - remove @e from the index if its key still maps
+ * to it.
+ * @s: the shard of @e's key, locked.
+ * @e: the entry.
+ *
+ * Return: true if removed; the index reference then belongs to the caller.
+ */
+bool zmm_index_erase_entry(struct zmm_shard *s, struct zmm_entry *e)
+{
+	struct zmm_object *o;
+
+	o = zmm_object_find(s, e->type, e->id, zmm_chunk_of(e->type, e->index));
+	if (!o || zmm_object_lookup(o, e->index) != e)
+		return false;
+	zmm_object_unhash_entry(s, o, e);
+	return true;
+}
+
+/**
+ * zmm_index_insert - map @e's key to @e.
+ * @s: the key's shard, locked.
+ * @e: the entry, holding its index reference.
+ * @old: set to the entry the key mapped to before, or NULL.  Its index
+ *	reference belongs to the caller.  Set even when insertion fails, so
+ *	that a failed store never leaves the previous, stale, data behind.
+ *
+ * Return: 0, or -ENOMEM if a new object could not be allocated.
+ */
+int zmm_index_insert(struct zmm_shard *s, struct zmm_entry *e,
+		     struct zmm_entry **old)
+{
+	u64 chunk = zmm_chunk_of(e->type, e->index);
+	struct zmm_object *o;
+	struct zmm_entry *prev;
+
+	lockdep_assert_held(&s->lock);
+	*old = NULL;
+	o = zmm_object_find(s, e->type, e->id, chunk);
+	if (o) {
+		prev = zmm_object_lookup(o, e->index);
+		if (prev) {
+			/* replace in place: the key is never absent */
+			hlist_del_init(&prev->hnode);
+			hlist_add_head(&e->hnode,
+				       &o->entries.heads[hash_64(e->index,
+							o->entries.bits)]);
+			*old = prev;
+			return 0;
+		}
+	} else {
+		o = kzalloc(sizeof(*o), GFP_ATOMIC | __GFP_NOWARN);
+		if (!o)
+			return -ENOMEM;
+		o->id = e->id;
+		o->chunk = chunk;
+		o->type = e->type;
+		o->entries.heads = o->inline_heads;
+		o->entries.bits = 2;
+		hlist_add_head(&o->hnode,
+			       &s->objs.heads[hash_64(zmm_object_hkey(&o->hnode),
+						      s->objs.bits)]);
+		s->objs.nr++;
+		zmm_htab_maybe_grow(&s->objs, zmm_object_hkey, NULL);
+	}
+	hlist_add_head(&e->hnode,
+		       &o->entries.heads[hash_64(e->index, o->entries.bits)]);
+	o->entries.nr++;
+	zmm_htab_maybe_grow(&o->entries, zmm_entry_hkey, o->inline_heads);
+	return 0;
+}
+
+/**
+ * zmm_index_take_range - remove up to @max keys of one object in a range.
+ * @s: the object's shard, locked.
+ * @type: key type.
+ * @id: key id.
+ * @chunk: the object's chunk.
+ * @start: first index, inclusive.
+ * @end: last index, inclusive.
+ * @out: the removed entries; their index references go to the caller.
+ * @max: room in @out.
+ *
+ * Return: the number of entries removed.  Fewer than @max means the
+ * object has no more keys in the range.
+ */
+unsigned int zmm_index_take_range(struct zmm_shard *s, enum zmm_type type,
+				  u64 id, u64 chunk, u64 start, u64 end,
+				  struct zmm_entry **out, unsigned int max)
+{
+	struct zmm_object *o;
+	struct zmm_entry *e;
+	struct hlist_node *next;
+	unsigned int n = 0;
+	unsigned long i;
+
+	lockdep_assert_held(&s->lock);
+	o = zmm_object_find(s, type, id, chunk);
+	if (!o)
+		return 0;
+	for (i = 0; i < (1UL << o->entries.bits) && n < max; i++) {
+		hlist_for_each_entry_safe(e, next, &o->entries.heads[i],
+					  hnode) {
+			if (e->index < start || e->index > end)
+				continue;
+			out[n++] = e;
+			if (o->entries.nr == 1) {
+				/* the object goes with its last entry */
+				zmm_object_unhash_entry(s, o, e);
+				return n;
+			}
+			zmm_object_unhash_entry(s, o, e);
+			if (n == max)
+				return n;
+		}
+	}
+	return n;
+}
+
+int zmm_index_init(struct zmm_pool *pool)
+{
+	unsigned int i;
+	int ret;
+
+	pool->shards = kcalloc(ZMM_NR_SHARDS, sizeof(*pool->shards),
+			       GFP_KERNEL);
+	if (!pool->shards)
+		return -ENOMEM;
+	for (i = 0; i < ZMM_NR_SHARDS; i++) {
+		spin_lock_init(&pool->shards[i].lock);
+		ret = zmm_htab_init(&pool->shards[i].objs, 2);
+		if (ret)
+			goto free_tables;
+	}
+	return 0;
+
+free_tables:
+	while (i--)
+		zmm_htab_free(&pool->shards[i].objs);
+	kfree(pool->shards);
+	pool->shards = NULL;
+	return ret;
+}
+
+/* Drop every key.  The caller guarantees nothing else runs on the pool. */
+void zmm_index_destroy(struct zmm_pool *pool)
+{
+	struct zmm_entry *batch[32];
+	struct zmm_object *o;
+	struct zmm_shard *s;
+	unsigned int i, n, k;
+
+	if (!pool->shards)
+		return;
+	for (i = 0; i < ZMM_NR_SHARDS; i++) {
+		s = &pool->shards[i];
+		for (;;) {
+			unsigned long b;
+
+			o = NULL;
+			spin_lock(&s->lock);
+			for (b = 0; b < (1UL << s->objs.bits) && !o; b++)
+				o = hlist_entry_safe(s->objs.heads[b].first,
+						     struct zmm_object, hnode);
+			n = o ? zmm_index_take_range(s, o->type, o->id,
+						     o->chunk, 0, U64_MAX,
+						     batch,
+						     ARRAY_SIZE(batch)) : 0;
+			spin_unlock(&s->lock);
+			if (!o)
+				break;
+			for (k = 0; k < n; k++)
+				zmm_entry_put(pool, batch[k]);
+		}
+		zmm_htab_free(&s->objs);
+	}
+	kfree(pool->shards);
+	pool->shards = NULL;
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zmm internals shared by the portable core files.
+ *
+ * Objects and where they live
+ * ---------------------------
+ *
+ *   zmm_pool ──┬── shards[]  ── zmm_object (type, id, chunk) ── zmm_entry
+ *              │   (index: key → entry)
+ *              └── arenas    ── zmm_arena (owner, nid, type)
+ *                                 ├── lru: entries, coldest first
+ *                                 ├── head: the block new data is appended to
+ *                                 └── buckets[]: other blocks by live fraction
+ *                                       zmm_block ── objs: entries, by offset
+ *
+ * An entry is reachable from the index (by key) and from its arena (LRU and
+ * block lists).  Its lifetime is a reference count: the index holds one,
+ * and a reader that found it on the LRU (the evictor) takes another.  The
+ * last put releases its storage under the arena lock.
+ *
+ * Lock order (outer to inner), the one place it is written down:
+ *
+ *   pool->arenas_lock (rwlock)  ->  nothing else is taken inside it
+ *   zmm_cpu_ctx.lock (mutex)    ->  zmm_shard.lock  or  zmm_arena.lock
+ *   zmm_shard.lock and zmm_arena.lock are never held together.
+ *
+ * The store path therefore publishes in two steps: data into the arena
+ * (arena lock), then the key into the index (shard lock); a reader can
+ * never see a key whose data is not in place.  Compaction moves data only
+ * under the arena lock, and readers copy data out only under the arena
+ * lock, so a copy-out always sees a whole object.
+ */
+#ifndef _ZMM_INTERNAL_H
+#define _ZMM_INTERNAL_H
+
+#ifndef pr_fmt
+#define pr_fmt(fmt) "zmm: " fmt
+#endif
+
+#include "kcompat.h"
+#include <zmm/zmm.h>
+
+#define ZMM_NR_SHARDS_SHIFT	8
+#define ZMM_NR_SHARDS		(1U << ZMM_NR_SHARDS_SHIFT)
+/* anon keys are grouped in objects of 2^10 swap slots (4 MiB of swap) */
+#define ZMM_ANON_CHUNK_SHIFT	10
+/* largest anon index (swap offset) accepted: 2^40 slots, 4 PiB of swap */
+#define ZMM_ANON_INDEX_MAX	((1ULL << 40) - 1)
+#define ZMM_NR_BUCKETS		16
+#define ZMM_NR_ORDERS		(ZMM_BLOCK_ORDER_MAX + 1)
+
+/**
+ * struct zmm_htab - a chained hash table that grows by doubling.
+ * @heads: 2^@bits chains.
+ * @bits: log2 of the number of chains.
+ * @nr: number of nodes hashed.
+ *
+ * No lock of its own: protected by whatever protects its container.
+ */
+struct zmm_htab {
+	struct hlist_head *heads;
+	unsigned int bits;
+	unsigned long nr;
+};
+
+/**
+ * struct zmm_block - one physically contiguous block of 2^order pageframes.
+ * @node: on the arena's bucket list for its live fraction; empty while
+ *	the block is the arena's head or spare.
+ * @objs: entries stored in the block, in increasing offset order.  Appends
+ *	go to the tail and compaction preserves the order.
+ * @arena: the owner.
+ * @base: address of the first byte.
+ * @size: bytes, PAGE_SIZE << @order.
+ * @tail: bytes below @tail have been handed out; above it is free.
+ * @live: bytes of live objects; @tail - @live is garbage.
+ * @nr: number of live objects.
+ * @order: allocation order.
+ *
+ * Every field but @arena, @base, @size and @order is protected by
+ * @arena->lock.
+ */
+struct zmm_block {
+	struct list_head node;
+	struct list_head objs;
+	struct zmm_arena *arena;
+	u8 *base;
+	u32 size;
+	u32 tail;
+	u32 live;
+	u32 nr;
+	u8 order;
+};
+
+/**
+ * struct zmm_arena - storage and LRU of one (owner, node, type).
+ * @lock: protects everything below but the identity fields, and the
+ *	location (block, offset) and list links of the entries it holds.
+ * @lru: entries with storage, coldest first.
+ * @head: the block new objects are appended to, or NULL.
+ * @spare: a block allocated by a racing store, used before allocating.
+ * @buckets: non-head blocks, by live fraction (live * NR / size).
+ * @pages_held: pageframes of all blocks, head and spare included.
+ * @bytes_used: compressed bytes of live objects.
+ * @nr_zpages: live objects (entries with storage).
+ * @nr_blocks: blocks held, by order.
+ * @hnode: in pool->arenas (under pool->arenas_lock).
+ * @pool: the pool.
+ * @owner: memcg id of the owner.
+ * @nid: node.
+ * @type: ZMM_ANON or ZMM_FILE.
+ */
+struct zmm_arena {
+	spinlock_t lock;
+	struct list_head lru;
+	struct zmm_block *head;
+	struct zmm_block *spare;
+	struct list_head buckets[ZMM_NR_BUCKETS];
+	unsigned long pages_held;
+	unsigned long bytes_used;
+	unsigned long nr_zpages;
+	unsigned long nr_blocks[ZMM_NR_ORDERS];
+	struct hlist_node hnode;
+	struct zmm_pool *pool;
+	u32 owner;
+	int nid;
+	enum zmm_type type;
+};
+
+#define ZMM_E_WRITEBACK	0x1	/* taken off the LRU by the evictor */
+
+/**
+ * struct zmm_entry - one zpage.
+ * @hnode: in its object's table (shard lock).
+ * @lru: on the arena LRU, or empty (same-filled, or under eviction).
+ * @bnode: on @block's objs list.
+ * @arena: the arena holding the data; NULL for a same-filled page.  Fixed
+ *	for the entry's life, so it is what to lock to reach @block.
+ * @block: where the data is.  Changed by compaction: read it only under
+ *	@arena->lock.
+ * @id: key id.
+ * @index: key index.
+ * @off: offset of the data in @block (arena lock).
+ * @len: compressed length.
+ * @value: the repeated word of a same-filled page (@arena is NULL).
+ * @refs: references: the index holds one while the key maps to the entry.
+ * @type: key type.
+ * @flags: ZMM_E_* (arena lock).
+ * @published: set (release) once the key maps to the entry; until then
+ *	the evictor leaves it alone, or it could evict data that the store
+ *	is about to publish.  Never cleared.
+ */
+struct zmm_entry {
+	struct hlist_node hnode;
+	struct list_head lru;
+	struct list_head bnode;
+	struct zmm_arena *arena;
+	struct zmm_block *block;
+	u64 id;
+	u64 index;
+	union {
+		struct {
+			u32 off;
+			u32 len;
+		};
+		unsigned long value;
+	};
+	refcount_t refs;
+	u8 type;
+	u8 flags;
+	bool published;
+};
+
+/**
+ * struct zmm_object - the zpages of one (type, id, chunk).
+ * @hnode: in the shard's object table.
+ * @id: key id.
+ * @chunk: index >> ZMM_ANON_CHUNK_SHIFT for anon, 0 for file: a file's
+ *	zpages share one object so that truncation finds them all.
+ * @type: key type.
+ * @entries: entries by index.
+ * @inline_heads: the first, small, table of @entries.
+ */
+struct zmm_object {
+	struct hlist_node hnode;
+	u64 id;
+	u64 chunk;
+	enum zmm_type type;
+	struct zmm_htab entries;
+	struct hlist_head inline_heads[4];
+};
+
+/**
+ * struct zmm_shard - one stripe of the index.
+ * @lock: protects @objs, every object in it and their entry tables.
+ * @objs: objects hashed by (type, id, chunk).
+ */
+struct zmm_shard {
+	spinlock_t lock;
+	struct zmm_htab objs;
+} ____cacheline_aligned_in_smp;
+
+/**
+ * struct zmm_cpu_ctx - per-CPU compression context.
+ * @lock: serialises users of this context (a task may migrate while it
+ *	holds it; the mutex, not the CPU, is what makes it exclusive).
+ * @buf: compressed data: the compressor's output, or a copy taken out of
+ *	a block under the arena lock before decompressing.
+ * @wrkmem: lz4 work memory.
+ * @cctx: zstd compression context (in @cws).
+ * @dctx: zstd decompression context (in @dws).
+ * @cws: zstd compression workspace.
+ * @dws: zstd decompression workspace.
+ */
+struct zmm_cpu_ctx {
+	struct mutex lock;
+	u8 *buf;
+	void *wrkmem;
+	zstd_cctx *cctx;
+	zstd_dctx *dctx;
+	void *cws;
+	void *dws;
+};
+
+/**
+ * struct zmm_compressor - a compression algorithm.
+ * @name: as shown to users.
+ * @init: set up the algorithm's part of a per-CPU context.
+ * @fini: undo @init (also on a partially initialised context).
+ * @compress: compress PAGE_SIZE bytes at @src into at most @cap bytes at
+ *	@dst.  Returns the length, 0 if it does not fit, negative on error.
+ * @decompress: decompress @len bytes into PAGE_SIZE bytes; 0 or -EIO.
+ */
+struct zmm_compressor {
+	const char *name;
+	int (*init)(struct zmm_cpu_ctx *c, const struct zmm_params *p);
+	void (*fini)(struct zmm_cpu_ctx *c);
+	int (*compress)(struct zmm_cpu_ctx *c, const struct zmm_params *p,
+			const void *src, void *dst, unsigned int cap);
+	int (*decompress)(struct zmm_cpu_ctx *c, const void *src,
+			  unsigned int len, void *dst);
+};
+
+/**
+ * struct zmm_pool - a zmm instance.
+ * @params: tunables, fixed at creation.
+ * @ops: environment callbacks.
+ * @comp: compressor for @params.comp.
+ * @accept_max: largest compressed length stored, from @params.accept_pct.
+ * @ctx: per-CPU compression contexts.
+ * @shards: the index.
+ * @arenas_lock: protects @arenas (readers on every store; writers create).
+ * @arenas: arenas by (owner, nid, type).  Arenas live as long as the pool.
+ * @entry_cache: slab of struct zmm_entry.
+ * @stats: counters, NR_ZMM_STAT_ITEMS of them.
+ */
+struct zmm_pool {
+	struct zmm_params params;
+	struct zmm_ops ops;
+	const struct zmm_compressor *comp;
+	unsigned int accept_max;
+	struct zmm_cpu_ctx __percpu *ctx;
+	struct zmm_shard *shards;
+	rwlock_t arenas_lock;
+	struct zmm_htab arenas;
+	struct kmem_cache *entry_cache;
+	atomic_long_t stats[NR_ZMM_STAT_ITEMS];
+};
+
+static inline void zmm_stat_add(struct zmm_pool *pool,
+				enum zmm_stat_item item, long n)
+{
+	atomic_long_add(n, &pool->stats[item]);
+}
+
+static inline void zmm_stat_inc(struct zmm_pool *pool,
+				enum zmm_stat_item item)
+{
+	atomic_long_inc(&pool->stats[item]);
+}
+
+/* index.c: the key → entry index */
+int zmm_htab_init(struct zmm_htab *t, unsigned int bits);
+void zmm_htab_free(struct zmm_htab *t);
+struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
+			       u64 id, u64 index);
+u64 zmm_chunk_of(enum zmm_type type, u64 index);
+struct zmm_entry *zmm_index_erase(struct zmm_shard *s,
+				  const struct zmm_key *key);
+bool zmm_index_erase_entry(struct zmm_shard *s, struct zmm_entry *e);
+int zmm_index_insert(struct zmm_shard *s, struct zmm_entry *e,
+		     struct zmm_entry **old);
+unsigned int zmm_index_take_range(struct zmm_shard *s, enum zmm_type type,
+				  u64 id, u64 chunk, u64 start, u64 end,
+				  struct zmm_entry **out, unsigned int max);
+int zmm_index_init(struct zmm_pool *pool);
+void zmm_index_destroy(struct zmm_pool *pool);
+
+/* compress.c: compressors and per-CPU contexts */
+const struct zmm_compressor *zmm_compressor(enum zmm_comp comp);
+int zmm_ctx_init(struct zmm_pool *pool);
+void zmm_ctx_destroy(struct zmm_pool *pool);
+struct zmm_cpu_ctx *zmm_ctx_get(struct zmm_pool *pool);
+void zmm_ctx_put(struct zmm_cpu_ctx *c);
+
+/* block.c: blocks, space in blocks, compaction moves */
+int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
+		    const void *data, unsigned int len);
+unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e);
+unsigned long zmm_block_evacuate_one(struct zmm_arena *a);
+unsigned long zmm_block_drop_spare(struct zmm_arena *a);
+void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf);
+
+/* lru.c: arenas and the zpage LRU */
+struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
+				 enum zmm_type type, bool create);
+int zmm_arenas_init(struct zmm_pool *pool);
+void zmm_arenas_destroy(struct zmm_pool *pool);
+long zmm_lru_evict_one(struct zmm_arena *a, void *page);
+
+/* store.c */
+unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e);
+
+/* policy.c: admission and compaction policy */
+bool zmm_policy_compact_on_store(const struct zmm_arena *a,
+				 const struct zmm_block *victim);
+bool zmm_policy_evacuate(const struct zmm_arena *a,
+			 const struct zmm_block *victim);
+
+#endif /* _ZMM_INTERNAL_H */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel facilities used by the zmm portable core.
+ *
+ * Every portable .c file includes this header and nothing else from
+ * <linux/>.  The userspace build (tests/, bench/) force-includes
+ * tests/shim/kcompat.h, which carries the same include guard and maps the
+ * same names onto libc, pthreads, liblz4 and libzstd, so the files below
+ * compile unchanged in both worlds.  Keep the two lists in step: a facility
+ * used by the core must be provided by both.
+ */
+#ifndef ZMM_KCOMPAT_H
+#define ZMM_KCOMPAT_H
+
+#include <asm/barrier.h>
+#include <linux/atomic.h>
+#include <linux/bug.h>
+#include <linux/cache.h>
+#include <linux/errno.h>
+#include <linux/hash.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/lz4.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#include <linux/zstd.h>
+
+#endif /* ZMM_KCOMPAT_H */

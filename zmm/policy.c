@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm policy: when to compact, and how to meet a shrink request.
+ *
+ * The mechanism (block.c, lru.c) knows how to append, move, evict and
+ * give back; this file decides when.  Its interface is four calls:
+ *
+ * zmm_policy_compact_on_store(): the head is full; recycle the sparsest
+ *	block (compact it in place) instead of taking a new one?
+ * zmm_policy_evacuate(): empty the sparsest block into the rest of the
+ *	arena and give it back?
+ * zmm_shrink(): MM asks for N pageframes back from one arena.
+ * zmm_compact(): give back the garbage above the slack, evicting nothing.
+ *
+ * The trade-off is density against copying.  compact_slack_pct is the
+ * share of the pageframes held that may be garbage before a store
+ * recycles a block instead of allocating; a block is only recycled when
+ * at least that share of it is garbage too, which bounds the bytes copied
+ * per byte reclaimed by 100 / compact_slack_pct.
+ */
+#include "internal.h"
+
+/* writeback failures in a row after which a shrink gives up */
+#define ZMM_SHRINK_MAX_FAILS	16
+
+static unsigned long zmm_garbage(const struct zmm_arena *a)
+{
+	unsigned long held = a->pages_held << PAGE_SHIFT;
+	unsigned long free_tail = 0;
+
+	if (a->head)
+		free_tail = a->head->size - a->head->tail;
+	if (a->spare)
+		free_tail += a->spare->size;
+	return held - a->bytes_used - free_tail;
+}
+
+bool zmm_policy_compact_on_store(const struct zmm_arena *a,
+				 const struct zmm_block *victim)
+{
+	unsigned int slack = a->pool->params.compact_slack_pct;
+	unsigned long held = a->pages_held << PAGE_SHIFT;
+	u64 vgarbage = victim->size - victim->live;
+
+	lockdep_assert_held(&a->lock);
+	if ((u64)zmm_garbage(a) * 100 <= (u64)held * slack)
+		return false;
+	return vgarbage * 100 >= (u64)victim->size * max(slack, 1U);
+}
+
+bool zmm_policy_evacuate(const struct zmm_arena *a,
+			 const struct zmm_block *victim)
+{
+	unsigned long held = a->pages_held << PAGE_SHIFT;
+	unsigned long room;
+
+	lockdep_assert_held(&a->lock);
+	/* free space outside the victim; one page of margin for tails */
+	room = held - a->bytes_used - (victim->size - victim->live);
+	return room >= victim->live + PAGE_SIZE;
+}
+
+/**
+ * zmm_shrink - give back pageframes of one arena, on MM's direction.
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ * @nr_pages: pageframes wanted back.
+ * @freed: pageframes actually given back.
+ *
+ * First garbage is given back (emptying sparse blocks into the others),
+ * then the coldest zpages are evicted, written back for anon or dropped
+ * for file, until @nr_pages pageframes have gone back to the page
+ * allocator.  Memory goes back in whole blocks, so up to one block more
+ * than asked may be freed; never more.
+ *
+ * Return: 0 when @nr_pages were freed, -EAGAIN when fewer could be (the
+ * arena ran out of zpages, or writeback kept failing), -ENOENT when the
+ * arena holds nothing, -EINVAL for bad arguments.
+ */
+int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
+	       unsigned long nr_pages, unsigned long *freed)
+{
+	unsigned int fails = 0;
+	unsigned long done;
+	struct zmm_arena *a;
+	void *page = NULL;
+	long ret;
+
+	if (!freed || (unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
+		return -EINVAL;
+	*freed = 0;
+	a = zmm_arena_find(pool, owner, nid, type, false);
+	if (!a || !READ_ONCE(a->pages_held))
+		return -ENOENT;
+	if (type == ZMM_ANON)
+		page = kmalloc(PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN);
+
+	done = zmm_block_drop_spare(a);
+	while (done < nr_pages) {
+		ret = zmm_block_evacuate_one(a);
+		if (ret) {
+			done += ret;
+			continue;
+		}
+		ret = zmm_lru_evict_one(a, page);
+		if (ret == -ENOENT)
+			break;
+		if (ret < 0) {
+			if (++fails >= ZMM_SHRINK_MAX_FAILS)
+				break;
+			continue;
+		}
+		fails = 0;
+		done += ret;
+		cond_resched();
+	}
+	kfree(page);
+	*freed = done;
+	return done >= nr_pages ? 0 : -EAGAIN;
+}
+
+/**
+ * zmm_compact - give back an arena's garbage beyond the slack.
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ *
+ * Evicts nothing: only moves objects out of sparse blocks and gives the
+ * emptied blocks back.  Meant for a background worker after pressure.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
+			  enum zmm_type type)
+{
+	unsigned int slack = pool->params.compact_slack_pct;
+	unsigned long done, f, held, garbage;
+	struct zmm_arena *a;
+
+	if ((unsigned int)type >= ZMM_NR_TYPES)
+		return 0;
+	a = zmm_arena_find(pool, owner, nid, type, false);
+	if (!a)
+		return 0;
+	done = zmm_block_drop_spare(a);
+	for (;;) {
+		spin_lock(&a->lock);
+		held = a->pages_held << PAGE_SHIFT;
+		garbage = held - a->bytes_used;
+		spin_unlock(&a->lock);
+		if ((u64)garbage * 100 <= (u64)held * slack)
+			break;
+		f = zmm_block_evacuate_one(a);
+		if (!f)
+			break;
+		done += f;
+		cond_resched();
+	}
+	return done;
+}

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm store: the pool, and store / load / invalidate of zpages.
+ *
+ * Semantics the callers (the kernel hooks, the tests) rely on:
+ *
+ * - A store of an existing key replaces it atomically: a concurrent load
+ *   sees the old or the new data, never nothing.
+ * - A store that fails leaves the key absent, never holding older data:
+ *   the caller then writes the page elsewhere (swap) or drops it (clean
+ *   file page), and a stale copy must not come back.  The error says why:
+ *   -E2BIG compressed too poorly, -ENOMEM no storage, -EIO compressor
+ *   error, -EINVAL bad arguments.
+ * - Loads are exclusive: a load that succeeds removes the zpage.  The page
+ *   goes back to the page cache or swap cache, where it is hot; keeping a
+ *   second, compressed copy would spend memory on the pages least likely
+ *   to be evicted again soon.  The kernel side marks an anon page dirty
+ *   after a load so that its next swap-out stores it again.
+ * - Same-filled pages (one repeated word, zero included) take no storage.
+ */
+#include "internal.h"
+
+static const char * const zmm_stat_names[NR_ZMM_STAT_ITEMS] = {
+	[ZMM_STAT_STORED] = "stored",
+	[ZMM_STAT_SAME_FILLED] = "same_filled",
+	[ZMM_STAT_LOADED] = "loaded",
+	[ZMM_STAT_LOAD_MISS] = "load_miss",
+	[ZMM_STAT_INVALIDATED] = "invalidated",
+	[ZMM_STAT_REPLACED] = "replaced",
+	[ZMM_STAT_REJECT_POOR] = "reject_poor_ratio",
+	[ZMM_STAT_REJECT_NOMEM] = "reject_nomem",
+	[ZMM_STAT_REJECT_COMP] = "reject_compressor",
+	[ZMM_STAT_REJECT_INVAL] = "reject_invalid",
+	[ZMM_STAT_DECOMP_ERR] = "decompress_error",
+	[ZMM_STAT_EVICT_WB] = "evict_writeback",
+	[ZMM_STAT_EVICT_DROP] = "evict_drop",
+	[ZMM_STAT_WB_FAIL] = "writeback_fail",
+	[ZMM_STAT_COMPACT_MOVES] = "compact_moves",
+	[ZMM_STAT_COMPACT_BYTES] = "compact_bytes",
+	[ZMM_STAT_BLOCK_ALLOC_FAIL] = "block_alloc_fail",
+	[ZMM_STAT_BLOCKS_FREED] = "blocks_freed",
+	[ZMM_STAT_BLOCKS_O4] = "blocks_order4",
+	[ZMM_STAT_BLOCKS_O5] = "blocks_order5",
+	[ZMM_STAT_BLOCKS_O6] = "blocks_order6",
+	[ZMM_STAT_BLOCKS_O7] = "blocks_order7",
+	[ZMM_STAT_BLOCKS_O8] = "blocks_order8",
+	[ZMM_STAT_BLOCKS_O9] = "blocks_order9",
+	[ZMM_STAT_PAGES_HELD] = "pages_held",
+	[ZMM_STAT_BYTES_USED] = "bytes_used",
+	[ZMM_STAT_NR_ZPAGES] = "nr_zpages",
+};
+
+const char *zmm_stat_name(enum zmm_stat_item item)
+{
+	if ((unsigned int)item >= NR_ZMM_STAT_ITEMS)
+		return "?";
+	return zmm_stat_names[item];
+}
+
+unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item)
+{
+	if ((unsigned int)item >= NR_ZMM_STAT_ITEMS)
+		return 0;
+	return atomic_long_read(&pool->stats[item]);
+}
+
+void zmm_params_default(struct zmm_params *p)
+{
+	p->comp = ZMM_COMP_LZ4;
+	p->zstd_level = 3;
+	p->accept_pct = 75;
+	p->min_order = ZMM_BLOCK_ORDER_MIN;
+	p->compact_slack_pct = 3;
+}
+
+/**
+ * zmm_params_check - validate tunables.
+ * @p: the tunables.
+ *
+ * Return: 0, or -EINVAL with a message naming the bad one.
+ */
+int zmm_params_check(const struct zmm_params *p)
+{
+	if (!zmm_compressor(p->comp)) {
+		pr_err("unknown compressor %d\n", p->comp);
+		return -EINVAL;
+	}
+	if (p->comp == ZMM_COMP_ZSTD &&
+	    (p->zstd_level < 1 || p->zstd_level > 19)) {
+		pr_err("zstd level %d not in 1..19\n", p->zstd_level);
+		return -EINVAL;
+	}
+	if (p->accept_pct < 10 || p->accept_pct > 100) {
+		pr_err("accept_pct %u not in 10..100\n", p->accept_pct);
+		return -EINVAL;
+	}
+	if (p->min_order < ZMM_BLOCK_ORDER_MIN ||
+	    p->min_order > ZMM_BLOCK_ORDER_MAX) {
+		pr_err("min_order %u not in %d..%d\n", p->min_order,
+		       ZMM_BLOCK_ORDER_MIN, ZMM_BLOCK_ORDER_MAX);
+		return -EINVAL;
+	}
+	if (p->compact_slack_pct > 50) {
+		pr_err("compact_slack_pct %u not in 0..50\n",
+		       p->compact_slack_pct);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * zmm_pool_create - create a pool.
+ * @p: tunables (copied).
+ * @ops: environment (copied); alloc_block and free_block are required.
+ *
+ * Return: the pool, or NULL (bad arguments, with a message, or no memory).
+ */
+struct zmm_pool *zmm_pool_create(const struct zmm_params *p,
+				 const struct zmm_ops *ops)
+{
+	struct zmm_pool *pool;
+
+	if (!p || !ops || !ops->alloc_block || !ops->free_block) {
+		pr_err("pool needs params, alloc_block and free_block\n");
+		return NULL;
+	}
+	if (zmm_params_check(p))
+		return NULL;
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return NULL;
+	pool->params = *p;
+	pool->ops = *ops;
+	pool->comp = zmm_compressor(p->comp);
+	pool->accept_max = PAGE_SIZE * p->accept_pct / 100;
+	pool->entry_cache = kmem_cache_create("zmm_entry",
+					      sizeof(struct zmm_entry), 0, 0,
+					      NULL);
+	if (!pool->entry_cache)
+		goto free_pool;
+	if (zmm_ctx_init(pool))
+		goto destroy_cache;
+	if (zmm_index_init(pool))
+		goto destroy_ctx;
+	if (zmm_arenas_init(pool))
+		goto destroy_index;
+	return pool;
+
+destroy_index:
+	zmm_index_destroy(pool);
+destroy_ctx:
+	zmm_ctx_destroy(pool);
+destroy_cache:
+	kmem_cache_destroy(pool->entry_cache);
+free_pool:
+	kfree(pool);
+	return NULL;
+}
+
+/**
+ * zmm_pool_destroy - drop every zpage and free the pool.
+ * @pool: the pool; nothing else may use it any more.
+ */
+void zmm_pool_destroy(struct zmm_pool *pool)
+{
+	if (!pool)
+		return;
+	zmm_index_destroy(pool);
+	zmm_arenas_destroy(pool);
+	zmm_ctx_destroy(pool);
+	kmem_cache_destroy(pool->entry_cache);
+	kfree(pool);
+}
+
+/**
+ * zmm_entry_put - drop a reference; the last one frees the zpage.
+ * @pool: the pool.
+ * @e: the entry.
+ *
+ * Return: pageframes given back to the page allocator as a result.
+ */
+unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e)
+{
+	unsigned long freed = 0;
+
+	if (!refcount_dec_and_test(&e->refs))
+		return 0;
+	if (e->arena)
+		freed = zmm_block_release(e->arena, e);
+	zmm_stat_add(pool, ZMM_STAT_NR_ZPAGES, -1);
+	kmem_cache_free(pool->entry_cache, e);
+	return freed;
+}
+
+static bool zmm_key_valid(const struct zmm_key *key)
+{
+	if (!key || (unsigned int)key->type >= ZMM_NR_TYPES)
+		return false;
+	return key->type != ZMM_ANON || key->index <= ZMM_ANON_INDEX_MAX;
+}
+
+static bool zmm_same_filled(const void *src, unsigned long *value)
+{
+	const unsigned long *w = src;
+	unsigned int i, n = PAGE_SIZE / sizeof(*w);
+
+	if (w[0] != w[n - 1])
+		return false;
+	for (i = 1; i < n - 1; i++) {
+		if (w[i] != w[0])
+			return false;
+	}
+	*value = w[0];
+	return true;
+}
+
+static void zmm_fill(void *dst, unsigned long value)
+{
+	unsigned long *w = dst;
+	unsigned int i;
+
+	if (!value) {
+		memset(dst, 0, PAGE_SIZE);
+		return;
+	}
+	for (i = 0; i < PAGE_SIZE / sizeof(*w); i++)
+		w[i] = value;
+}
+
+/* Remove @key, if present, after a failed store; counts nothing. */
+static void zmm_drop_key(struct zmm_pool *pool, const struct zmm_key *key)
+{
+	struct zmm_shard *s = zmm_shard_of(pool, key->type, key->id,
+					   key->index);
+	struct zmm_entry *e;
+
+	spin_lock(&s->lock);
+	e = zmm_index_erase(s, key);
+	spin_unlock(&s->lock);
+	if (e)
+		zmm_entry_put(pool, e);
+}
+
+/* Compress @src into @e's arena.  Return 0 or the store's errno. */
+static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
+				u32 owner, int nid, const void *src)
+{
+	struct zmm_cpu_ctx *ctx;
+	struct zmm_arena *a;
+	int len, ret;
+
+	a = zmm_arena_find(pool, owner, nid, e->type, true);
+	if (!a) {
+		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
+		return -ENOMEM;
+	}
+	ctx = zmm_ctx_get(pool);
+	len = pool->comp->compress(ctx, &pool->params, src, ctx->buf,
+				   pool->accept_max);
+	if (len <= 0) {
+		zmm_ctx_put(ctx);
+		zmm_stat_inc(pool, len ? ZMM_STAT_REJECT_COMP :
+					 ZMM_STAT_REJECT_POOR);
+		return len ? -EIO : -E2BIG;
+	}
+	ret = zmm_block_store(a, e, ctx->buf, len);
+	zmm_ctx_put(ctx);
+	if (ret)
+		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
+	return ret;
+}
+
+/**
+ * zmm_store - compress and store a page.
+ * @pool: the pool.
+ * @key: where to store it.
+ * @owner: memcg id to charge.
+ * @nid: node whose memory holds it.
+ * @src: the page.
+ * @len: must be PAGE_SIZE.
+ *
+ * Return: 0, or -EINVAL, -E2BIG (poor ratio), -ENOMEM, -EIO; after a
+ * failure the key holds nothing.
+ */
+int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
+	      int nid, const void *src, size_t len)
+{
+	struct zmm_entry *e, *old;
+	struct zmm_shard *s;
+	int ret;
+
+	if (!zmm_key_valid(key) || !src || len != PAGE_SIZE ||
+	    nid < NUMA_NO_NODE) {
+		zmm_stat_inc(pool, ZMM_STAT_REJECT_INVAL);
+		if (zmm_key_valid(key))
+			zmm_drop_key(pool, key);
+		return -EINVAL;
+	}
+	e = kmem_cache_alloc(pool->entry_cache, GFP_KERNEL | __GFP_NOWARN);
+	if (!e) {
+		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
+		ret = -ENOMEM;
+		goto drop_key;
+	}
+	INIT_HLIST_NODE(&e->hnode);
+	INIT_LIST_HEAD(&e->lru);
+	INIT_LIST_HEAD(&e->bnode);
+	e->id = key->id;
+	e->index = key->index;
+	e->type = key->type;
+	e->flags = 0;
+	e->published = false;
+	e->arena = NULL;
+	e->block = NULL;
+	refcount_set(&e->refs, 1);
+
+	if (zmm_same_filled(src, &e->value)) {
+		zmm_stat_inc(pool, ZMM_STAT_SAME_FILLED);
+	} else {
+		ret = zmm_store_compressed(pool, e, owner, nid, src);
+		if (ret)
+			goto free_entry;
+	}
+	zmm_stat_add(pool, ZMM_STAT_NR_ZPAGES, 1);
+
+	s = zmm_shard_of(pool, key->type, key->id, key->index);
+	spin_lock(&s->lock);
+	ret = zmm_index_insert(s, e, &old);
+	if (!ret)
+		smp_store_release(&e->published, true);
+	spin_unlock(&s->lock);
+	if (old) {
+		zmm_stat_inc(pool, ZMM_STAT_REPLACED);
+		zmm_entry_put(pool, old);
+	}
+	if (ret) {
+		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
+		zmm_entry_put(pool, e);
+		return ret;
+	}
+	zmm_stat_inc(pool, ZMM_STAT_STORED);
+	return 0;
+
+free_entry:
+	kmem_cache_free(pool->entry_cache, e);
+drop_key:
+	zmm_drop_key(pool, key);
+	return ret;
+}
+
+/**
+ * zmm_load - load a page and drop the zpage.
+ * @pool: the pool.
+ * @key: the key.
+ * @dst: PAGE_SIZE bytes.
+ * @len: must be PAGE_SIZE.
+ *
+ * Return: 0, -ENOENT if the key holds nothing, -EINVAL, or -EIO if the
+ * data failed to decompress (the zpage is gone then too; this is a bug or
+ * memory corruption and warns).
+ */
+int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
+	     size_t len)
+{
+	struct zmm_cpu_ctx *ctx;
+	struct zmm_entry *e;
+	struct zmm_shard *s;
+	int ret = 0;
+
+	if (!zmm_key_valid(key) || !dst || len != PAGE_SIZE)
+		return -EINVAL;
+	s = zmm_shard_of(pool, key->type, key->id, key->index);
+	spin_lock(&s->lock);
+	e = zmm_index_erase(s, key);
+	spin_unlock(&s->lock);
+	if (!e) {
+		zmm_stat_inc(pool, ZMM_STAT_LOAD_MISS);
+		return -ENOENT;
+	}
+	if (!e->arena) {
+		zmm_fill(dst, e->value);
+	} else {
+		ctx = zmm_ctx_get(pool);
+		zmm_arena_copy_out(e->arena, e, ctx->buf);
+		ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
+		zmm_ctx_put(ctx);
+	}
+	zmm_entry_put(pool, e);
+	if (WARN_ON_ONCE(ret)) {
+		zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
+		return -EIO;
+	}
+	zmm_stat_inc(pool, ZMM_STAT_LOADED);
+	return 0;
+}
+
+/**
+ * zmm_invalidate - drop a zpage.
+ * @pool: the pool.
+ * @key: the key.
+ *
+ * Return: 0, -ENOENT if the key held nothing, -EINVAL.
+ */
+int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key)
+{
+	struct zmm_entry *e;
+	struct zmm_shard *s;
+
+	if (!zmm_key_valid(key))
+		return -EINVAL;
+	s = zmm_shard_of(pool, key->type, key->id, key->index);
+	spin_lock(&s->lock);
+	e = zmm_index_erase(s, key);
+	spin_unlock(&s->lock);
+	if (!e)
+		return -ENOENT;
+	zmm_entry_put(pool, e);
+	zmm_stat_inc(pool, ZMM_STAT_INVALIDATED);
+	return 0;
+}
+
+/**
+ * zmm_invalidate_range - drop the zpages of one id in an index range.
+ * @pool: the pool.
+ * @type: key type.
+ * @id: key id (swap type, or mapping).
+ * @start: first index.
+ * @end: last index, inclusive; U64_MAX for "to the end".
+ *
+ * For file keys this costs the number of zpages of the file; for anon
+ * keys one lookup per 2^ZMM_ANON_CHUNK_SHIFT slots of the range, which
+ * is clamped to ZMM_ANON_INDEX_MAX.  Runs in batches, so it never holds
+ * a lock for long.
+ *
+ * Return: the number of zpages dropped, or -EINVAL.
+ */
+long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
+			  u64 start, u64 end)
+{
+	struct zmm_entry *batch[32];
+	struct zmm_shard *s;
+	unsigned int n, i;
+	u64 chunk, last;
+	long dropped = 0;
+
+	if ((unsigned int)type >= ZMM_NR_TYPES || start > end)
+		return -EINVAL;
+	if (type == ZMM_ANON) {
+		if (start > ZMM_ANON_INDEX_MAX)
+			return 0;
+		end = min_t(u64, end, ZMM_ANON_INDEX_MAX);
+	}
+	chunk = zmm_chunk_of(type, start);
+	last = zmm_chunk_of(type, end);
+	for (; chunk <= last; chunk++) {
+		s = zmm_shard_of(pool, type, id,
+				 type == ZMM_ANON ?
+				 chunk << ZMM_ANON_CHUNK_SHIFT : 0);
+		do {
+			spin_lock(&s->lock);
+			n = zmm_index_take_range(s, type, id, chunk, start, end,
+						 batch, ARRAY_SIZE(batch));
+			spin_unlock(&s->lock);
+			for (i = 0; i < n; i++)
+				zmm_entry_put(pool, batch[i]);
+			dropped += n;
+			cond_resched();
+		} while (n == ARRAY_SIZE(batch));
+	}
+	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);
+	return dropped;
+}
+
+/**
+ * zmm_arena_info - snapshot of one (owner, node, type).
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ * @info: filled in; all zero if the arena does not exist.
+ *
+ * Return: 0, -ENOENT if the arena does not exist, -EINVAL.
+ */
+int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
+		   enum zmm_type type, struct zmm_arena_info *info)
+{
+	struct zmm_arena *a;
+
+	if (!info || (unsigned int)type >= ZMM_NR_TYPES)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	a = zmm_arena_find(pool, owner, nid, type, false);
+	if (!a)
+		return -ENOENT;
+	spin_lock(&a->lock);
+	info->pages_held = a->pages_held;
+	info->bytes_used = a->bytes_used;
+	info->nr_zpages = a->nr_zpages;
+	memcpy(info->nr_blocks, a->nr_blocks, sizeof(info->nr_blocks));
+	spin_unlock(&a->lock);
+	return 0;
+}
