@@ -46,7 +46,33 @@ $(OUT)/test_core: $(TEST_SRC) $(CORE_SRC) $(TOP)/tests/zmm_core.c \
 		  $(TOP)/tests/user_env.h | $(OUT)
 	$(CC) $(USER_CFLAGS) -O1 -o $@ $(TEST_SRC) $(LIBS)
 
-check-user: deps $(OUT)/test_core-san $(OUT)/test_core
+BENCH_CFLAGS := $(filter-out -Werror,$(USER_CFLAGS)) -Werror -O2 -DNDEBUG
+CORPUS := $(OUT)/corpus.zc
+
+$(OUT)/zmm-bench: $(TOP)/bench/zmm_bench.c $(TOP)/bench/corpus_read.c \
+		  $(TOP)/tests/user_env.c $(TOP)/tests/shim/shim.c \
+		  $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_bench.c \
+		$(TOP)/bench/corpus_read.c $(TOP)/tests/user_env.c \
+		$(TOP)/tests/shim/shim.c $(LIBS)
+
+$(OUT)/zmm-corpus: $(TOP)/bench/corpus.c $(TOP)/bench/corpus_read.c \
+		   $(TOP)/bench/corpus.h | $(OUT)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
+
+$(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c $(TOP)/bench/corpus.c \
+			$(TOP)/bench/corpus_read.c $(TOP)/bench/corpus.h | $(OUT)
+	$(CC) -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+		-DZMM_CORPUS_NO_MAIN -o $@ $(filter %.c,$^)
+
+# the corpus: real anonymous memory of processes the tool starts itself
+$(CORPUS): | $(OUT)/zmm-corpus
+	$(OUT)/zmm-corpus -o $@.tmp -m 64 && mv $@.tmp $@
+
+bench-user: deps $(OUT)/zmm-bench $(CORPUS)
+	$(OUT)/zmm-bench $(CORPUS) $(OUT)/bench.json
+
+check-user: deps $(OUT)/corpus_selftest $(OUT)/test_core-san $(OUT)/test_core
 	@$(TOP)/scripts/run-tests.sh $(OUT)
 
 check: check-user

@@ -11,9 +11,6 @@
  */
 #include "internal.h"
 
-/* output buffer: large enough for any compressor's worst case */
-#define ZMM_CTX_BUF_SIZE	(2 * PAGE_SIZE)
-
 static int zmm_lz4_init(struct zmm_cpu_ctx *c, const struct zmm_params *p)
 {
 	c->wrkmem = kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL);
@@ -29,7 +26,6 @@ static void zmm_lz4_fini(struct zmm_cpu_ctx *c)
 static int zmm_lz4_compress(struct zmm_cpu_ctx *c, const struct zmm_params *p,
 			    const void *src, void *dst, unsigned int cap)
 {
-	/* 0 when the output would exceed @cap: the page is rejected */
 	return LZ4_compress_fast(src, dst, PAGE_SIZE, cap, 1, c->wrkmem);
 }
 
@@ -75,9 +71,7 @@ static int zmm_zstd_compress(struct zmm_cpu_ctx *c, const struct zmm_params *p,
 	size_t ret;
 
 	ret = zstd_compress_cctx(c->cctx, dst, cap, src, PAGE_SIZE, &zp);
-	if (zstd_is_error(ret))
-		return 0;	/* dst too small is the only expected error */
-	return ret;
+	return zstd_is_error(ret) ? -EIO : ret;
 }
 
 static int zmm_zstd_decompress(struct zmm_cpu_ctx *c, const void *src,

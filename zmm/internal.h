@@ -48,6 +48,8 @@
 #define ZMM_ANON_INDEX_MAX	((1ULL << 40) - 1)
 #define ZMM_NR_BUCKETS		16
 #define ZMM_NR_ORDERS		(ZMM_BLOCK_ORDER_MAX + 1)
+/* compression output buffer: above any compressor's bound for a page */
+#define ZMM_CTX_BUF_SIZE	(2 * PAGE_SIZE)
 
 /**
  * struct zmm_htab - a chained hash table that grows by doubling.

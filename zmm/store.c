@@ -255,13 +255,18 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
 		return -ENOMEM;
 	}
 	ctx = zmm_ctx_get(pool);
+	/*
+	 * Compress into the whole buffer and judge the ratio after: lz4's
+	 * bounded-output path is slower on every page, to save work on the
+	 * few that do not compress.
+	 */
 	len = pool->comp->compress(ctx, &pool->params, src, ctx->buf,
-				   pool->accept_max);
-	if (len <= 0) {
+				   ZMM_CTX_BUF_SIZE);
+	if (len <= 0 || len > pool->accept_max) {
 		zmm_ctx_put(ctx);
-		zmm_stat_inc(pool, len ? ZMM_STAT_REJECT_COMP :
-					 ZMM_STAT_REJECT_POOR);
-		return len ? -EIO : -E2BIG;
+		zmm_stat_inc(pool, len <= 0 ? ZMM_STAT_REJECT_COMP :
+					      ZMM_STAT_REJECT_POOR);
+		return len <= 0 ? -EIO : -E2BIG;
 	}
 	ret = zmm_block_store(a, e, ctx->buf, len);
 	zmm_ctx_put(ctx);

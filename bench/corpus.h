@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zmm page corpus: a file of real and synthetic 4 KiB memory pages used
+ * by the compression benchmarks.
+ *
+ * File layout (all integers little endian):
+ *
+ *	struct zmm_corpus_hdr		40 bytes
+ *	uint8_t class[nr_pages]		class id of every page
+ *	zero padding			up to the next multiple of page_size
+ *					(counted from the start of the file)
+ *	nr_pages * page_size bytes	the pages, in the order of class[]
+ *
+ * Readers must treat the file as untrusted; zmm_corpus_open() validates
+ * it completely before handing out pointers into the mapping.
+ */
+#ifndef ZMM_BENCH_CORPUS_H
+#define ZMM_BENCH_CORPUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZMM_CORPUS_MAGIC	"ZMMCORP1"
+#define ZMM_CORPUS_MAGIC_LEN	8
+#define ZMM_CORPUS_PAGE_SIZE	4096u
+#define ZMM_CORPUS_HDR_SIZE	40u
+
+enum zmm_corpus_class {
+	ZMM_CORPUS_ZERO,	/* all-zero pages */
+	ZMM_CORPUS_SAME,	/* one repeated non-zero unsigned long */
+	ZMM_CORPUS_TEXT,	/* English / source text from the machine */
+	ZMM_CORPUS_RANDOM,	/* incompressible PRNG output */
+	ZMM_CORPUS_ANON_CC,	/* anonymous memory of a running cc1 */
+	ZMM_CORPUS_ANON_PY,	/* anonymous memory of a python3 process */
+	ZMM_CORPUS_NR_CLASSES
+};
+
+/* On-disk header, 40 bytes, little endian. */
+struct zmm_corpus_hdr {
+	char magic[ZMM_CORPUS_MAGIC_LEN];
+	uint32_t page_size;
+	uint32_t nr_pages;
+	uint32_t nr_classes_present;
+	uint32_t reserved[5];
+};
+
+_Static_assert(sizeof(struct zmm_corpus_hdr) == ZMM_CORPUS_HDR_SIZE,
+	       "zmm corpus header layout");
+
+/*
+ * An open corpus. cls and pages point into a read-only mapping of the
+ * file: do not write through them.
+ */
+struct zmm_corpus {
+	uint32_t nr_pages;
+	uint8_t *cls;			/* nr_pages class ids */
+	unsigned char *pages;		/* nr_pages * ZMM_CORPUS_PAGE_SIZE */
+	size_t map_len;
+	void *map;			/* start of the mapping */
+	uint32_t nr_classes_present;
+	uint32_t class_pages[ZMM_CORPUS_NR_CLASSES];
+};
+
+/* Reader, bench/corpus_read.c */
+
+/*
+ * Map and validate @path. Returns 0 on success, -EINVAL (with a message on
+ * stderr) for a malformed file, or another negative errno if the file
+ * cannot be opened or mapped. On failure *c is left zeroed.
+ */
+int zmm_corpus_open(const char *path, struct zmm_corpus *c);
+void zmm_corpus_close(struct zmm_corpus *c);
+/* Page @i, or NULL if @i is out of range. */
+const void *zmm_corpus_page(const struct zmm_corpus *c, uint32_t i);
+/* "zero", "same", "text", "random", "anon-cc", "anon-py" or "?" */
+const char *zmm_corpus_class_name(unsigned int cls);
+
+/* Writer, bench/corpus.c */
+
+/*
+ * Write a corpus holding only the synthetic classes (zero, same, text,
+ * random), @n pages each. Deterministic for a given @seed on a given
+ * machine (text pages come from files found on the machine). Returns 0
+ * or a negative errno.
+ */
+int zmm_corpus_write_synthetic(const char *path, unsigned int n,
+			       unsigned long seed);
+
+#endif /* ZMM_BENCH_CORPUS_H */
