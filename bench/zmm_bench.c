@@ -171,6 +171,8 @@ static struct zmm_pool *mk_cached(enum zmm_comp comp)
 	return zmm_pool_create(&p, &ops);
 }
 
+static unsigned int slack = 3;
+
 static struct zmm_pool *mk(struct uenv *u, enum zmm_comp comp)
 {
 	struct zmm_params p;
@@ -179,6 +181,7 @@ static struct zmm_pool *mk(struct uenv *u, enum zmm_comp comp)
 	uenv_init(u);
 	zmm_params_default(&p);
 	p.comp = comp;
+	p.compact_slack_pct = slack;
 	ops = uenv_ops(u);
 	return zmm_pool_create(&p, &ops);
 }
@@ -284,13 +287,12 @@ static unsigned long fill(struct zmm_pool *pool, enum zmm_type t)
 
 static void bench_density(void)
 {
-	unsigned long keys, i, s = 1, moved, next, churn_bytes = 0;
-	struct shape sh;
 	struct uenv u;
 	struct zmm_pool *pool = mk(&u, ZMM_COMP_LZ4);
-
-	double sum = 0, worst = 0, d;
+	double sum = 0, worst = 0, d = 0;
+	unsigned long keys;
 	unsigned int n = 0;
+	struct shape sh;
 
 	/*
 	 * The head block is filling up: right after a new one is opened a
@@ -318,6 +320,26 @@ static void bench_density(void)
 	jnum("density_fill_with_metadata", density(&sh, true));
 	jnum("straddle_share", (double)sh.straddle / sh.objs);
 
+	zmm_pool_destroy(pool);
+	uenv_fini(&u);
+}
+
+/*
+ * Churn at one compact_slack_pct: fill 64 MiB, then as many swap-ins of
+ * random keys (exclusive loads) as there are keys, each followed by the
+ * swap-out of a new page; then one background compaction.
+ */
+static void bench_churn(unsigned int s_pct)
+{
+	unsigned long keys, i, s = 1, moved, next, churn_bytes = 0;
+	struct shape sh;
+	struct uenv u;
+	struct zmm_pool *pool;
+	char key[64];
+
+	slack = s_pct;
+	pool = mk(&u, ZMM_COMP_LZ4);
+	keys = fill(pool, ZMM_ANON);
 	/* churn: swap-ins of random keys, swap-outs of new pages */
 	moved = zmm_stat(pool, ZMM_STAT_COMPACT_BYTES);
 	next = keys;
@@ -335,14 +357,21 @@ static void bench_density(void)
 		next++;
 	}
 	sh = pool_shape(pool);
-	jnum("density_churn", density(&sh, false));
+	snprintf(key, sizeof(key), "churn_slack%u_density", s_pct);
+	jnum(key, density(&sh, false));
+	snprintf(key, sizeof(key), "churn_slack%u_moved_per_byte", s_pct);
+	jnum(key, (double)(zmm_stat(pool, ZMM_STAT_COMPACT_BYTES) - moved) /
+	     max(1UL, churn_bytes));
 	/* what the kernel's background compaction does after a burst */
+	moved = zmm_stat(pool, ZMM_STAT_COMPACT_BYTES);
 	zmm_compact(pool, 1, 0, ZMM_ANON);
 	sh = pool_shape(pool);
-	jnum("density_churn_then_compact", density(&sh, false));
-	jnum("compact_bytes_moved_per_byte_stored",
-	     (double)(zmm_stat(pool, ZMM_STAT_COMPACT_BYTES) - moved) /
-	     max(1UL, churn_bytes));
+	snprintf(key, sizeof(key), "churn_slack%u_then_compact_density",
+		 s_pct);
+	jnum(key, density(&sh, false));
+	snprintf(key, sizeof(key), "churn_slack%u_compact_moved_MiB", s_pct);
+	jnum(key, (zmm_stat(pool, ZMM_STAT_COMPACT_BYTES) - moved) /
+	     1048576.0);
 	zmm_pool_destroy(pool);
 	uenv_fini(&u);
 }
@@ -443,6 +472,11 @@ int main(int argc, char **argv)
 	speed("anon", true);
 	printf("\ndensity (lz4, >= 64 MiB compressed):\n");
 	bench_density();
+	printf("\nchurn (2 x keys swap-in + swap-out), by compact_slack_pct:\n");
+	bench_churn(1);
+	bench_churn(3);
+	bench_churn(10);
+	slack = 3;
 	printf("\nshrink to half after a fill:\n");
 	bench_shrink(ZMM_ANON, "anon");
 	bench_shrink(ZMM_FILE, "file");

@@ -14,9 +14,11 @@
  *
  * The trade-off is density against copying.  compact_slack_pct is the
  * share of the pageframes held that may be garbage before a store
- * recycles a block instead of allocating; a block is only recycled when
- * at least that share of it is garbage too, which bounds the bytes copied
- * per byte reclaimed by 100 / compact_slack_pct.
+ * recycles a block instead of allocating, and the level zmm_compact()
+ * brings garbage down to.  A block is only recycled when at least four
+ * times that share of it (at most half) is garbage, which bounds the
+ * bytes copied per byte reclaimed by (100 - 4s) / 4s for a slack of s%
+ * (about 7 at the default of 3; bench/README.md has measured figures).
  */
 #include "internal.h"
 
@@ -45,7 +47,9 @@ bool zmm_policy_compact_on_store(const struct zmm_arena *a,
 	lockdep_assert_held(&a->lock);
 	if ((u64)zmm_garbage(a) * 100 <= (u64)held * slack)
 		return false;
-	return vgarbage * 100 >= (u64)victim->size * max(slack, 1U);
+	/* the victim must pay: at least 4 x slack of it is garbage */
+	return vgarbage * 100 >= (u64)victim->size * min(4 * max(slack, 1U),
+							  50U);
 }
 
 bool zmm_policy_evacuate(const struct zmm_arena *a,
