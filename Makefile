@@ -30,7 +30,8 @@ TEST_SRC := $(TOP)/tests/test_core.c $(TOP)/tests/user_env.c \
 
 .PHONY: all deps check check-user demo bench-user style clean
 
-all: $(OUT)/test_core-san $(OUT)/test_core $(OUT)/zmm-bench $(OUT)/zmm-corpus
+all: $(OUT)/test_core-san $(OUT)/test_core $(OUT)/zmm-bench $(OUT)/zmm-corpus \
+     $(OUT)/zmm-demo $(OUT)/corpus_selftest
 
 deps:
 	@$(TOP)/scripts/deps.sh user
@@ -68,6 +69,16 @@ $(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c $(TOP)/bench/corpus.c \
 # the corpus: real anonymous memory of processes the tool starts itself
 $(CORPUS): | $(OUT)/zmm-corpus
 	$(OUT)/zmm-corpus -o $@.tmp -m 64 && mv $@.tmp $@
+
+$(OUT)/zmm-demo: $(TOP)/bench/zmm_demo.c $(TOP)/bench/corpus_read.c \
+		 $(TOP)/tests/user_env.c $(TOP)/tests/shim/shim.c \
+		 $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
+	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_demo.c \
+		$(TOP)/bench/corpus_read.c $(TOP)/tests/user_env.c \
+		$(TOP)/tests/shim/shim.c $(LIBS)
+
+demo: deps $(OUT)/zmm-demo $(CORPUS)
+	$(OUT)/zmm-demo $(CORPUS)
 
 bench-user: deps $(OUT)/zmm-bench $(CORPUS)
 	$(OUT)/zmm-bench $(CORPUS) $(OUT)/bench.json
