@@ -88,6 +88,11 @@ check-user: deps $(OUT)/corpus_selftest $(OUT)/test_core-san $(OUT)/test_core
 
 check: check-user
 
+KERNEL_C := $(wildcard $(TOP)/zmm/*.[ch]) $(wildcard $(TOP)/include/zmm/*.h)
+
+style:
+	$(TOP)/scripts/checkpatch.sh $(KERNEL_C)
+
 clean:
 	rm -rf $(OUT)
 

@@ -111,11 +111,11 @@ static struct zmm_object *zmm_object_find(struct zmm_shard *s,
 
 static struct zmm_entry *zmm_object_lookup(struct zmm_object *o, u64 index)
 {
+	struct hlist_head *head;
 	struct zmm_entry *e;
 
-	hlist_for_each_entry(e, &o->entries.heads[hash_64(index,
-							   o->entries.bits)],
-			     hnode) {
+	head = &o->entries.heads[hash_64(index, o->entries.bits)];
+	hlist_for_each_entry(e, head, hnode) {
 		if (e->index == index)
 			return e;
 	}

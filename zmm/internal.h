@@ -41,7 +41,7 @@
 #include <zmm/zmm.h>
 
 #define ZMM_NR_SHARDS_SHIFT	8
-#define ZMM_NR_SHARDS		(1U << ZMM_NR_SHARDS_SHIFT)
+#define ZMM_NR_SHARDS		BIT(ZMM_NR_SHARDS_SHIFT)
 /* anon keys are grouped in objects of 2^10 swap slots (4 MiB of swap) */
 #define ZMM_ANON_CHUNK_SHIFT	10
 /* largest anon index (swap offset) accepted: 2^40 slots, 4 PiB of swap */
@@ -113,7 +113,7 @@ struct zmm_block {
  * @type: ZMM_ANON or ZMM_FILE.
  */
 struct zmm_arena {
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	struct list_head lru;
 	struct zmm_block *head;
 	struct zmm_block *spare;
@@ -198,7 +198,7 @@ struct zmm_object {
  * @objs: objects hashed by (type, id, chunk).
  */
 struct zmm_shard {
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	struct zmm_htab objs;
 } ____cacheline_aligned_in_smp;
 
@@ -215,7 +215,7 @@ struct zmm_shard {
  * @dws: zstd decompression workspace.
  */
 struct zmm_cpu_ctx {
-	struct mutex lock;
+	struct mutex lock;		/* see above */
 	u8 *buf;
 	void *wrkmem;
 	zstd_cctx *cctx;

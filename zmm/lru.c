@@ -29,11 +29,11 @@ static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
 					  int nid, enum zmm_type type)
 {
 	u64 h = zmm_arena_hkey(owner, nid, type);
+	struct hlist_head *head;
 	struct zmm_arena *a;
 
-	hlist_for_each_entry(a, &pool->arenas.heads[hash_64(h,
-						      pool->arenas.bits)],
-			     hnode) {
+	head = &pool->arenas.heads[hash_64(h, pool->arenas.bits)];
+	hlist_for_each_entry(a, head, hnode) {
 		if (a->owner == owner && a->nid == nid && a->type == type)
 			return a;
 	}

@@ -331,8 +331,8 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	s = zmm_shard_of(pool, key->type, key->id, key->index);
 	spin_lock(&s->lock);
 	ret = zmm_index_insert(s, e, &old);
-	if (!ret)
-		smp_store_release(&e->published, true);
+	/* pairs with smp_load_acquire() in zmm_lru_evict_one() */
+	smp_store_release(&e->published, !ret);
 	spin_unlock(&s->lock);
 	if (old) {
 		zmm_stat_inc(pool, ZMM_STAT_REPLACED);
