@@ -208,7 +208,7 @@ static double zmm_roundtrip(enum zmm_comp comp, unsigned long *stored,
 	for (i = 0; i < nr_sel; i++) {
 		struct zmm_key k = { ZMM_ANON, 0, i };
 
-		if (!zmm_load(pool, &k, outp, PAGE_SIZE) && verify &&
+		if (!zmm_load(pool, &k, outp, PAGE_SIZE, true) && verify &&
 		    memcmp(outp, spage(i), PAGE_SIZE))
 			bad++;
 	}
@@ -349,7 +349,7 @@ static void bench_churn(unsigned int s_pct)
 
 		unsigned long before;
 
-		if (zmm_load(pool, &k, outp, PAGE_SIZE))
+		if (zmm_load(pool, &k, outp, PAGE_SIZE, true))
 			continue;
 		before = zmm_stat(pool, ZMM_STAT_BYTES_USED);
 		zmm_store(pool, &n, 1, 0, page(next), PAGE_SIZE);

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < C.nr_pages; i++) {
 		struct zmm_key k = { i & 1 ? ZMM_FILE : ZMM_ANON, 7, i };
 
-		ret = zmm_load(pool, &k, buf, PAGE_SIZE);
+		ret = zmm_load(pool, &k, buf, PAGE_SIZE, true);
 		if (!ret) {
 			from_zmm++;
 			bad += !!memcmp(buf, zmm_corpus_page(&C, i), PAGE_SIZE);

@@ -250,17 +250,22 @@ static void test_roundtrip(enum zmm_comp comp)
 					     i);
 
 			memset(out, 0xee, PAGE_SIZE);
-			ret = zmm_load(pool, &k, out, PAGE_SIZE);
+			ret = zmm_load(pool, &k, out, PAGE_SIZE, false);
 			if (cls == GEN_RANDOM) {
 				CHECK(ret == -ENOENT, "rejected page loads");
 				continue;
 			}
 			gen_page(pg, cls, i * 7 + cls);
 			CHECK(!ret && !memcmp(pg, out, PAGE_SIZE),
+			      "keeping load, class %s page %u: ret %d",
+			      gen_class_name(cls), i, ret);
+			memset(out, 0xee, PAGE_SIZE);
+			ret = zmm_load(pool, &k, out, PAGE_SIZE, true);
+			CHECK(!ret && !memcmp(pg, out, PAGE_SIZE),
 			      "class %s page %u: ret %d", gen_class_name(cls),
 			      i, ret);
 			/* exclusive: gone after the load */
-			CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT,
+			CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
 			      "second load");
 		}
 	}
@@ -309,8 +314,8 @@ static void test_bad_inputs(void)
 	      "anon index too large");
 	k.index = 1;
 	CHECK(zmm_store(pool, &k, 1, -2, pg, PAGE_SIZE) == -EINVAL, "nid");
-	CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT, "unknown key");
-	CHECK(zmm_load(pool, &k, out, 1) == -EINVAL, "load short");
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT, "unknown key");
+	CHECK(zmm_load(pool, &k, out, 1, true) == -EINVAL, "load short");
 	CHECK(zmm_invalidate(pool, &k) == -ENOENT, "invalidate unknown");
 	CHECK(zmm_invalidate(pool, &bad) == -EINVAL, "invalidate bad");
 	CHECK(zmm_invalidate_range(pool, ZMM_FILE, 1, 5, 4) == -EINVAL,
@@ -329,13 +334,13 @@ static void test_bad_inputs(void)
 	gen_page(pg, GEN_ANON, 2);
 	CHECK(!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE), "store dup");
 	CHECK(zmm_stat(pool, ZMM_STAT_REPLACED) == 1, "replaced");
-	CHECK(!zmm_load(pool, &k, out, PAGE_SIZE) &&
+	CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true) &&
 	      !memcmp(out, pg, PAGE_SIZE), "dup: new data");
 	/* a failed store drops the old data: stale must never come back */
 	CHECK(!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE), "store");
 	gen_page(pg, GEN_RANDOM, 3);
 	CHECK(zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE) == -E2BIG, "poor");
-	CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT,
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
 	      "stale data after failed store");
 	/* shrink of an arena that exists but is empty */
 	CHECK(zmm_shrink(pool, 1, 0, ZMM_ANON, 10, &freed) == -ENOENT,
@@ -473,8 +478,10 @@ static void test_model(void)
 			M.seed[i] = seed;
 			break;
 		}
-		case 7 ... 10:
-			ret = zmm_load(pool, &k, out, PAGE_SIZE);
+		case 7 ... 10: {
+			bool excl = (r >> 24) % 4;
+
+			ret = zmm_load(pool, &k, out, PAGE_SIZE, excl);
 			if (M.present[i]) {
 				gen_page(pg, m_class(M.seed[i]), M.seed[i]);
 				CHECK(!ret && !memcmp(pg, out, PAGE_SIZE),
@@ -483,8 +490,10 @@ static void test_model(void)
 				CHECK(ret == -ENOENT, "op %lu load absent %u",
 				      op, i);
 			}
-			M.present[i] = false;
+			if (excl)
+				M.present[i] = false;
 			break;
+		}
 		case 11 ... 12:
 			ret = zmm_invalidate(pool, &k);
 			CHECK(ret == (M.present[i] ? 0 : -ENOENT),
@@ -549,7 +558,7 @@ static void test_model(void)
 	/* every key is where the model says, with the right data */
 	for (i = 0; i < M_KEYS; i++) {
 		struct zmm_key k = m_key(i);
-		int ret = zmm_load(pool, &k, out, PAGE_SIZE);
+		int ret = zmm_load(pool, &k, out, PAGE_SIZE, true);
 
 		if (M.present[i]) {
 			gen_page(pg, m_class(M.seed[i]), M.seed[i]);
@@ -626,17 +635,24 @@ static void test_shrink(void)
 	zmm_arena_info(pool, 1, 0, ZMM_ANON, &info);
 	CHECK(info.nr_blocks[9] >= 2, "2 MiB blocks: %lu", info.nr_blocks[9]);
 
+	/* a load that keeps key 0 makes it the hottest */
+	{
+		struct zmm_key k0 = K(ZMM_ANON, 1, 0);
+
+		CHECK(!zmm_load(pool, &k0, out, PAGE_SIZE, false), "keep 0");
+	}
 	/* coldest first: the first zpages stored are written back first */
 	ret = zmm_shrink(pool, 1, 0, ZMM_ANON, 1, &freed);
 	CHECK(!ret && freed >= 1 && freed <= 512, "small shrink: %d %lu",
 	      ret, freed);
+	CHECK(wb_count > 1 && wb_count < 3000, "wrote back %lu", wb_count);
 	for (i = 0; i < wb_count && i < ARRAY_SIZE(wb_order); i++)
-		CHECK(wb_order[i] == i, "evicted %llu as #%lu",
+		CHECK(wb_order[i] == i + 1, "evicted %llu as #%lu",
 		      (unsigned long long)wb_order[i], i);
-	for (i = 0; i < wb_count; i++) {
+	for (i = 1; i <= wb_count; i++) {
 		struct zmm_key k = K(ZMM_ANON, 1, i);
 
-		CHECK(zmm_load(pool, &k, out, PAGE_SIZE) == -ENOENT,
+		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
 		      "written back key still loadable");
 	}
 	check_pool(pool, &u);
@@ -725,7 +741,7 @@ static void test_fallback_and_compaction(void)
 		struct zmm_key k = K(ZMM_FILE, 1, i);
 
 		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE) &&
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true) &&
 		      !memcmp(pg, out, PAGE_SIZE), "data kept %lu", i);
 	}
 	u.fail_all = false;
@@ -757,7 +773,7 @@ static void test_alloc_failure(void)
 			gen_page(pg, GEN_HALF, 100 + i);
 			ret = zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
 			CHECK(!ret || ret == -ENOMEM, "store: %d", ret);
-			ret = zmm_load(pool, &k, out, PAGE_SIZE);
+			ret = zmm_load(pool, &k, out, PAGE_SIZE, true);
 			if (ret == 0) {
 				ok++;
 				CHECK(!memcmp(pg, out, PAGE_SIZE),
@@ -858,7 +874,7 @@ static void *t_disjoint(void *arg)
 			present[i] = !ret;
 			break;
 		case 1:
-			ret = zmm_load(t->pool, &k, o, PAGE_SIZE);
+			ret = zmm_load(t->pool, &k, o, PAGE_SIZE, true);
 			if (ret == 0) {
 				tpage(p, i + 1, vers[i]);
 				if (!present[i] || memcmp(p, o, PAGE_SIZE))
@@ -901,7 +917,7 @@ static void *t_shared(void *arg)
 				t->errors++;
 			break;
 		case 1:
-			ret = zmm_load(t->pool, &k, o, PAGE_SIZE);
+			ret = zmm_load(t->pool, &k, o, PAGE_SIZE, n % 2);
 			if ((ret == 0 && !tpage_ok(o, i)) ||
 			    (ret && ret != -ENOENT))
 				t->errors++;

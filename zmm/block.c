@@ -73,7 +73,8 @@ static struct zmm_block *zmm_block_alloc(struct zmm_arena *a)
 	unsigned int order;
 	void *base = NULL;
 
-	b = kmalloc(sizeof(*b), GFP_KERNEL | __GFP_NOWARN);
+	/* under the per-CPU context: must not sleep */
+	b = kmalloc(sizeof(*b), GFP_NOWAIT | __GFP_NOWARN);
 	if (!b)
 		return NULL;
 	for (order = ZMM_BLOCK_ORDER_MAX; order >= pool->params.min_order;
@@ -268,13 +269,18 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
  * @a: the entry's arena.
  * @e: the entry, referenced by the caller.
  * @buf: at least @e->len bytes.
+ * @touch: move the entry to the hot end of the LRU (a load that keeps it).
  *
  * Under the arena lock, so compaction cannot move the data meanwhile.
  */
-void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf)
+void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf,
+			bool touch)
 {
 	spin_lock(&a->lock);
 	memcpy(buf, e->block->base + e->off, e->len);
+	/* an entry under eviction is off the LRU and stays off */
+	if (touch && !list_empty(&e->lru))
+		list_move_tail(&e->lru, &a->lru);
 	spin_unlock(&a->lock);
 }
 

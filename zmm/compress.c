@@ -5,9 +5,11 @@
  * lookup, no scatterlists, and the same calls build in userspace against
  * liblz4/libzstd through the shim).
  *
- * Each CPU has a context holding the work memory and an output buffer.
- * A context is taken with its mutex, so a task may sleep or migrate while
- * holding it; the mutex is what makes it exclusive.
+ * Each CPU has a context holding the work memory and an output buffer,
+ * taken with a local_lock: preemption is off while it is held (as zswap
+ * held its per-CPU transform), so every zmm operation that compresses or
+ * decompresses can run where sleeping is not allowed, such as a page
+ * cache read miss.  Nothing called with a context held may sleep.
  */
 #include "internal.h"
 
@@ -124,7 +126,6 @@ void zmm_ctx_destroy(struct zmm_pool *pool)
 		c = per_cpu_ptr(pool->ctx, cpu);
 		pool->comp->fini(c);
 		kfree(c->buf);
-		mutex_destroy(&c->lock);
 	}
 	free_percpu(pool->ctx);
 	pool->ctx = NULL;
@@ -138,11 +139,9 @@ int zmm_ctx_init(struct zmm_pool *pool)
 	pool->ctx = alloc_percpu(struct zmm_cpu_ctx);
 	if (!pool->ctx)
 		return -ENOMEM;
-	/* initialise every lock first so that destroy can run on failure */
-	for_each_possible_cpu(cpu)
-		mutex_init(&per_cpu_ptr(pool->ctx, cpu)->lock);
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(pool->ctx, cpu);
+		local_lock_init(&c->lock);
 		c->buf = kmalloc(ZMM_CTX_BUF_SIZE, GFP_KERNEL);
 		if (!c->buf) {
 			ret = -ENOMEM;
@@ -161,13 +160,11 @@ destroy_ctx:
 
 struct zmm_cpu_ctx *zmm_ctx_get(struct zmm_pool *pool)
 {
-	struct zmm_cpu_ctx *c = raw_cpu_ptr(pool->ctx);
-
-	mutex_lock(&c->lock);
-	return c;
+	local_lock(&pool->ctx->lock);
+	return this_cpu_ptr(pool->ctx);
 }
 
-void zmm_ctx_put(struct zmm_cpu_ctx *c)
+void zmm_ctx_put(struct zmm_pool *pool)
 {
-	mutex_unlock(&c->lock);
+	local_unlock(&pool->ctx->lock);
 }

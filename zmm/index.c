@@ -136,6 +136,23 @@ static void zmm_object_unhash_entry(struct zmm_shard *s, struct zmm_object *o,
 }
 
 /**
+ * zmm_index_lookup - find the entry a key maps to.
+ * @s: the key's shard, locked.
+ * @key: the key.
+ *
+ * Return: the entry, or NULL.  It stays valid while @s is locked.
+ */
+struct zmm_entry *zmm_index_lookup(struct zmm_shard *s,
+				   const struct zmm_key *key)
+{
+	struct zmm_object *o;
+
+	o = zmm_object_find(s, key->type, key->id,
+			    zmm_chunk_of(key->type, key->index));
+	return o ? zmm_object_lookup(o, key->index) : NULL;
+}
+
+/**
  * zmm_index_erase - remove a key from the index.
  * @s: the key's shard, locked.
  * @key: the key.

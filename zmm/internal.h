@@ -21,7 +21,7 @@
  * Lock order (outer to inner), the one place it is written down:
  *
  *   pool->arenas_lock (rwlock)  ->  nothing else is taken inside it
- *   zmm_cpu_ctx.lock (mutex)    ->  zmm_shard.lock  or  zmm_arena.lock
+ *   zmm_cpu_ctx.lock (local)    ->  zmm_shard.lock  or  zmm_arena.lock
  *   zmm_shard.lock and zmm_arena.lock are never held together.
  *
  * The store path therefore publishes in two steps: data into the arena
@@ -204,8 +204,8 @@ struct zmm_shard {
 
 /**
  * struct zmm_cpu_ctx - per-CPU compression context.
- * @lock: serialises users of this context (a task may migrate while it
- *	holds it; the mutex, not the CPU, is what makes it exclusive).
+ * @lock: makes the context this CPU's own while held: a local_lock, so
+ *	nothing may sleep under it (no sleeping allocation, no I/O).
  * @buf: compressed data: the compressor's output, or a copy taken out of
  *	a block under the arena lock before decompressing.
  * @wrkmem: lz4 work memory.
@@ -215,7 +215,7 @@ struct zmm_shard {
  * @dws: zstd decompression workspace.
  */
 struct zmm_cpu_ctx {
-	struct mutex lock;		/* see above */
+	local_lock_t lock;		/* see above */
 	u8 *buf;
 	void *wrkmem;
 	zstd_cctx *cctx;
@@ -287,6 +287,8 @@ void zmm_htab_free(struct zmm_htab *t);
 struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
 			       u64 id, u64 index);
 u64 zmm_chunk_of(enum zmm_type type, u64 index);
+struct zmm_entry *zmm_index_lookup(struct zmm_shard *s,
+				   const struct zmm_key *key);
 struct zmm_entry *zmm_index_erase(struct zmm_shard *s,
 				  const struct zmm_key *key);
 bool zmm_index_erase_entry(struct zmm_shard *s, struct zmm_entry *e);
@@ -303,7 +305,7 @@ const struct zmm_compressor *zmm_compressor(enum zmm_comp comp);
 int zmm_ctx_init(struct zmm_pool *pool);
 void zmm_ctx_destroy(struct zmm_pool *pool);
 struct zmm_cpu_ctx *zmm_ctx_get(struct zmm_pool *pool);
-void zmm_ctx_put(struct zmm_cpu_ctx *c);
+void zmm_ctx_put(struct zmm_pool *pool);
 
 /* block.c: blocks, space in blocks, compaction moves */
 int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
@@ -311,7 +313,8 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e);
 unsigned long zmm_block_evacuate_one(struct zmm_arena *a);
 unsigned long zmm_block_drop_spare(struct zmm_arena *a);
-void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf);
+void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf,
+			bool touch);
 
 /* lru.c: arenas and the zpage LRU */
 struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,

@@ -20,11 +20,11 @@
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
+#include <linux/local_lock.h>
 #include <linux/lockdep.h>
 #include <linux/lz4.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>

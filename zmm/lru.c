@@ -194,7 +194,7 @@ long zmm_lru_evict_one(struct zmm_arena *a, void *page)
 	}
 	spin_unlock(&a->lock);
 	if (ctx)
-		zmm_ctx_put(ctx);
+		zmm_ctx_put(pool);
 	return -ENOENT;
 
 found:
@@ -209,7 +209,7 @@ found:
 	key.index = e->index;
 	if (ctx) {
 		ret = pool->comp->decompress(ctx, ctx->buf, e->len, page);
-		zmm_ctx_put(ctx);
+		zmm_ctx_put(pool);
 		if (WARN_ON_ONCE(ret))
 			zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
 		else

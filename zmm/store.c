@@ -11,11 +11,14 @@
  *   file page), and a stale copy must not come back.  The error says why:
  *   -E2BIG compressed too poorly, -ENOMEM no storage, -EIO compressor
  *   error, -EINVAL bad arguments.
- * - Loads are exclusive: a load that succeeds removes the zpage.  The page
- *   goes back to the page cache or swap cache, where it is hot; keeping a
- *   second, compressed copy would spend memory on the pages least likely
- *   to be evicted again soon.  The kernel side marks an anon page dirty
- *   after a load so that its next swap-out stores it again.
+ * - Loads are exclusive by default: a load that succeeds removes the
+ *   zpage.  The page goes back to the page cache or swap cache, where it
+ *   is hot; keeping a second, compressed copy would spend memory on the
+ *   pages least likely to be evicted again soon.  The kernel side marks
+ *   an anon page dirty after such a load so that its next swap-out stores
+ *   it again.  A load that keeps the zpage (the swap-cache bypass of
+ *   synchronous swap devices, where the slot is freed just after) moves it
+ *   to the hot end of the LRU instead.
  * - Same-filled pages (one repeated word, zero included) take no storage.
  */
 #include "internal.h"
@@ -263,13 +266,13 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
 	len = pool->comp->compress(ctx, &pool->params, src, ctx->buf,
 				   ZMM_CTX_BUF_SIZE);
 	if (len <= 0 || len > pool->accept_max) {
-		zmm_ctx_put(ctx);
+		zmm_ctx_put(pool);
 		zmm_stat_inc(pool, len <= 0 ? ZMM_STAT_REJECT_COMP :
 					      ZMM_STAT_REJECT_POOR);
 		return len <= 0 ? -EIO : -E2BIG;
 	}
 	ret = zmm_block_store(a, e, ctx->buf, len);
-	zmm_ctx_put(ctx);
+	zmm_ctx_put(pool);
 	if (ret)
 		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
 	return ret;
@@ -354,18 +357,21 @@ drop_key:
 }
 
 /**
- * zmm_load - load a page and drop the zpage.
+ * zmm_load - load a page.
  * @pool: the pool.
  * @key: the key.
  * @dst: PAGE_SIZE bytes.
  * @len: must be PAGE_SIZE.
+ * @exclusive: drop the zpage (true), or keep it and mark it hot (false).
+ *
+ * Never sleeps.
  *
  * Return: 0, -ENOENT if the key holds nothing, -EINVAL, or -EIO if the
- * data failed to decompress (the zpage is gone then too; this is a bug or
- * memory corruption and warns).
+ * data failed to decompress (an exclusive load has dropped the zpage then
+ * too; this is a bug or memory corruption and warns).
  */
 int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
-	     size_t len)
+	     size_t len, bool exclusive)
 {
 	struct zmm_cpu_ctx *ctx;
 	struct zmm_entry *e;
@@ -376,7 +382,13 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 		return -EINVAL;
 	s = zmm_shard_of(pool, key->type, key->id, key->index);
 	spin_lock(&s->lock);
-	e = zmm_index_erase(s, key);
+	if (exclusive) {
+		e = zmm_index_erase(s, key);
+	} else {
+		e = zmm_index_lookup(s, key);
+		if (e)
+			refcount_inc(&e->refs);
+	}
 	spin_unlock(&s->lock);
 	if (!e) {
 		zmm_stat_inc(pool, ZMM_STAT_LOAD_MISS);
@@ -386,9 +398,9 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 		zmm_fill(dst, e->value);
 	} else {
 		ctx = zmm_ctx_get(pool);
-		zmm_arena_copy_out(e->arena, e, ctx->buf);
+		zmm_arena_copy_out(e->arena, e, ctx->buf, !exclusive);
 		ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
-		zmm_ctx_put(ctx);
+		zmm_ctx_put(pool);
 	}
 	zmm_entry_put(pool, e);
 	if (WARN_ON_ONCE(ret)) {
@@ -435,7 +447,7 @@ int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key)
  * For file keys this costs the number of zpages of the file; for anon
  * keys one lookup per 2^ZMM_ANON_CHUNK_SHIFT slots of the range, which
  * is clamped to ZMM_ANON_INDEX_MAX.  Runs in batches, so it never holds
- * a lock for long.
+ * a lock for long, and never sleeps.
  *
  * Return: the number of zpages dropped, or -EINVAL.
  */
@@ -469,7 +481,6 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			for (i = 0; i < n; i++)
 				zmm_entry_put(pool, batch[i]);
 			dropped += n;
-			cond_resched();
 		} while (n == ARRAY_SIZE(batch));
 	}
 	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);

@@ -72,10 +72,11 @@ struct zmm_params {
 /**
  * struct zmm_ops - what the environment provides to a pool.
  * @alloc_block: return the address of 2^order physically contiguous,
- *	mapped pageframes charged to (@owner, @nid), or NULL.  Must never
- *	enter direct compaction or direct reclaim: a NULL makes the pool
- *	fall back to a lower order, then to compacting, then to a reject.
- * @free_block: return such a block, whole.
+ *	mapped pageframes charged to (@owner, @nid), or NULL.  Called with
+ *	preemption off: must not sleep, and must never enter direct
+ *	compaction or direct reclaim.  A NULL makes the pool fall back to a
+ *	lower order, then to compacting, then to a reject.
+ * @free_block: return such a block, whole.  Called under a spinlock.
  * @writeback: write back an anon zpage's decompressed contents (@page,
  *	PAGE_SIZE bytes) to its swap slot.  Return 0 once the data is safe
  *	outside the pool (the pool then drops the zpage), or an errno to keep
@@ -153,7 +154,7 @@ void zmm_pool_destroy(struct zmm_pool *pool);
 int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	      int nid, const void *src, size_t len);
 int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
-	     size_t len);
+	     size_t len, bool exclusive);
 int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key);
 long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			  u64 start, u64 end);

@@ -324,9 +324,18 @@ static inline bool refcount_inc_not_zero(refcount_t *r)
 	return true;
 }
 
+static inline void refcount_inc(refcount_t *r)
+{
+	int old __maybe_unused = __atomic_fetch_add(&r->refs, 1,
+						    __ATOMIC_RELAXED);
+
+	assert(old > 0);
+}
+
 static inline bool refcount_dec_and_test(refcount_t *r)
 {
-	int old = __atomic_fetch_sub(&r->refs, 1, __ATOMIC_ACQ_REL);
+	int old __maybe_unused = __atomic_fetch_sub(&r->refs, 1,
+						    __ATOMIC_ACQ_REL);
 
 	assert(old > 0);
 	return old == 1;
@@ -388,16 +397,36 @@ static inline struct kmem_cache *kmem_cache_create(const char *name,
 #define kmem_cache_free(c, p) ((void)(c), zmm_shim_free(p))
 #define kmem_cache_destroy(c) free(c)
 
-/* ---- per-CPU data: one slot per thread, threads mapped round robin ---- */
+/*
+ * ---- per-CPU data ----
+ * Each "CPU" copy lives at a fixed stride from the first, as the kernel's
+ * per-CPU offsets do, so this_cpu_ptr() works on a pointer to any member.
+ * A thread is a CPU: threads take slots round robin, once.
+ */
 #define ZMM_SHIM_NR_CPUS 16
+#define ZMM_SHIM_PCPU_STRIDE 256
 #define nr_cpu_ids ZMM_SHIM_NR_CPUS
 int zmm_shim_cpu(void);
-#define alloc_percpu(t) ((t *)calloc(ZMM_SHIM_NR_CPUS, sizeof(t)))
-#define free_percpu(p) free(p)
-#define per_cpu_ptr(p, cpu) (&(p)[cpu])
-#define raw_cpu_ptr(p) (&(p)[zmm_shim_cpu()])
+#define alloc_percpu(t) ({						\
+	_Static_assert(sizeof(t) <= ZMM_SHIM_PCPU_STRIDE, "stride");	\
+	(t *)zmm_shim_malloc(ZMM_SHIM_NR_CPUS * ZMM_SHIM_PCPU_STRIDE,	\
+			     __GFP_ZERO);				\
+})
+#define free_percpu(p) zmm_shim_free(p)
+#define per_cpu_ptr(p, cpu) \
+	((typeof(p))((char *)(p) + (size_t)(cpu) * ZMM_SHIM_PCPU_STRIDE))
+#define this_cpu_ptr(p) per_cpu_ptr(p, zmm_shim_cpu())
+#define raw_cpu_ptr(p) this_cpu_ptr(p)
 #define for_each_possible_cpu(cpu) \
 	for ((cpu) = 0; (cpu) < ZMM_SHIM_NR_CPUS; (cpu)++)
+
+/* a local_lock makes a CPU's data its own: here, a mutex per slot */
+typedef struct {
+	pthread_mutex_t m;
+} local_lock_t;
+#define local_lock_init(l) pthread_mutex_init(&(l)->m, NULL)
+#define local_lock(l) pthread_mutex_lock(&this_cpu_ptr(l)->m)
+#define local_unlock(l) pthread_mutex_unlock(&this_cpu_ptr(l)->m)
 
 /* ---- hashing: multiplicative (Fibonacci) hashing ---- */
 #define ZMM_SHIM_GOLDEN_64 0x61C8864680B583EBull
