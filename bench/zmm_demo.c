@@ -16,11 +16,15 @@ static bool *on_disk;
 static unsigned long wb_pages;
 
 static int demo_writeback(void *priv, const struct zmm_key *key,
-			  const void *page)
+			  struct zmm_writeback *wb)
 {
+	int ret;
+
 	if (key->index >= C.nr_pages)
 		return -EINVAL;
-	memcpy(swap_disk + key->index * PAGE_SIZE, page, PAGE_SIZE);
+	ret = zmm_writeback_fill(wb, swap_disk + key->index * PAGE_SIZE);
+	if (ret)
+		return ret;
 	on_disk[key->index] = true;
 	wb_pages++;
 	return 0;

@@ -58,160 +58,24 @@ static bool index_contains(struct zmm_pool *pool, const struct zmm_key *key)
 {
 	struct zmm_shard *s = zmm_shard_of(pool, key->type, key->id,
 					   key->index);
-	struct zmm_object *o;
-	struct zmm_entry *e;
-	bool found = false;
+	bool found;
 
 	spin_lock(&s->lock);
-	o = zmm_object_find(s, key->type, key->id,
-			    zmm_chunk_of(key->type, key->index));
-	if (o) {
-		e = zmm_object_lookup(o, key->index);
-		found = e != NULL;
-	}
+	found = zmm_index_lookup(s, key) != NULL;
 	spin_unlock(&s->lock);
 	return found;
 }
 
-static void check_block(struct zmm_arena *a, struct zmm_block *b,
-			unsigned long *held, unsigned long *used,
-			unsigned long *nr, unsigned long *nr_blocks)
-{
-	struct zmm_entry *e;
-	u32 end = 0, live = 0, n = 0;
-
-	CHECK(b->arena == a, "block of another arena");
-	CHECK(b->size == PAGE_SIZE << b->order, "size %u order %u",
-	      b->size, b->order);
-	CHECK(b->tail <= b->size, "tail %u size %u", b->tail, b->size);
-	list_for_each_entry(e, &b->objs, bnode) {
-		CHECK(e->block == b, "entry points to another block");
-		CHECK(e->off >= end, "overlap or disorder at %u < %u",
-		      e->off, end);
-		CHECK(e->len > 0 && e->len <= a->pool->accept_max,
-		      "len %u", e->len);
-		end = e->off + e->len;
-		live += e->len;
-		n++;
-		CHECK(refcount_read(&e->refs) >= 1, "dead entry linked");
-	}
-	CHECK(end <= b->tail, "object past tail %u > %u", end, b->tail);
-	CHECK(live == b->live, "live %u recount %u", b->live, live);
-	CHECK(n == b->nr, "nr %u recount %u", b->nr, n);
-	*held += 1UL << b->order;
-	*used += live;
-	*nr += n;
-	nr_blocks[b->order]++;
-}
-
+/* The core's own recount, plus what only the environment can see. */
 static void check_pool(struct zmm_pool *pool, struct uenv *u)
 {
-	unsigned long t_held = 0, t_used = 0, idx_nr = 0;
-	struct zmm_arena *a;
-	unsigned long i;
-	unsigned int k;
+	long bad = zmm_pool_check(pool, true);
 
-	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
-		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
-			unsigned long held = 0, used = 0, nr = 0, lru = 0;
-			unsigned long nr_blocks[ZMM_NR_ORDERS] = { 0 };
-			struct zmm_block *b;
-			struct zmm_entry *e;
-
-			spin_lock(&a->lock);
-			if (a->head)
-				check_block(a, a->head, &held, &used, &nr,
-					    nr_blocks);
-			if (a->spare) {
-				check_block(a, a->spare, &held, &used, &nr,
-					    nr_blocks);
-				CHECK(!a->spare->nr, "spare holds objects");
-			}
-			for (k = 0; k < ZMM_NR_BUCKETS; k++) {
-				list_for_each_entry(b, &a->buckets[k], node) {
-					CHECK(b != a->head && b != a->spare,
-					      "head/spare on a bucket");
-					CHECK(zmm_bucket_of(b) == k,
-					      "block in bucket %u, belongs %u",
-					      k, zmm_bucket_of(b));
-					CHECK(b->nr > 0, "empty block kept");
-					check_block(a, b, &held, &used, &nr,
-						    nr_blocks);
-				}
-			}
-			list_for_each_entry(e, &a->lru, lru) {
-				CHECK(e->block && e->block->arena == a,
-				      "LRU entry of another arena");
-				lru++;
-			}
-			CHECK(held == a->pages_held, "held %lu recount %lu",
-			      a->pages_held, held);
-			CHECK(used == a->bytes_used, "used %lu recount %lu",
-			      a->bytes_used, used);
-			CHECK(nr == a->nr_zpages, "nr %lu recount %lu",
-			      a->nr_zpages, nr);
-			CHECK(lru == nr, "lru %lu nr %lu", lru, nr);
-			CHECK(!memcmp(nr_blocks, a->nr_blocks,
-				      sizeof(nr_blocks)), "nr_blocks");
-			if (!nr)
-				CHECK(!held, "empty arena holds %lu", held);
-			t_held += held;
-			t_used += used;
-			spin_unlock(&a->lock);
-		}
-	}
-	for (k = 0; k < ZMM_NR_SHARDS; k++) {
-		struct zmm_shard *s = &pool->shards[k];
-		struct zmm_object *o;
-		unsigned long objs = 0;
-
-		spin_lock(&s->lock);
-		for (i = 0; i < (1UL << s->objs.bits); i++) {
-			hlist_for_each_entry(o, &s->objs.heads[i], hnode) {
-				unsigned long b, n = 0;
-				struct zmm_entry *e;
-
-				objs++;
-				CHECK(zmm_shard_of(pool, o->type, o->id,
-						   o->type == ZMM_ANON ?
-						   o->chunk <<
-						   ZMM_ANON_CHUNK_SHIFT : 0) == s,
-				      "object in wrong shard");
-				for (b = 0; b < (1UL << o->entries.bits); b++) {
-					hlist_for_each_entry(e,
-						&o->entries.heads[b], hnode) {
-						CHECK(hash_64(e->index,
-							      o->entries.bits) == b,
-						      "entry in wrong chain");
-						CHECK(zmm_chunk_of(e->type,
-								   e->index) ==
-						      o->chunk, "chunk");
-						n++;
-					}
-				}
-				CHECK(n == o->entries.nr && n > 0,
-				      "object count %lu recount %lu",
-				      o->entries.nr, n);
-				idx_nr += n;
-			}
-		}
-		CHECK(objs == s->objs.nr, "shard objs %lu recount %lu",
-		      s->objs.nr, objs);
-		spin_unlock(&s->lock);
-	}
-	CHECK(t_held == zmm_stat(pool, ZMM_STAT_PAGES_HELD),
-	      "stat held %lu recount %lu",
-	      zmm_stat(pool, ZMM_STAT_PAGES_HELD), t_held);
-	CHECK(t_used == zmm_stat(pool, ZMM_STAT_BYTES_USED),
-	      "stat used %lu recount %lu",
-	      zmm_stat(pool, ZMM_STAT_BYTES_USED), t_used);
-	CHECK(idx_nr == zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
-	      "stat nr %lu index %lu", zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
-	      idx_nr);
+	CHECK(!bad, "zmm_pool_check found %ld inconsistencies", bad);
 	if (u) {
-		CHECK((long)t_held == u->pages_out,
+		CHECK((long)zmm_stat(pool, ZMM_STAT_PAGES_HELD) == u->pages_out,
 		      "allocator has %ld pages out, pool holds %lu",
-		      u->pages_out, t_held);
+		      u->pages_out, zmm_stat(pool, ZMM_STAT_PAGES_HELD));
 		CHECK(!u->bad_frees, "%lu frees of unknown blocks",
 		      u->bad_frees);
 	}
@@ -411,14 +275,21 @@ static unsigned int m_owner(unsigned int i)
 }
 
 static int m_writeback(void *priv, const struct zmm_key *key,
-		       const void *page)
+		       struct zmm_writeback *wb)
 {
+	static unsigned char page[PAGE_SIZE];
 	unsigned int i = key->index / 37;
+	int ret;
 
 	if (key->type != ZMM_ANON || key->id != 3 || key->index % 37 ||
 	    i >= M_KEYS / 2 || !M.present[i]) {
 		M.wb_bad++;
 		return -EINVAL;
+	}
+	ret = zmm_writeback_fill(wb, page);
+	if (ret) {
+		M.wb_bad++;
+		return ret;
 	}
 	gen_page(pg, m_class(M.seed[i]), M.seed[i]);
 	if (memcmp(pg, page, PAGE_SIZE))
@@ -606,12 +477,16 @@ static unsigned long wb_count, wb_fail_left;
 static u64 wb_order[4096];
 
 static int count_writeback(void *priv, const struct zmm_key *key,
-			   const void *page)
+			   struct zmm_writeback *wb)
 {
+	static unsigned char page[PAGE_SIZE];
+
 	if (wb_fail_left) {
 		wb_fail_left--;
 		return -EIO;
 	}
+	if (zmm_writeback_fill(wb, page))
+		return -EIO;
 	gen_page(pg, key->index % 2 ? GEN_TEXT : GEN_ANON, key->index);
 	CHECK(!memcmp(pg, page, PAGE_SIZE), "writeback data of %llu",
 	      (unsigned long long)key->index);
@@ -843,14 +718,48 @@ static bool tpage_ok(const unsigned char *p, u64 key)
 	return w[0] == key && w[2] == sum;
 }
 
-static int t_writeback(void *priv, const struct zmm_key *key,
-		       const void *page)
-{
-	u64 k = key->type == ZMM_ANON && key->id == 99 ? key->index :
-							  key->index + 1;
+/*
+ * Shared anon keys: any thread may work on any key, holding the key's
+ * lock as the kernel holds the folio lock; the shrinker's writeback takes
+ * the same lock, as the kernel's takes the swap-cache folio.  The model
+ * knows, per key, the version zmm should hold and the version on "disk",
+ * so a stale writeback or a lost page is caught.
+ */
+struct tkey {
+	pthread_mutex_t lock;
+	unsigned long ver;	/* version of the data, 0: none */
+	bool in_zmm;		/* zmm holds @ver */
+	unsigned long disk;	/* version in the swap slot, 0: none */
+};
 
-	/* shared keys live in id 99; disjoint ones are file keys */
-	return tpage_ok(page, k) ? 0 : -EBADMSG;
+static struct tkey tk[T_SHARED];
+static unsigned long t_wb_errors;
+
+static int t_writeback(void *priv, const struct zmm_key *key,
+		       struct zmm_writeback *wb)
+{
+	unsigned char *p;
+	struct tkey *k;
+	int ret;
+
+	if (key->type != ZMM_ANON || key->id != 99 || key->index >= T_SHARED)
+		return -EINVAL;
+	k = &tk[key->index];
+	p = malloc(PAGE_SIZE);
+	pthread_mutex_lock(&k->lock);
+	ret = zmm_writeback_fill(wb, p);
+	if (!ret) {
+		unsigned long ver = ((unsigned long *)p)[1];
+
+		/* only the current data may reach the slot */
+		if (!tpage_ok(p, key->index) || !k->in_zmm || ver != k->ver)
+			__atomic_add_fetch(&t_wb_errors, 1, __ATOMIC_RELAXED);
+		k->disk = ver;
+		k->in_zmm = false;
+	}
+	pthread_mutex_unlock(&k->lock);
+	free(p);
+	return ret;
 }
 
 static void *t_disjoint(void *arg)
@@ -906,28 +815,55 @@ static void *t_shared(void *arg)
 
 	for (n = 0; n < t->ops; n++) {
 		unsigned int i = xrand(&s) % T_SHARED;
-		struct zmm_key k = K(ZMM_ANON, 99, i);
+		struct zmm_key key = K(ZMM_ANON, 99, i);
+		struct tkey *k = &tk[i];
+		unsigned long op = xrand(&s) % 8;
 		int ret;
 
-		switch (xrand(&s) % 3) {
-		case 0:
-			tpage(p, i, n);
-			ret = zmm_store(t->pool, &k, 3, 0, p, PAGE_SIZE);
+		pthread_mutex_lock(&k->lock);
+		if (op < 3) {
+			/* swap-out of a new version */
+			unsigned long ver = (t->id + 1) * 1000000000UL + n + 1;
+
+			tpage(p, i, ver);
+			ret = zmm_store(t->pool, &key, 3, 0, p, PAGE_SIZE);
+			if (ret && ret != -ENOMEM)
+				t->errors++;
+			k->ver = ver;
+			k->in_zmm = !ret;
 			if (ret)
+				k->disk = ver;	/* written to the slot */
+		} else if (op < 6) {
+			/* swap-in: from zmm, else from the slot */
+			bool excl = op != 5;
+
+			ret = zmm_load(t->pool, &key, o, PAGE_SIZE, excl);
+			if (ret == 0) {
+				if (!k->in_zmm || !tpage_ok(o, i) ||
+				    ((unsigned long *)o)[1] != k->ver)
+					t->errors++;
+				if (excl) {
+					/* dirty in memory: slot is stale */
+					k->in_zmm = false;
+					k->disk = 0;
+					k->ver = 0;
+				}
+			} else if (ret == -ENOENT) {
+				if (k->in_zmm || (k->ver && k->disk != k->ver))
+					t->errors++;
+			} else {
 				t->errors++;
-			break;
-		case 1:
-			ret = zmm_load(t->pool, &k, o, PAGE_SIZE, n % 2);
-			if ((ret == 0 && !tpage_ok(o, i)) ||
-			    (ret && ret != -ENOENT))
+			}
+		} else {
+			/* the slot is freed */
+			ret = zmm_invalidate(t->pool, &key);
+			if (ret != (k->in_zmm ? 0 : -ENOENT))
 				t->errors++;
-			break;
-		default:
-			ret = zmm_invalidate(t->pool, &k);
-			if (ret && ret != -ENOENT)
-				t->errors++;
-			break;
+			k->in_zmm = false;
+			k->disk = 0;
+			k->ver = 0;
 		}
+		pthread_mutex_unlock(&k->lock);
 	}
 	free(p);
 	free(o);
@@ -968,6 +904,10 @@ static void test_threads(void)
 		ops = strtoul(env, NULL, 0) / 5;
 	u.writeback = t_writeback;
 	t_stop = false;
+	t_wb_errors = 0;
+	memset(tk, 0, sizeof(tk));
+	for (i = 0; i < T_SHARED; i++)
+		pthread_mutex_init(&tk[i].lock, NULL);
 	for (i = 0; i < 2 * T_THREADS + 1; i++) {
 		c[i].pool = pool;
 		c[i].id = i;
@@ -984,7 +924,9 @@ static void test_threads(void)
 	for (i = 0; i < 2 * T_THREADS; i++)
 		errors += c[i].errors;
 	CHECK(!errors, "%lu errors", errors);
+	CHECK(!t_wb_errors, "%lu stale or corrupt writebacks", t_wb_errors);
 	CHECK(c[2 * T_THREADS].ops > 0, "shrinker ran");
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_WB) > 0, "anon written back");
 	check_pool(pool, &u);
 	printf("# threads: %u x %lu ops, %lu shrinks/compactions, "
 	       "%lu written back, %lu dropped, %lu moves\n",

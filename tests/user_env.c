@@ -71,11 +71,11 @@ static void uenv_free(void *priv, void *base, unsigned int order, u32 owner,
 }
 
 static int uenv_writeback(void *priv, const struct zmm_key *key,
-			  const void *page)
+			  struct zmm_writeback *wb)
 {
 	struct uenv *u = priv;
 
-	return u->writeback ? u->writeback(u->wb_priv, key, page) : -EIO;
+	return u->writeback ? u->writeback(u->wb_priv, key, wb) : -EIO;
 }
 
 void uenv_init(struct uenv *u)

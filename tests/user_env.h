@@ -39,7 +39,7 @@ struct uenv {
 	struct uenv_block *live;
 	size_t nr_live, cap_live;
 	int (*writeback)(void *priv, const struct zmm_key *key,
-			 const void *page);
+			 struct zmm_writeback *wb);
 	void *wb_priv;
 };
 

@@ -10,3 +10,4 @@
 #include "../zmm/lru.c"
 #include "../zmm/policy.c"
 #include "../zmm/store.c"
+#include "../zmm/check.c"

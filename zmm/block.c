@@ -31,12 +31,6 @@
  */
 #include "internal.h"
 
-static unsigned int zmm_bucket_of(const struct zmm_block *b)
-{
-	return min_t(u64, (u64)b->live * ZMM_NR_BUCKETS / b->size,
-		     ZMM_NR_BUCKETS - 1);
-}
-
 static void zmm_block_file(struct zmm_arena *a, struct zmm_block *b)
 {
 	list_add_tail(&b->node, &a->buckets[zmm_bucket_of(b)]);
@@ -60,7 +54,8 @@ static void zmm_block_account(struct zmm_arena *a, struct zmm_block *b,
 {
 	long pages = sign * (1L << b->order);
 
-	a->pages_held += pages;
+	/* read locklessly by zmm_shrink() */
+	WRITE_ONCE(a->pages_held, a->pages_held + pages);
 	a->nr_blocks[b->order] += sign;
 	zmm_stat_add(a->pool, ZMM_STAT_PAGES_HELD, pages);
 }
@@ -170,7 +165,6 @@ static void zmm_recycle_sparsest(struct zmm_arena *a, struct zmm_block *b)
 static void zmm_place(struct zmm_arena *a, struct zmm_block *b,
 		      struct zmm_entry *e, unsigned int len)
 {
-	e->arena = a;
 	e->block = b;
 	e->off = b->tail;
 	e->len = len;
@@ -255,6 +249,7 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 		return -ENOMEM;
 	}
 	memcpy(b->base + b->tail, data, len);
+	e->arena = a;
 	zmm_place(a, b, e, len);
 	list_add_tail(&e->lru, &a->lru);
 	a->bytes_used += len;

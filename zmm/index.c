@@ -10,9 +10,9 @@
  * spreads over all shards; a file's keys share one object, so truncation
  * and inode eviction find them without a scan of the pool.
  *
- * Tables start small and double when their load passes 2; growth allocates
- * atomically under the shard lock and is simply skipped when memory is
- * short (chains get longer, nothing fails).
+ * Tables start small and double when their load passes 2, up to 2^16
+ * chains; growth allocates without waiting under the shard lock and is
+ * simply skipped when memory is short (chains get longer, nothing fails).
  */
 #include "internal.h"
 
@@ -28,7 +28,7 @@ int zmm_htab_init(struct zmm_htab *t, unsigned int bits)
 
 void zmm_htab_free(struct zmm_htab *t)
 {
-	kvfree(t->heads);
+	kfree(t->heads);
 	t->heads = NULL;
 }
 
@@ -63,10 +63,10 @@ static void zmm_htab_maybe_grow(struct zmm_htab *t,
 	struct hlist_node *n, *next;
 	unsigned long i;
 
-	if (t->nr <= (2UL << t->bits) || bits > 24)
+	if (t->nr <= (2UL << t->bits) || bits > ZMM_HTAB_MAX_BITS)
 		return;
 	heads = kcalloc(1UL << bits, sizeof(*heads),
-			GFP_ATOMIC | __GFP_NOWARN);
+			GFP_NOWAIT | __GFP_NOWARN);
 	if (!heads)
 		return;
 	for (i = 0; i < (1UL << t->bits); i++) {
@@ -76,7 +76,7 @@ static void zmm_htab_maybe_grow(struct zmm_htab *t,
 		}
 	}
 	if (t->heads != inline_heads)
-		kvfree(t->heads);
+		kfree(t->heads);
 	t->heads = heads;
 	t->bits = bits;
 }
@@ -131,7 +131,7 @@ static void zmm_object_unhash_entry(struct zmm_shard *s, struct zmm_object *o,
 	hlist_del_init(&o->hnode);
 	s->objs.nr--;
 	if (o->entries.heads != o->inline_heads)
-		kvfree(o->entries.heads);
+		kfree(o->entries.heads);
 	kfree(o);
 }
 
@@ -227,7 +227,7 @@ int zmm_index_insert(struct zmm_shard *s, struct zmm_entry *e,
 			return 0;
 		}
 	} else {
-		o = kzalloc(sizeof(*o), GFP_ATOMIC | __GFP_NOWARN);
+		o = kzalloc(sizeof(*o), GFP_NOWAIT | __GFP_NOWARN);
 		if (!o)
 			return -ENOMEM;
 		o->id = e->id;
@@ -258,36 +258,45 @@ int zmm_index_insert(struct zmm_shard *s, struct zmm_entry *e,
  * @end: last index, inclusive.
  * @out: the removed entries; their index references go to the caller.
  * @max: room in @out.
+ * @pos: where the previous call stopped; zero it before the first call.
+ *	A walk restarts only if the table was resized in between, so
+ *	taking a whole range costs one pass over the object's table.
  *
  * Return: the number of entries removed.  Fewer than @max means the
  * object has no more keys in the range.
  */
 unsigned int zmm_index_take_range(struct zmm_shard *s, enum zmm_type type,
 				  u64 id, u64 chunk, u64 start, u64 end,
-				  struct zmm_entry **out, unsigned int max)
+				  struct zmm_entry **out, unsigned int max,
+				  struct zmm_range_pos *pos)
 {
 	struct zmm_object *o;
 	struct zmm_entry *e;
 	struct hlist_node *next;
 	unsigned int n = 0;
-	unsigned long i;
+	bool last;
 
 	lockdep_assert_held(&s->lock);
 	o = zmm_object_find(s, type, id, chunk);
 	if (!o)
 		return 0;
-	for (i = 0; i < (1UL << o->entries.bits) && n < max; i++) {
-		hlist_for_each_entry_safe(e, next, &o->entries.heads[i],
+	if (pos->bits != o->entries.bits) {
+		pos->bits = o->entries.bits;
+		pos->bucket = 0;
+	}
+	for (; pos->bucket < (1UL << o->entries.bits); pos->bucket++) {
+		hlist_for_each_entry_safe(e, next,
+					  &o->entries.heads[pos->bucket],
 					  hnode) {
 			if (e->index < start || e->index > end)
 				continue;
 			out[n++] = e;
-			if (o->entries.nr == 1) {
-				/* the object goes with its last entry */
-				zmm_object_unhash_entry(s, o, e);
-				return n;
-			}
+			/* the object goes with its last entry */
+			last = o->entries.nr == 1;
 			zmm_object_unhash_entry(s, o, e);
+			if (last)
+				return n;
+			/* stay on this chain: it may hold more */
 			if (n == max)
 				return n;
 		}
@@ -323,32 +332,46 @@ free_tables:
 /* Drop every key.  The caller guarantees nothing else runs on the pool. */
 void zmm_index_destroy(struct zmm_pool *pool)
 {
+	struct zmm_range_pos pos;
 	struct zmm_entry *batch[32];
 	struct zmm_object *o;
 	struct zmm_shard *s;
 	unsigned int i, n, k;
+	enum zmm_type type;
+	unsigned long b;
+	u64 id, chunk;
 
 	if (!pool->shards)
 		return;
 	for (i = 0; i < ZMM_NR_SHARDS; i++) {
 		s = &pool->shards[i];
 		for (;;) {
-			unsigned long b;
-
 			o = NULL;
 			spin_lock(&s->lock);
 			for (b = 0; b < (1UL << s->objs.bits) && !o; b++)
 				o = hlist_entry_safe(s->objs.heads[b].first,
 						     struct zmm_object, hnode);
-			n = o ? zmm_index_take_range(s, o->type, o->id,
-						     o->chunk, 0, U64_MAX,
-						     batch,
-						     ARRAY_SIZE(batch)) : 0;
+			if (o) {
+				type = o->type;
+				id = o->id;
+				chunk = o->chunk;
+			}
 			spin_unlock(&s->lock);
 			if (!o)
 				break;
-			for (k = 0; k < n; k++)
-				zmm_entry_put(pool, batch[k]);
+			/* one pass drains the object: nothing else runs */
+			memset(&pos, 0, sizeof(pos));
+			do {
+				spin_lock(&s->lock);
+				n = zmm_index_take_range(s, type, id, chunk, 0,
+							 U64_MAX, batch,
+							 ARRAY_SIZE(batch),
+							 &pos);
+				spin_unlock(&s->lock);
+				for (k = 0; k < n; k++)
+					zmm_entry_put(pool, batch[k]);
+				cond_resched();
+			} while (n == ARRAY_SIZE(batch));
 		}
 		zmm_htab_free(&s->objs);
 	}

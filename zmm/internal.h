@@ -20,7 +20,9 @@
  *
  * Lock order (outer to inner), the one place it is written down:
  *
- *   pool->arenas_lock (rwlock)  ->  nothing else is taken inside it
+ *   zmm_entry_cache_lock (mutex) nothing is taken inside it (pool create/
+ *                                destroy only)
+ *   pool->arenas_lock (rwlock)  ->  zmm_arena.lock (zmm_pool_check() only)
  *   zmm_cpu_ctx.lock (local)    ->  zmm_shard.lock  or  zmm_arena.lock
  *   zmm_shard.lock and zmm_arena.lock are never held together.
  *
@@ -47,6 +49,8 @@
 /* largest anon index (swap offset) accepted: 2^40 slots, 4 PiB of swap */
 #define ZMM_ANON_INDEX_MAX	((1ULL << 40) - 1)
 #define ZMM_NR_BUCKETS		16
+/* hash tables stop doubling here: 512 KiB of chain heads */
+#define ZMM_HTAB_MAX_BITS	16
 #define ZMM_NR_ORDERS		(ZMM_BLOCK_ORDER_MAX + 1)
 /* compression output buffer: above any compressor's bound for a page */
 #define ZMM_CTX_BUF_SIZE	(2 * PAGE_SIZE)
@@ -129,8 +133,6 @@ struct zmm_arena {
 	enum zmm_type type;
 };
 
-#define ZMM_E_WRITEBACK	0x1	/* taken off the LRU by the evictor */
-
 /**
  * struct zmm_entry - one zpage.
  * @hnode: in its object's table (shard lock).
@@ -147,7 +149,6 @@ struct zmm_arena {
  * @value: the repeated word of a same-filled page (@arena is NULL).
  * @refs: references: the index holds one while the key maps to the entry.
  * @type: key type.
- * @flags: ZMM_E_* (arena lock).
  * @published: set (release) once the key maps to the entry; until then
  *	the evictor leaves it alone, or it could evict data that the store
  *	is about to publish.  Never cleared.
@@ -169,8 +170,20 @@ struct zmm_entry {
 	};
 	refcount_t refs;
 	u8 type;
-	u8 flags;
 	bool published;
+};
+
+/**
+ * struct zmm_writeback - an eviction in flight, handed to zmm_ops.writeback.
+ * @pool: the pool.
+ * @e: the entry being written back, referenced.
+ * @taken: zmm_writeback_fill() took it out of the index; its index
+ *	reference now belongs to the evictor.
+ */
+struct zmm_writeback {
+	struct zmm_pool *pool;
+	struct zmm_entry *e;
+	bool taken;
 };
 
 /**
@@ -253,7 +266,6 @@ struct zmm_compressor {
  * @shards: the index.
  * @arenas_lock: protects @arenas (readers on every store; writers create).
  * @arenas: arenas by (owner, nid, type).  Arenas live as long as the pool.
- * @entry_cache: slab of struct zmm_entry.
  * @stats: counters, NR_ZMM_STAT_ITEMS of them.
  */
 struct zmm_pool {
@@ -265,9 +277,15 @@ struct zmm_pool {
 	struct zmm_shard *shards;
 	rwlock_t arenas_lock;
 	struct zmm_htab arenas;
-	struct kmem_cache *entry_cache;
 	atomic_long_t stats[NR_ZMM_STAT_ITEMS];
 };
+
+/* The bucket list a non-head block belongs on: its live fraction. */
+static inline unsigned int zmm_bucket_of(const struct zmm_block *b)
+{
+	return min_t(u64, (u64)b->live * ZMM_NR_BUCKETS / b->size,
+		     ZMM_NR_BUCKETS - 1);
+}
 
 static inline void zmm_stat_add(struct zmm_pool *pool,
 				enum zmm_stat_item item, long n)
@@ -294,9 +312,20 @@ struct zmm_entry *zmm_index_erase(struct zmm_shard *s,
 bool zmm_index_erase_entry(struct zmm_shard *s, struct zmm_entry *e);
 int zmm_index_insert(struct zmm_shard *s, struct zmm_entry *e,
 		     struct zmm_entry **old);
+/**
+ * struct zmm_range_pos - where a zmm_index_take_range() walk stopped.
+ * @bucket: the chain to continue from.
+ * @bits: the table size it refers to.
+ */
+struct zmm_range_pos {
+	unsigned long bucket;
+	unsigned int bits;
+};
+
 unsigned int zmm_index_take_range(struct zmm_shard *s, enum zmm_type type,
 				  u64 id, u64 chunk, u64 start, u64 end,
-				  struct zmm_entry **out, unsigned int max);
+				  struct zmm_entry **out, unsigned int max,
+				  struct zmm_range_pos *pos);
 int zmm_index_init(struct zmm_pool *pool);
 void zmm_index_destroy(struct zmm_pool *pool);
 
@@ -321,7 +350,7 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 				 enum zmm_type type, bool create);
 int zmm_arenas_init(struct zmm_pool *pool);
 void zmm_arenas_destroy(struct zmm_pool *pool);
-long zmm_lru_evict_one(struct zmm_arena *a, void *page);
+long zmm_lru_evict_one(struct zmm_arena *a);
 
 /* store.c */
 unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e);

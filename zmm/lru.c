@@ -52,7 +52,7 @@ static void zmm_arenas_maybe_grow(struct zmm_pool *pool)
 	if (t->nr <= (2UL << t->bits))
 		return;
 	heads = kcalloc(1UL << bits, sizeof(*heads),
-			GFP_ATOMIC | __GFP_NOWARN);
+			GFP_NOWAIT | __GFP_NOWARN);
 	if (!heads)
 		return;
 	for (i = 0; i < (1UL << t->bits); i++) {
@@ -63,7 +63,7 @@ static void zmm_arenas_maybe_grow(struct zmm_pool *pool)
 						      bits)]);
 		}
 	}
-	kvfree(t->heads);
+	kfree(t->heads);
 	t->heads = heads;
 	t->bits = bits;
 }
@@ -150,41 +150,79 @@ void zmm_arenas_destroy(struct zmm_pool *pool)
 static void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e)
 {
 	spin_lock(&a->lock);
-	e->flags &= ~ZMM_E_WRITEBACK;
 	list_add_tail(&e->lru, &a->lru);
 	spin_unlock(&a->lock);
 }
 
 /**
+ * zmm_writeback_fill - take the data of a zpage being written back.
+ * @wb: what zmm_ops.writeback was given.
+ * @dst: PAGE_SIZE bytes.
+ *
+ * Call only once the slot is the caller's (see zmm_ops.writeback).  If the
+ * key still maps to this zpage, the key is removed from the pool and its
+ * data decompressed into @dst, which is from then on the only copy: the
+ * caller must write it or keep it.  Never sleeps.
+ *
+ * Return: 0; -ESTALE if the key was loaded, replaced or invalidated since
+ * the zpage was chosen (there is nothing to write back); -EIO if the data
+ * failed to decompress (it is lost: a bug or memory corruption, warned).
+ */
+int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
+{
+	struct zmm_pool *pool = wb->pool;
+	struct zmm_entry *e = wb->e;
+	struct zmm_cpu_ctx *ctx;
+	struct zmm_shard *s;
+	int ret;
+
+	if (WARN_ON_ONCE(wb->taken))
+		return -EINVAL;
+	s = zmm_shard_of(pool, e->type, e->id, e->index);
+	spin_lock(&s->lock);
+	wb->taken = zmm_index_erase_entry(s, e);
+	spin_unlock(&s->lock);
+	if (!wb->taken)
+		return -ESTALE;
+	ctx = zmm_ctx_get(pool);
+	zmm_arena_copy_out(e->arena, e, ctx->buf, false);
+	ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
+	zmm_ctx_put(pool);
+	if (WARN_ON_ONCE(ret)) {
+		zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
  * zmm_lru_evict_one - evict the coldest zpage of an arena.
  * @a: the arena.
- * @page: PAGE_SIZE bytes of scratch for anon writeback, or NULL.
  *
- * A file zpage is dropped (it is clean).  An anon zpage is decompressed
- * and handed to zmm_ops.writeback; it stays in the index, loadable, until
- * the writeback has succeeded, so no load can miss data that is not yet
- * in its swap slot.  On failure it goes back to the hot end of the LRU so
- * that the next attempt tries another.
+ * A file zpage is dropped (it is clean).  An anon zpage is handed to
+ * zmm_ops.writeback, which takes its swap slot and then the data, through
+ * zmm_writeback_fill(); the zpage stays in the index, loadable, until the
+ * data is in the caller's page, so no load can miss data that is not yet
+ * on its way to the slot.  If the writeback fails before taking the data,
+ * the zpage goes back to the hot end of the LRU, so that the next attempt
+ * tries another one.
  *
  * Return: pageframes freed (>= 0), -ENOENT if the LRU is empty, -EAGAIN
  * if the zpage could not be evicted.
  */
-long zmm_lru_evict_one(struct zmm_arena *a, void *page)
+long zmm_lru_evict_one(struct zmm_arena *a)
 {
 	struct zmm_pool *pool = a->pool;
-	struct zmm_cpu_ctx *ctx = NULL;
+	struct zmm_writeback wb;
+	unsigned long freed = 0;
 	struct zmm_entry *e;
 	struct zmm_shard *s;
 	struct zmm_key key;
-	unsigned long freed = 0;
 	bool erased;
-	int ret = 0;
+	int ret;
 
-	if (a->type == ZMM_ANON) {
-		if (!pool->ops.writeback || !page)
-			return -EAGAIN;
-		ctx = zmm_ctx_get(pool);
-	}
+	if (a->type == ZMM_ANON && !pool->ops.writeback)
+		return -EAGAIN;
 	spin_lock(&a->lock);
 	list_for_each_entry(e, &a->lru, lru) {
 		/* not yet in the index, or already on its way out */
@@ -193,43 +231,44 @@ long zmm_lru_evict_one(struct zmm_arena *a, void *page)
 			goto found;
 	}
 	spin_unlock(&a->lock);
-	if (ctx)
-		zmm_ctx_put(pool);
 	return -ENOENT;
 
 found:
+	/* off the LRU: no other evictor picks it meanwhile */
 	list_del_init(&e->lru);
-	e->flags |= ZMM_E_WRITEBACK;
-	if (ctx)
-		memcpy(ctx->buf, e->block->base + e->off, e->len);
 	spin_unlock(&a->lock);
 
 	key.type = e->type;
 	key.id = e->id;
 	key.index = e->index;
-	if (ctx) {
-		ret = pool->comp->decompress(ctx, ctx->buf, e->len, page);
-		zmm_ctx_put(pool);
-		if (WARN_ON_ONCE(ret))
-			zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
-		else
-			ret = pool->ops.writeback(pool->ops.priv, &key, page);
-		if (ret) {
-			zmm_stat_inc(pool, ZMM_STAT_WB_FAIL);
-			zmm_lru_putback(a, e);
-			zmm_entry_put(pool, e);
-			return -EAGAIN;
+	if (a->type == ZMM_FILE) {
+		s = zmm_shard_of(pool, key.type, key.id, key.index);
+		spin_lock(&s->lock);
+		erased = zmm_index_erase_entry(s, e);
+		spin_unlock(&s->lock);
+		if (erased) {
+			freed += zmm_entry_put(pool, e);
+			zmm_stat_inc(pool, ZMM_STAT_EVICT_DROP);
 		}
+		return freed + zmm_entry_put(pool, e);
 	}
 
-	s = zmm_shard_of(pool, key.type, key.id, key.index);
-	spin_lock(&s->lock);
-	erased = zmm_index_erase_entry(s, e);
-	spin_unlock(&s->lock);
-	if (erased)
+	wb.pool = pool;
+	wb.e = e;
+	wb.taken = false;
+	ret = pool->ops.writeback(pool->ops.priv, &key, &wb);
+	if (wb.taken) {
+		/* the data left the pool: written, or kept by the caller */
 		freed += zmm_entry_put(pool, e);
+		zmm_stat_inc(pool, ret ? ZMM_STAT_WB_FAIL : ZMM_STAT_EVICT_WB);
+	} else if (ret != -ESTALE) {
+		/* never taken: still the key's zpage, try another next */
+		WARN_ON_ONCE(!ret);
+		zmm_stat_inc(pool, ZMM_STAT_WB_FAIL);
+		zmm_lru_putback(a, e);
+	}
 	freed += zmm_entry_put(pool, e);
-	zmm_stat_inc(pool, a->type == ZMM_ANON ? ZMM_STAT_EVICT_WB :
-						  ZMM_STAT_EVICT_DROP);
+	if (ret && ret != -ESTALE)
+		return -EAGAIN;
 	return freed;
 }

@@ -89,7 +89,6 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	unsigned int fails = 0;
 	unsigned long done;
 	struct zmm_arena *a;
-	void *page = NULL;
 	long ret;
 
 	if (!freed || (unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
@@ -98,9 +97,6 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a || !READ_ONCE(a->pages_held))
 		return -ENOENT;
-	if (type == ZMM_ANON)
-		page = kmalloc(PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN);
-
 	done = zmm_block_drop_spare(a);
 	while (done < nr_pages) {
 		ret = zmm_block_evacuate_one(a);
@@ -108,7 +104,7 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 			done += ret;
 			continue;
 		}
-		ret = zmm_lru_evict_one(a, page);
+		ret = zmm_lru_evict_one(a);
 		if (ret == -ENOENT)
 			break;
 		if (ret < 0) {
@@ -120,7 +116,6 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 		done += ret;
 		cond_resched();
 	}
-	kfree(page);
 	*freed = done;
 	return done >= nr_pages ? 0 : -EAGAIN;
 }
@@ -153,7 +148,7 @@ unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 	for (;;) {
 		spin_lock(&a->lock);
 		held = a->pages_held << PAGE_SHIFT;
-		garbage = held - a->bytes_used;
+		garbage = zmm_garbage(a);
 		spin_unlock(&a->lock);
 		if ((u64)garbage * 100 <= (u64)held * slack)
 			break;

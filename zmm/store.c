@@ -53,6 +53,42 @@ static const char * const zmm_stat_names[NR_ZMM_STAT_ITEMS] = {
 	[ZMM_STAT_NR_ZPAGES] = "nr_zpages",
 };
 
+/*
+ * One slab of entries for every pool: accounted to the memcg that is
+ * active when a store runs (the kernel side makes that the page's owner).
+ */
+static struct kmem_cache *zmm_entry_cache;
+static unsigned int zmm_entry_cache_users;
+static DEFINE_MUTEX(zmm_entry_cache_lock);
+
+static int zmm_entry_cache_get(void)
+{
+	int ret = 0;
+
+	mutex_lock(&zmm_entry_cache_lock);
+	if (!zmm_entry_cache_users) {
+		zmm_entry_cache = kmem_cache_create("zmm_entry",
+						    sizeof(struct zmm_entry),
+						    0, SLAB_ACCOUNT, NULL);
+		if (!zmm_entry_cache)
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		zmm_entry_cache_users++;
+	mutex_unlock(&zmm_entry_cache_lock);
+	return ret;
+}
+
+static void zmm_entry_cache_put(void)
+{
+	mutex_lock(&zmm_entry_cache_lock);
+	if (!--zmm_entry_cache_users) {
+		kmem_cache_destroy(zmm_entry_cache);
+		zmm_entry_cache = NULL;
+	}
+	mutex_unlock(&zmm_entry_cache_lock);
+}
+
 const char *zmm_stat_name(enum zmm_stat_item item)
 {
 	if ((unsigned int)item >= NR_ZMM_STAT_ITEMS)
@@ -136,10 +172,7 @@ struct zmm_pool *zmm_pool_create(const struct zmm_params *p,
 	pool->ops = *ops;
 	pool->comp = zmm_compressor(p->comp);
 	pool->accept_max = PAGE_SIZE * p->accept_pct / 100;
-	pool->entry_cache = kmem_cache_create("zmm_entry",
-					      sizeof(struct zmm_entry), 0, 0,
-					      NULL);
-	if (!pool->entry_cache)
+	if (zmm_entry_cache_get())
 		goto free_pool;
 	if (zmm_ctx_init(pool))
 		goto destroy_cache;
@@ -154,7 +187,7 @@ destroy_index:
 destroy_ctx:
 	zmm_ctx_destroy(pool);
 destroy_cache:
-	kmem_cache_destroy(pool->entry_cache);
+	zmm_entry_cache_put();
 free_pool:
 	kfree(pool);
 	return NULL;
@@ -171,7 +204,7 @@ void zmm_pool_destroy(struct zmm_pool *pool)
 	zmm_index_destroy(pool);
 	zmm_arenas_destroy(pool);
 	zmm_ctx_destroy(pool);
-	kmem_cache_destroy(pool->entry_cache);
+	zmm_entry_cache_put();
 	kfree(pool);
 }
 
@@ -191,7 +224,7 @@ unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e)
 	if (e->arena)
 		freed = zmm_block_release(e->arena, e);
 	zmm_stat_add(pool, ZMM_STAT_NR_ZPAGES, -1);
-	kmem_cache_free(pool->entry_cache, e);
+	kmem_cache_free(zmm_entry_cache, e);
 	return freed;
 }
 
@@ -283,7 +316,8 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
  * @pool: the pool.
  * @key: where to store it.
  * @owner: memcg id to charge.
- * @nid: node whose memory holds it.
+ * @nid: node whose memory holds it (a node id, not NUMA_NO_NODE: MM
+ *	shrinks per node).
  * @src: the page.
  * @len: must be PAGE_SIZE.
  *
@@ -297,14 +331,14 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	struct zmm_shard *s;
 	int ret;
 
-	if (!zmm_key_valid(key) || !src || len != PAGE_SIZE ||
-	    nid < NUMA_NO_NODE) {
+	if (!zmm_key_valid(key) || !src || len != PAGE_SIZE || nid < 0 ||
+	    nid >= nr_node_ids) {
 		zmm_stat_inc(pool, ZMM_STAT_REJECT_INVAL);
 		if (zmm_key_valid(key))
 			zmm_drop_key(pool, key);
 		return -EINVAL;
 	}
-	e = kmem_cache_alloc(pool->entry_cache, GFP_KERNEL | __GFP_NOWARN);
+	e = kmem_cache_alloc(zmm_entry_cache, GFP_KERNEL | __GFP_NOWARN);
 	if (!e) {
 		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
 		ret = -ENOMEM;
@@ -316,7 +350,6 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	e->id = key->id;
 	e->index = key->index;
 	e->type = key->type;
-	e->flags = 0;
 	e->published = false;
 	e->arena = NULL;
 	e->block = NULL;
@@ -350,7 +383,7 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	return 0;
 
 free_entry:
-	kmem_cache_free(pool->entry_cache, e);
+	kmem_cache_free(zmm_entry_cache, e);
 drop_key:
 	zmm_drop_key(pool, key);
 	return ret;
@@ -473,10 +506,12 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 		s = zmm_shard_of(pool, type, id,
 				 type == ZMM_ANON ?
 				 chunk << ZMM_ANON_CHUNK_SHIFT : 0);
+		struct zmm_range_pos pos = { 0 };
+
 		do {
 			spin_lock(&s->lock);
 			n = zmm_index_take_range(s, type, id, chunk, start, end,
-						 batch, ARRAY_SIZE(batch));
+						 batch, ARRAY_SIZE(batch), &pos);
 			spin_unlock(&s->lock);
 			for (i = 0; i < n; i++)
 				zmm_entry_put(pool, batch[i]);

@@ -69,6 +69,8 @@ struct zmm_params {
 	unsigned int compact_slack_pct;
 };
 
+struct zmm_writeback;
+
 /**
  * struct zmm_ops - what the environment provides to a pool.
  * @alloc_block: return the address of 2^order physically contiguous,
@@ -77,10 +79,17 @@ struct zmm_params {
  *	compaction or direct reclaim.  A NULL makes the pool fall back to a
  *	lower order, then to compacting, then to a reject.
  * @free_block: return such a block, whole.  Called under a spinlock.
- * @writeback: write back an anon zpage's decompressed contents (@page,
- *	PAGE_SIZE bytes) to its swap slot.  Return 0 once the data is safe
- *	outside the pool (the pool then drops the zpage), or an errno to keep
- *	it.  May be NULL: anon zpages are then never evicted.
+ * @writeback: write an anon zpage back to its swap slot.  First take
+ *	the slot, so that until @writeback returns the owner of @key can
+ *	neither store, load nor invalidate it (the kernel adds a new, locked
+ *	folio to the swap cache for the slot, and gives up if there is one
+ *	already); then take the data with zmm_writeback_fill(), which
+ *	removes the zpage from the pool once the key is known to be current;
+ *	then start the write.  Return 0 once the write is started.  Return
+ *	an errno on failure, passing on the one zmm_writeback_fill()
+ *	returned; if the data was taken, the caller's page is the only copy
+ *	and must be kept (in the kernel it is a dirty swap-cache folio).
+ *	May sleep.  May be NULL: anon zpages are then never evicted.
  * @priv: passed back to each op.
  */
 struct zmm_ops {
@@ -89,7 +98,7 @@ struct zmm_ops {
 	void (*free_block)(void *priv, void *base, unsigned int order,
 			   u32 owner, int nid, enum zmm_type type);
 	int (*writeback)(void *priv, const struct zmm_key *key,
-			 const void *page);
+			 struct zmm_writeback *wb);
 	void *priv;
 };
 
@@ -159,6 +168,7 @@ int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key);
 long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			  u64 start, u64 end);
 
+int zmm_writeback_fill(struct zmm_writeback *wb, void *dst);
 int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	       unsigned long nr_pages, unsigned long *freed);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
@@ -167,6 +177,7 @@ unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
 		   enum zmm_type type, struct zmm_arena_info *info);
 unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item);
+long zmm_pool_check(struct zmm_pool *pool, bool quiet);
 const char *zmm_stat_name(enum zmm_stat_item item);
 const char *zmm_comp_name(enum zmm_comp comp);
 

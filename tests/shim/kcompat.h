@@ -54,6 +54,7 @@ typedef unsigned int gfp_t;
 #define BITS_PER_LONG 64
 #define MAX_ORDER 11
 #define NUMA_NO_NODE (-1)
+#define nr_node_ids 4
 #define U64_MAX UINT64_MAX
 
 #define BIT(n) (1UL << (n))
@@ -268,6 +269,8 @@ struct mutex {
 #define mutex_lock(x) spin_lock(&(x)->l)
 #define mutex_unlock(x) spin_unlock(&(x)->l)
 #define mutex_destroy(x) pthread_mutex_destroy(&(x)->l.m)
+#define DEFINE_MUTEX(n) struct mutex n = { .l = { .m = PTHREAD_MUTEX_INITIALIZER } }
+#define SLAB_ACCOUNT 0UL
 
 typedef pthread_rwlock_t rwlock_t;
 #define rwlock_init(l) pthread_rwlock_init(l, NULL)
