@@ -37,8 +37,9 @@ run() {
 }
 
 run core-asan-ubsan "$out/test_core-san"
-run core-valgrind valgrind -q --error-exitcode=99 --leak-check=full \
-	--errors-for-leak-kinds=definite "$out/test_core"
+# valgrind runs threads one at a time: a fifth of the operations
+ZMM_TEST_OPS=20000 run core-valgrind valgrind -q --error-exitcode=99 \
+	--leak-check=full --errors-for-leak-kinds=definite "$out/test_core"
 [[ -x $out/corpus_selftest ]] && run corpus-selftest "$out/corpus_selftest"
 
 echo "$passed passed, $failed failed"

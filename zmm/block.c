@@ -60,20 +60,22 @@ static void zmm_block_account(struct zmm_arena *a, struct zmm_block *b,
 	zmm_stat_add(a->pool, ZMM_STAT_PAGES_HELD, pages);
 }
 
-/* Allocate a block, 2 MiB first, then smaller orders.  No lock held. */
-static struct zmm_block *zmm_block_alloc(struct zmm_arena *a)
+/*
+ * Allocate a block of @order, else of smaller orders down to min_order.
+ * No lock held.
+ */
+static struct zmm_block *zmm_block_alloc(struct zmm_arena *a,
+					 unsigned int order)
 {
 	struct zmm_pool *pool = a->pool;
 	struct zmm_block *b;
-	unsigned int order;
 	void *base = NULL;
 
 	/* under the per-CPU context: must not sleep */
 	b = kmalloc(sizeof(*b), GFP_NOWAIT | __GFP_NOWARN);
 	if (!b)
 		return NULL;
-	for (order = ZMM_BLOCK_ORDER_MAX; order >= pool->params.min_order;
-	     order--) {
+	for (; order >= pool->params.min_order; order--) {
 		base = pool->ops.alloc_block(pool->ops.priv, order, a->owner,
 					     a->nid, a->type);
 		if (base)
@@ -89,6 +91,7 @@ static struct zmm_block *zmm_block_alloc(struct zmm_arena *a)
 	b->arena = a;
 	b->base = base;
 	b->order = order;
+	b->busy = false;
 	b->size = PAGE_SIZE << order;
 	b->tail = 0;
 	b->live = 0;
@@ -201,8 +204,10 @@ static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
 			continue;
 		}
 		if (may_alloc) {
+			unsigned int order = zmm_policy_block_order(a);
+
 			spin_unlock(&a->lock);
-			b = zmm_block_alloc(a);
+			b = zmm_block_alloc(a, order);
 			spin_lock(&a->lock);
 			if (b) {
 				zmm_block_account(a, b, 1);
@@ -304,7 +309,9 @@ unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e)
 	b->nr--;
 	a->bytes_used -= e->len;
 	a->nr_zpages--;
-	if (b->nr && b != a->head) {
+	if (b->busy) {
+		/* being evacuated: the evacuator files or frees it */
+	} else if (b->nr && b != a->head) {
 		if (zmm_bucket_of(b) != bucket)
 			list_move_tail(&b->node,
 				       &a->buckets[zmm_bucket_of(b)]);
@@ -356,23 +363,30 @@ unsigned long zmm_block_drop_spare(struct zmm_arena *a)
  *
  * Only runs when the policy agrees (there is room for the block's live
  * data elsewhere in the arena); takes no new memory.  Stops early, with
- * the block partly evacuated and refiled, if room runs out.
+ * the block partly evacuated and refiled, if room runs out.  Drops the
+ * arena lock every ZMM_EVACUATE_BATCH objects and may sleep.
  *
  * Return: pageframes freed.
  */
 unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
 {
-	struct zmm_entry *e, *next;
 	struct zmm_block *v, *dst;
 	unsigned long freed = 0;
+	unsigned int moved = 0;
+	struct zmm_entry *e;
 
 	spin_lock(&a->lock);
 	v = zmm_sparsest(a);
 	if (!v || !zmm_policy_evacuate(a, v))
 		goto unlock;
-	/* off the buckets: neither a target of itself nor chosen again */
-	list_del_init(&v->node);
-	list_for_each_entry_safe(e, next, &v->objs, bnode) {
+	/*
+	 * Off the buckets, so that it is neither a target of itself nor
+	 * chosen again; busy, so that releases leave it to us.
+	 */
+	list_move(&v->node, &a->evacuating);
+	v->busy = true;
+	while ((e = list_first_entry_or_null(&v->objs, struct zmm_entry,
+					     bnode))) {
 		dst = zmm_head_with_room(a, e->len, false);
 		if (!dst)
 			break;
@@ -382,7 +396,15 @@ unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
 		v->nr--;
 		zmm_place(a, dst, e, e->len);
 		zmm_move_stat(a, e->len);
+		/* bound the time the arena lock is held */
+		if (!(++moved % ZMM_EVACUATE_BATCH)) {
+			spin_unlock(&a->lock);
+			cond_resched();
+			spin_lock(&a->lock);
+		}
 	}
+	v->busy = false;
+	list_del_init(&v->node);
 	if (v->nr)
 		zmm_block_file(a, v);
 	else

@@ -48,9 +48,13 @@
 #define ZMM_ANON_CHUNK_SHIFT	10
 /* largest anon index (swap offset) accepted: 2^40 slots, 4 PiB of swap */
 #define ZMM_ANON_INDEX_MAX	((1ULL << 40) - 1)
+/* anon ids are swap types: MAX_SWAPFILES is at most 32 */
+#define ZMM_ANON_MAX_IDS	32
 #define ZMM_NR_BUCKETS		16
 /* hash tables stop doubling here: 512 KiB of chain heads */
 #define ZMM_HTAB_MAX_BITS	16
+/* objects moved per arena lock hold when evacuating a block */
+#define ZMM_EVACUATE_BATCH	64
 #define ZMM_NR_ORDERS		(ZMM_BLOCK_ORDER_MAX + 1)
 /* compression output buffer: above any compressor's bound for a page */
 #define ZMM_CTX_BUF_SIZE	(2 * PAGE_SIZE)
@@ -82,6 +86,8 @@ struct zmm_htab {
  * @live: bytes of live objects; @tail - @live is garbage.
  * @nr: number of live objects.
  * @order: allocation order.
+ * @busy: being evacuated (on @arena->evacuating): releases leave the
+ *	block's list membership, and freeing it, to the evacuator.
  *
  * Every field but @arena, @base, @size and @order is protected by
  * @arena->lock.
@@ -96,6 +102,7 @@ struct zmm_block {
 	u32 live;
 	u32 nr;
 	u8 order;
+	bool busy;
 };
 
 /**
@@ -106,6 +113,7 @@ struct zmm_block {
  * @head: the block new objects are appended to, or NULL.
  * @spare: a block allocated by a racing store, used before allocating.
  * @buckets: non-head blocks, by live fraction (live * NR / size).
+ * @evacuating: blocks being evacuated (zmm_block_evacuate_one()).
  * @pages_held: pageframes of all blocks, head and spare included.
  * @bytes_used: compressed bytes of live objects.
  * @nr_zpages: live objects (entries with storage).
@@ -122,6 +130,7 @@ struct zmm_arena {
 	struct zmm_block *head;
 	struct zmm_block *spare;
 	struct list_head buckets[ZMM_NR_BUCKETS];
+	struct list_head evacuating;
 	unsigned long pages_held;
 	unsigned long bytes_used;
 	unsigned long nr_zpages;
@@ -267,6 +276,8 @@ struct zmm_compressor {
  * @arenas_lock: protects @arenas (readers on every store; writers create).
  * @arenas: arenas by (owner, nid, type).  Arenas live as long as the pool.
  * @stats: counters, NR_ZMM_STAT_ITEMS of them.
+ * @anon_end: per swap type, one past the highest offset ever stored: a
+ *	whole-device invalidation walks only that far.
  */
 struct zmm_pool {
 	struct zmm_params params;
@@ -278,6 +289,7 @@ struct zmm_pool {
 	rwlock_t arenas_lock;
 	struct zmm_htab arenas;
 	atomic_long_t stats[NR_ZMM_STAT_ITEMS];
+	atomic_long_t anon_end[ZMM_ANON_MAX_IDS];
 };
 
 /* The bucket list a non-head block belongs on: its live fraction. */
@@ -360,5 +372,6 @@ bool zmm_policy_compact_on_store(const struct zmm_arena *a,
 				 const struct zmm_block *victim);
 bool zmm_policy_evacuate(const struct zmm_arena *a,
 			 const struct zmm_block *victim);
+unsigned int zmm_policy_block_order(const struct zmm_arena *a);
 
 #endif /* _ZMM_INTERNAL_H */

@@ -22,6 +22,7 @@
 #include <linux/list.h>
 #include <linux/local_lock.h>
 #include <linux/lockdep.h>
+#include <linux/log2.h>
 #include <linux/lz4.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>

@@ -95,6 +95,7 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 		return NULL;
 	spin_lock_init(&na->lock);
 	INIT_LIST_HEAD(&na->lru);
+	INIT_LIST_HEAD(&na->evacuating);
 	for (i = 0; i < ZMM_NR_BUCKETS; i++)
 		INIT_LIST_HEAD(&na->buckets[i]);
 	na->pool = pool;

@@ -64,6 +64,21 @@ bool zmm_policy_evacuate(const struct zmm_arena *a,
 	return room >= victim->live + PAGE_SIZE;
 }
 
+/*
+ * The order of the next block: up to four times what the arena already
+ * holds, so that the arena of a memcg with a few zpages does not pin a
+ * 2 MiB block, and 2 MiB blocks from 1.3 MiB held on (64, 256 and
+ * 1024 KiB blocks first).
+ */
+unsigned int zmm_policy_block_order(const struct zmm_arena *a)
+{
+	unsigned int order = a->pages_held ? ilog2(a->pages_held) + 2 : 0;
+
+	lockdep_assert_held(&a->lock);
+	return clamp(order, a->pool->params.min_order,
+		     (unsigned int)ZMM_BLOCK_ORDER_MAX);
+}
+
 /**
  * zmm_shrink - give back pageframes of one arena, on MM's direction.
  * @pool: the pool.

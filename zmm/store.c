@@ -232,7 +232,8 @@ static bool zmm_key_valid(const struct zmm_key *key)
 {
 	if (!key || (unsigned int)key->type >= ZMM_NR_TYPES)
 		return false;
-	return key->type != ZMM_ANON || key->index <= ZMM_ANON_INDEX_MAX;
+	return key->type != ZMM_ANON ||
+	       (key->index <= ZMM_ANON_INDEX_MAX && key->id < ZMM_ANON_MAX_IDS);
 }
 
 static bool zmm_same_filled(const void *src, unsigned long *value)
@@ -379,6 +380,14 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 		zmm_entry_put(pool, e);
 		return ret;
 	}
+	if (key->type == ZMM_ANON) {
+		atomic_long_t *end = &pool->anon_end[key->id];
+		long cur = atomic_long_read(end);
+
+		while (cur <= (long)key->index &&
+		       !atomic_long_try_cmpxchg(end, &cur, key->index + 1))
+			;
+	}
 	zmm_stat_inc(pool, ZMM_STAT_STORED);
 	return 0;
 
@@ -479,7 +488,7 @@ int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key)
  *
  * For file keys this costs the number of zpages of the file; for anon
  * keys one lookup per 2^ZMM_ANON_CHUNK_SHIFT slots of the range, which
- * is clamped to ZMM_ANON_INDEX_MAX.  Runs in batches, so it never holds
+ * is clamped to the highest offset ever stored for the swap type.  Runs in batches, so it never holds
  * a lock for long, and never sleeps.
  *
  * Return: the number of zpages dropped, or -EINVAL.
@@ -496,9 +505,14 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 	if ((unsigned int)type >= ZMM_NR_TYPES || start > end)
 		return -EINVAL;
 	if (type == ZMM_ANON) {
-		if (start > ZMM_ANON_INDEX_MAX)
+		if (id >= ZMM_ANON_MAX_IDS)
+			return -EINVAL;
+		u64 stored_end = atomic_long_read(&pool->anon_end[id]);
+
+		/* nothing was ever stored at or past stored_end */
+		if (start >= stored_end)
 			return 0;
-		end = min_t(u64, end, ZMM_ANON_INDEX_MAX);
+		end = min_t(u64, end, stored_end - 1);
 	}
 	chunk = zmm_chunk_of(type, start);
 	last = zmm_chunk_of(type, end);

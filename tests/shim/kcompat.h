@@ -74,6 +74,7 @@ typedef unsigned int gfp_t;
 #define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
 #define smp_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define smp_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define ilog2(n) (63 - __builtin_clzll((unsigned long long)(n)))
 #define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
 
 /* ---- diagnostics ---- */
@@ -224,6 +225,17 @@ static inline void hlist_del_init(struct hlist_node *n)
 	     p && ({ n = p->m.next; 1; });				\
 	     p = hlist_entry_safe(n, typeof(*p), m))
 
+/*
+ * ---- atomic context ----
+ * Spinlocks, rwlocks and local_locks count as atomic context, as in the
+ * kernel; a sleeping call (GFP_KERNEL allocation, mutex, cond_resched) made
+ * inside one is reported like a WARN, so tests fail on it.
+ */
+extern __thread int zmm_shim_atomic;
+void zmm_shim_sleep_check(const char *what);
+#define zmm_shim_enter_atomic() (zmm_shim_atomic++)
+#define zmm_shim_exit_atomic() (zmm_shim_atomic--)
+
 /* ---- locks: owner-tracking so lockdep_assert_held() asserts ---- */
 typedef struct {
 	pthread_mutex_t m;
@@ -243,6 +255,7 @@ static inline void spin_lock_init(spinlock_t *l)
  */
 static inline void spin_lock(spinlock_t *l)
 {
+	zmm_shim_enter_atomic();
 	pthread_mutex_lock(&l->m);
 #ifndef NDEBUG
 	l->owner = pthread_self();
@@ -256,6 +269,7 @@ static inline void spin_unlock(spinlock_t *l)
 	__atomic_store_n(&l->held, 0, __ATOMIC_RELAXED);
 #endif
 	pthread_mutex_unlock(&l->m);
+	zmm_shim_exit_atomic();
 }
 
 #define lockdep_assert_held(l)						\
@@ -266,24 +280,22 @@ struct mutex {
 	spinlock_t l;
 };
 #define mutex_init(x) spin_lock_init(&(x)->l)
-#define mutex_lock(x) spin_lock(&(x)->l)
-#define mutex_unlock(x) spin_unlock(&(x)->l)
+#define mutex_lock(x) ({ zmm_shim_sleep_check("mutex_lock");		\
+			 pthread_mutex_lock(&(x)->l.m); })
+#define mutex_unlock(x) pthread_mutex_unlock(&(x)->l.m)
 #define mutex_destroy(x) pthread_mutex_destroy(&(x)->l.m)
 #define DEFINE_MUTEX(n) struct mutex n = { .l = { .m = PTHREAD_MUTEX_INITIALIZER } }
 #define SLAB_ACCOUNT 0UL
 
 typedef pthread_rwlock_t rwlock_t;
 #define rwlock_init(l) pthread_rwlock_init(l, NULL)
-#define read_lock(l) pthread_rwlock_rdlock(l)
-#define read_unlock(l) pthread_rwlock_unlock(l)
-#define write_lock(l) pthread_rwlock_wrlock(l)
-#define write_unlock(l) pthread_rwlock_unlock(l)
+#define read_lock(l) (zmm_shim_enter_atomic(), pthread_rwlock_rdlock(l))
+#define read_unlock(l) (pthread_rwlock_unlock(l), zmm_shim_exit_atomic())
+#define write_lock(l) (zmm_shim_enter_atomic(), pthread_rwlock_wrlock(l))
+#define write_unlock(l) (pthread_rwlock_unlock(l), zmm_shim_exit_atomic())
 
-static inline void cond_resched(void)
-{
-}
-
-#define might_sleep() do { } while (0)
+#define cond_resched() zmm_shim_sleep_check("cond_resched")
+#define might_sleep() zmm_shim_sleep_check("might_sleep")
 
 /* ---- atomics ---- */
 typedef struct {
@@ -298,6 +310,9 @@ typedef struct {
 #define atomic_long_sub(i, v) \
 	((void)__atomic_sub_fetch(&(v)->counter, (i), __ATOMIC_RELAXED))
 #define atomic_long_inc(v) atomic_long_add(1, v)
+#define atomic_long_try_cmpxchg(v, old, new)				\
+	__atomic_compare_exchange_n(&(v)->counter, (old), (new), false,	\
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
 #define atomic_long_dec(v) atomic_long_sub(1, v)
 
 typedef struct {
@@ -428,8 +443,10 @@ typedef struct {
 	pthread_mutex_t m;
 } local_lock_t;
 #define local_lock_init(l) pthread_mutex_init(&(l)->m, NULL)
-#define local_lock(l) pthread_mutex_lock(&this_cpu_ptr(l)->m)
-#define local_unlock(l) pthread_mutex_unlock(&this_cpu_ptr(l)->m)
+#define local_lock(l) (zmm_shim_enter_atomic(),				\
+		       pthread_mutex_lock(&this_cpu_ptr(l)->m))
+#define local_unlock(l) (pthread_mutex_unlock(&this_cpu_ptr(l)->m),	\
+			 zmm_shim_exit_atomic())
 
 /* ---- hashing: multiplicative (Fibonacci) hashing ---- */
 #define ZMM_SHIM_GOLDEN_64 0x61C8864680B583EBull

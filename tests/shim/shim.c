@@ -6,6 +6,16 @@
 #include "kcompat.h"
 
 unsigned long zmm_shim_warnings;
+__thread int zmm_shim_atomic;
+
+void zmm_shim_sleep_check(const char *what)
+{
+	if (!zmm_shim_atomic)
+		return;
+	__atomic_add_fetch(&zmm_shim_warnings, 1, __ATOMIC_RELAXED);
+	fprintf(stderr, "BUG: sleeping function (%s) called from atomic "
+		"context\n", what);
+}
 unsigned long zmm_shim_alloc_failures;
 
 static unsigned long shim_fail_after;	/* the Nth allocation from now fails */
@@ -50,6 +60,8 @@ void *zmm_shim_malloc(size_t size, gfp_t gfp)
 {
 	void *p;
 
+	if (gfp & GFP_KERNEL)
+		zmm_shim_sleep_check("GFP_KERNEL allocation");
 	if (!size || shim_should_fail())
 		return NULL;
 	p = (gfp & __GFP_ZERO) ? calloc(1, size) : malloc(size);
