@@ -488,8 +488,8 @@ int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key)
  *
  * For file keys this costs the number of zpages of the file; for anon
  * keys one lookup per 2^ZMM_ANON_CHUNK_SHIFT slots of the range, which
- * is clamped to the highest offset ever stored for the swap type.  Runs in batches, so it never holds
- * a lock for long, and never sleeps.
+ * is clamped to the highest offset ever stored for the swap type.  Runs
+ * in batches, so it never holds a lock for long, and never sleeps.
  *
  * Return: the number of zpages dropped, or -EINVAL.
  */
@@ -509,7 +509,7 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			return -EINVAL;
 		u64 stored_end = atomic_long_read(&pool->anon_end[id]);
 
-		/* nothing was ever stored at or past stored_end */
+		/* nothing was ever stored from stored_end on */
 		if (start >= stored_end)
 			return 0;
 		end = min_t(u64, end, stored_end - 1);

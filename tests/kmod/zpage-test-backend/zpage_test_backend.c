@@ -23,6 +23,7 @@
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/swap.h>
 #include <linux/swapops.h>
 #include <linux/xarray.h>
 #include <linux/zpage.h>
@@ -38,6 +39,12 @@ MODULE_PARM_DESC(anon, "take swap pages (default on)");
 static bool tb_file = true;
 module_param_named(file, tb_file, bool, 0444);
 MODULE_PARM_DESC(file, "take clean file pages (default on)");
+
+/* Negative testing: a backend that breaks the contract must be caught. */
+static bool break_invalidate;
+module_param(break_invalidate, bool, 0644);
+MODULE_PARM_DESC(break_invalidate,
+		 "ignore file range invalidations (test the tests; unsafe)");
 
 static atomic_long_t nr_held = ATOMIC_LONG_INIT(0);
 
@@ -297,6 +304,8 @@ static void tb_file_invalidate_page(struct address_space *mapping,
 static void tb_file_invalidate_range(struct address_space *mapping,
 				     pgoff_t start, pgoff_t end)
 {
+	if (READ_ONCE(break_invalidate))
+		return;
 	spin_lock(&tb_file_lock);
 	tb_mapping_drop(mapping, start, end);
 	spin_unlock(&tb_file_lock);
