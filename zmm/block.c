@@ -75,7 +75,7 @@ static struct zmm_block *zmm_block_alloc(struct zmm_arena *a,
 	b = kmalloc(sizeof(*b), GFP_NOWAIT | __GFP_NOWARN);
 	if (!b)
 		return NULL;
-	for (; order >= pool->params.min_order; order--) {
+	for (; order >= READ_ONCE(pool->params.min_order); order--) {
 		base = pool->ops.alloc_block(pool->ops.priv, order, a->owner,
 					     a->nid, a->type);
 		if (base)
@@ -335,6 +335,64 @@ unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e)
 	spin_unlock(&a->lock);
 	zmm_stat_add(a->pool, ZMM_STAT_BYTES_USED, -(long)e->len);
 	return freed;
+}
+
+/**
+ * zmm_block_shrink_head - move a lone, mostly empty head to a smaller block.
+ * @a: the arena.
+ *
+ * When the head is the arena's only block and what it holds would fit a
+ * block at least four times smaller, the objects move to a new block of
+ * the size the arena would get today and the head goes back: an arena
+ * that emptied out does not keep pinning 2 MiB for a few zpages.
+ *
+ * Return: pageframes freed (net of the new block).
+ */
+unsigned long zmm_block_shrink_head(struct zmm_arena *a)
+{
+	struct zmm_block *old, *nb;
+	struct zmm_entry *e, *next;
+	unsigned int order, old_order;
+
+	spin_lock(&a->lock);
+	old = a->head;
+	if (!old || !old->nr || a->spare || a->pages_held != 1UL << old->order) {
+		spin_unlock(&a->lock);
+		return 0;
+	}
+	order = zmm_policy_block_order_for(a, DIV_ROUND_UP(old->live,
+							   PAGE_SIZE));
+	spin_unlock(&a->lock);
+	if (order + 2 > old->order)
+		return 0;
+	nb = zmm_block_alloc(a, order);
+	if (!nb)
+		return 0;
+	spin_lock(&a->lock);
+	/* the arena may have moved on meanwhile */
+	if (a->head != old || a->spare || nb->size < old->live ||
+	    a->pages_held != 1UL << old->order) {
+		spin_unlock(&a->lock);
+		a->pool->ops.free_block(a->pool->ops.priv, nb->base, nb->order,
+					a->owner, a->nid, a->type);
+		kfree(nb);
+		return 0;
+	}
+	zmm_block_account(a, nb, 1);
+	list_for_each_entry_safe(e, next, &old->objs, bnode) {
+		memcpy(nb->base + nb->tail, old->base + e->off, e->len);
+		list_del(&e->bnode);
+		old->live -= e->len;
+		old->nr--;
+		zmm_place(a, nb, e, e->len);
+		zmm_move_stat(a, e->len);
+	}
+	a->head = nb;
+	old_order = old->order;
+	order = nb->order;
+	zmm_block_free(a, old);
+	spin_unlock(&a->lock);
+	return (1UL << old_order) - (1UL << order);
 }
 
 /**

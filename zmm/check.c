@@ -37,7 +37,7 @@ static long zmm_check_block(struct zmm_arena *a, struct zmm_block *b,
 			       "entry of another block");
 		bad += ZMM_BAD(e->off < end, "object at %u overlaps %u",
 			       e->off, end);
-		bad += ZMM_BAD(!e->len || e->len > a->pool->accept_max,
+		bad += ZMM_BAD(!e->len || e->len > PAGE_SIZE,
 			       "object length %u", e->len);
 		bad += ZMM_BAD(!refcount_read(&e->refs), "dead entry linked");
 		end = e->off + e->len;
@@ -198,3 +198,4 @@ long zmm_pool_check(struct zmm_pool *pool, bool quiet)
 		       zmm_stat(pool, ZMM_STAT_NR_ZPAGES), nr);
 	return bad;
 }
+EXPORT_SYMBOL_GPL(zmm_pool_check);

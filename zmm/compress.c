@@ -114,6 +114,7 @@ const char *zmm_comp_name(enum zmm_comp comp)
 
 	return c ? c->name : "?";
 }
+EXPORT_SYMBOL_GPL(zmm_comp_name);
 
 void zmm_ctx_destroy(struct zmm_pool *pool)
 {

@@ -354,6 +354,7 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e);
 unsigned long zmm_block_evacuate_one(struct zmm_arena *a);
 unsigned long zmm_block_drop_spare(struct zmm_arena *a);
+unsigned long zmm_block_shrink_head(struct zmm_arena *a);
 void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf,
 			bool touch);
 
@@ -373,5 +374,7 @@ bool zmm_policy_compact_on_store(const struct zmm_arena *a,
 bool zmm_policy_evacuate(const struct zmm_arena *a,
 			 const struct zmm_block *victim);
 unsigned int zmm_policy_block_order(const struct zmm_arena *a);
+unsigned int zmm_policy_block_order_for(const struct zmm_arena *a,
+					unsigned long pages);
 
 #endif /* _ZMM_INTERNAL_H */

@@ -17,6 +17,7 @@
 #include <linux/bug.h>
 #include <linux/cache.h>
 #include <linux/errno.h>
+#include <linux/export.h>
 #include <linux/hash.h>
 #include <linux/kernel.h>
 #include <linux/list.h>

@@ -195,6 +195,7 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_GPL(zmm_writeback_fill);
 
 /**
  * zmm_lru_evict_one - evict the coldest zpage of an arena.

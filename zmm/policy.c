@@ -40,7 +40,7 @@ static unsigned long zmm_garbage(const struct zmm_arena *a)
 bool zmm_policy_compact_on_store(const struct zmm_arena *a,
 				 const struct zmm_block *victim)
 {
-	unsigned int slack = a->pool->params.compact_slack_pct;
+	unsigned int slack = READ_ONCE(a->pool->params.compact_slack_pct);
 	unsigned long held = a->pages_held << PAGE_SHIFT;
 	u64 vgarbage = victim->size - victim->live;
 
@@ -70,13 +70,19 @@ bool zmm_policy_evacuate(const struct zmm_arena *a,
  * 2 MiB block, and 2 MiB blocks from 1.3 MiB held on (64, 256 and
  * 1024 KiB blocks first).
  */
+unsigned int zmm_policy_block_order_for(const struct zmm_arena *a,
+					unsigned long pages)
+{
+	unsigned int order = pages ? ilog2(pages) + 2 : 0;
+
+	return clamp(order, READ_ONCE(a->pool->params.min_order),
+		     (unsigned int)ZMM_BLOCK_ORDER_MAX);
+}
+
 unsigned int zmm_policy_block_order(const struct zmm_arena *a)
 {
-	unsigned int order = a->pages_held ? ilog2(a->pages_held) + 2 : 0;
-
 	lockdep_assert_held(&a->lock);
-	return clamp(order, a->pool->params.min_order,
-		     (unsigned int)ZMM_BLOCK_ORDER_MAX);
+	return zmm_policy_block_order_for(a, a->pages_held);
 }
 
 /**
@@ -134,6 +140,66 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	*freed = done;
 	return done >= nr_pages ? 0 : -EAGAIN;
 }
+EXPORT_SYMBOL_GPL(zmm_shrink);
+
+/*
+ * The arenas of the pool (of one type, or all with @type ZMM_NR_TYPES), in
+ * an array to kfree(); arenas live as long as the pool, so the pointers
+ * stay good.  NULL (and *@n == 0) if there are none or no memory.
+ */
+static struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool,
+					      enum zmm_type type,
+					      unsigned long *n)
+{
+	struct zmm_arena **arenas, *a;
+	unsigned long i, nr;
+
+	*n = 0;
+	read_lock(&pool->arenas_lock);
+	nr = pool->arenas.nr;
+	read_unlock(&pool->arenas_lock);
+	if (!nr)
+		return NULL;
+	arenas = kcalloc(nr, sizeof(*arenas), GFP_KERNEL);
+	if (!arenas)
+		return NULL;
+	read_lock(&pool->arenas_lock);
+	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
+		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
+			if ((type == ZMM_NR_TYPES || a->type == type) &&
+			    *n < nr)
+				arenas[(*n)++] = a;
+		}
+	}
+	read_unlock(&pool->arenas_lock);
+	return arenas;
+}
+
+/**
+ * zmm_shrink_type - evict every zpage of one type that can be evicted.
+ * @pool: the pool.
+ * @type: zpage type.
+ *
+ * Used when zmm is disabled (file zpages) and by tests.  May sleep.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type)
+{
+	unsigned long i, n, total = 0, freed;
+	struct zmm_arena **arenas;
+
+	might_sleep();
+	arenas = zmm_arenas_snapshot(pool, type, &n);
+	for (i = 0; i < n; i++) {
+		zmm_shrink(pool, arenas[i]->owner, arenas[i]->nid, type,
+			   ULONG_MAX, &freed);
+		total += freed;
+	}
+	kfree(arenas);
+	return total;
+}
+EXPORT_SYMBOL_GPL(zmm_shrink_type);
 
 /**
  * zmm_compact - give back an arena's garbage beyond the slack.
@@ -150,7 +216,7 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 			  enum zmm_type type)
 {
-	unsigned int slack = pool->params.compact_slack_pct;
+	unsigned int slack = READ_ONCE(pool->params.compact_slack_pct);
 	unsigned long done, f, held, garbage;
 	struct zmm_arena *a;
 
@@ -173,5 +239,29 @@ unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 		done += f;
 		cond_resched();
 	}
-	return done;
+	return done + zmm_block_shrink_head(a);
 }
+EXPORT_SYMBOL_GPL(zmm_compact);
+
+/**
+ * zmm_compact_all - zmm_compact() every arena of the pool.
+ * @pool: the pool.
+ *
+ * For a background worker.  May sleep.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_compact_all(struct zmm_pool *pool)
+{
+	unsigned long i, n, total = 0;
+	struct zmm_arena **arenas;
+
+	might_sleep();
+	arenas = zmm_arenas_snapshot(pool, ZMM_NR_TYPES, &n);
+	for (i = 0; i < n; i++)
+		total += zmm_compact(pool, arenas[i]->owner, arenas[i]->nid,
+				     arenas[i]->type);
+	kfree(arenas);
+	return total;
+}
+EXPORT_SYMBOL_GPL(zmm_compact_all);

@@ -95,6 +95,7 @@ const char *zmm_stat_name(enum zmm_stat_item item)
 		return "?";
 	return zmm_stat_names[item];
 }
+EXPORT_SYMBOL_GPL(zmm_stat_name);
 
 unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item)
 {
@@ -102,6 +103,7 @@ unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item)
 		return 0;
 	return atomic_long_read(&pool->stats[item]);
 }
+EXPORT_SYMBOL_GPL(zmm_stat);
 
 void zmm_params_default(struct zmm_params *p)
 {
@@ -111,6 +113,7 @@ void zmm_params_default(struct zmm_params *p)
 	p->min_order = ZMM_BLOCK_ORDER_MIN;
 	p->compact_slack_pct = 3;
 }
+EXPORT_SYMBOL_GPL(zmm_params_default);
 
 /**
  * zmm_params_check - validate tunables.
@@ -124,8 +127,7 @@ int zmm_params_check(const struct zmm_params *p)
 		pr_err("unknown compressor %d\n", p->comp);
 		return -EINVAL;
 	}
-	if (p->comp == ZMM_COMP_ZSTD &&
-	    (p->zstd_level < 1 || p->zstd_level > 19)) {
+	if (p->zstd_level < 1 || p->zstd_level > 19) {
 		pr_err("zstd level %d not in 1..19\n", p->zstd_level);
 		return -EINVAL;
 	}
@@ -146,6 +148,37 @@ int zmm_params_check(const struct zmm_params *p)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_GPL(zmm_params_check);
+
+/**
+ * zmm_pool_set_params - change the tunables of a live pool.
+ * @pool: the pool.
+ * @p: the new tunables.
+ *
+ * accept_pct, min_order and compact_slack_pct take effect for the next
+ * operations; the compressor and its level cannot change under stored
+ * zpages.
+ *
+ * Return: 0, -EINVAL (with a message) for a bad value, -EBUSY for a
+ * compressor change.
+ */
+int zmm_pool_set_params(struct zmm_pool *pool, const struct zmm_params *p)
+{
+	int ret = zmm_params_check(p);
+
+	if (ret)
+		return ret;
+	if (p->comp != pool->params.comp ||
+	    (p->comp == ZMM_COMP_ZSTD &&
+	     p->zstd_level != pool->params.zstd_level))
+		return -EBUSY;
+	WRITE_ONCE(pool->params.accept_pct, p->accept_pct);
+	WRITE_ONCE(pool->accept_max, PAGE_SIZE * p->accept_pct / 100);
+	WRITE_ONCE(pool->params.min_order, p->min_order);
+	WRITE_ONCE(pool->params.compact_slack_pct, p->compact_slack_pct);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(zmm_pool_set_params);
 
 /**
  * zmm_pool_create - create a pool.
@@ -192,6 +225,7 @@ free_pool:
 	kfree(pool);
 	return NULL;
 }
+EXPORT_SYMBOL_GPL(zmm_pool_create);
 
 /**
  * zmm_pool_destroy - drop every zpage and free the pool.
@@ -207,6 +241,7 @@ void zmm_pool_destroy(struct zmm_pool *pool)
 	zmm_entry_cache_put();
 	kfree(pool);
 }
+EXPORT_SYMBOL_GPL(zmm_pool_destroy);
 
 /**
  * zmm_entry_put - drop a reference; the last one frees the zpage.
@@ -299,7 +334,7 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
 	 */
 	len = pool->comp->compress(ctx, &pool->params, src, ctx->buf,
 				   ZMM_CTX_BUF_SIZE);
-	if (len <= 0 || len > pool->accept_max) {
+	if (len <= 0 || len > READ_ONCE(pool->accept_max)) {
 		zmm_ctx_put(pool);
 		zmm_stat_inc(pool, len <= 0 ? ZMM_STAT_REJECT_COMP :
 					      ZMM_STAT_REJECT_POOR);
@@ -397,6 +432,7 @@ drop_key:
 	zmm_drop_key(pool, key);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(zmm_store);
 
 /**
  * zmm_load - load a page.
@@ -452,6 +488,7 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 	zmm_stat_inc(pool, ZMM_STAT_LOADED);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(zmm_load);
 
 /**
  * zmm_invalidate - drop a zpage.
@@ -477,6 +514,7 @@ int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key)
 	zmm_stat_inc(pool, ZMM_STAT_INVALIDATED);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(zmm_invalidate);
 
 /**
  * zmm_invalidate_range - drop the zpages of one id in an index range.
@@ -535,6 +573,7 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);
 	return dropped;
 }
+EXPORT_SYMBOL_GPL(zmm_invalidate_range);
 
 /**
  * zmm_arena_info - snapshot of one (owner, node, type).
@@ -565,3 +604,4 @@ int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
 	spin_unlock(&a->lock);
 	return 0;
 }
+EXPORT_SYMBOL_GPL(zmm_arena_info);

@@ -159,6 +159,7 @@ void zmm_params_default(struct zmm_params *p);
 struct zmm_pool *zmm_pool_create(const struct zmm_params *p,
 				 const struct zmm_ops *ops);
 void zmm_pool_destroy(struct zmm_pool *pool);
+int zmm_pool_set_params(struct zmm_pool *pool, const struct zmm_params *p);
 
 int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	      int nid, const void *src, size_t len);
@@ -171,8 +172,10 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 int zmm_writeback_fill(struct zmm_writeback *wb, void *dst);
 int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	       unsigned long nr_pages, unsigned long *freed);
+unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 			  enum zmm_type type);
+unsigned long zmm_compact_all(struct zmm_pool *pool);
 
 int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
 		   enum zmm_type type, struct zmm_arena_info *info);

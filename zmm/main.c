@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm.ko: zmm as the kernel's zpage backend.
+ *
+ * The zpage hooks (include/linux/zpage.h, from the kernel series in
+ * kernel/patches/) hand over anonymous pages on their way to swap and clean
+ * page-cache pages on their way out; this file turns them into calls of the
+ * portable core (one pool for the whole system) and gives the core its
+ * memory: blocks from the page allocator, without direct reclaim or
+ * compaction, on the page's node, charged to the page's memcg, and counted
+ * in NR_ANON_ZPAGES / NR_FILE_ZPAGES as they are taken and given back.
+ *
+ * Unloading: the module holds a reference on itself while it is enabled
+ * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
+ * every zpage is gone.  Disabling drops the file zpages at once (they are
+ * clean); anon zpages leave as they are swapped in or their slots freed
+ * (swapoff frees them all).  Nothing is ever dropped that is not safe
+ * elsewhere.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/memcontrol.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
+#include <linux/workqueue.h>
+#include <linux/zpage.h>
+
+#include "module.h"
+
+struct zmm_pool *zmm_pool;
+
+struct zmm_config zmm_config = {
+	.enabled = true,
+	.params = {
+		.comp = ZMM_COMP_LZ4,
+		.zstd_level = 3,
+		.accept_pct = 75,
+		.min_order = ZMM_BLOCK_ORDER_MIN,
+		.compact_slack_pct = 3,
+	},
+	.max_pool_percent = 20,
+};
+
+/*
+ * zmm_self_lock protects zmm_self_ref, the module's reference on itself
+ * (see above).  Taken only from parameter writes and the drain worker.
+ */
+static DEFINE_MUTEX(zmm_self_lock);
+static bool zmm_self_ref;
+static void zmm_drain_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(zmm_drain_work, zmm_drain_fn);
+
+/*
+ * Background compaction: once a second, every arena gives back its
+ * garbage beyond compact_slack_pct (see zmm_compact()).  Stores and loads
+ * never wait for it.
+ */
+#define ZMM_COMPACT_INTERVAL	HZ
+static void zmm_compact_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(zmm_compact_work, zmm_compact_fn);
+
+static void zmm_compact_fn(struct work_struct *work)
+{
+	zmm_compact_all(zmm_pool);
+	schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
+}
+
+static enum zpage_type zmm_zpage_type(enum zmm_type type)
+{
+	return type == ZMM_ANON ? ZPAGE_ANON : ZPAGE_FILE;
+}
+
+static void zmm_account_block(struct page *page, int nid,
+			      enum zmm_type type, long nr)
+{
+	rcu_read_lock();
+	zpage_account(page_memcg(page), nid, zmm_zpage_type(type), nr);
+	rcu_read_unlock();
+}
+
+/*
+ * A block: on the page's node, never entering direct reclaim or direct
+ * compaction (GFP_NOWAIT only wakes kswapd), never dipping into reserves,
+ * and charged to the memcg made active around the store.
+ */
+static void *zmm_alloc_block(void *priv, unsigned int order, u32 owner,
+			     int nid, enum zmm_type type)
+{
+	const gfp_t gfp = GFP_NOWAIT | __GFP_NORETRY | __GFP_NOWARN |
+			  __GFP_NOMEMALLOC | __GFP_THISNODE | __GFP_ACCOUNT;
+	struct page *page;
+
+	page = alloc_pages_node(nid, gfp, order);
+	if (!page)
+		return NULL;
+	zmm_account_block(page, nid, type, 1L << order);
+	return page_address(page);
+}
+
+static void zmm_free_block(void *priv, void *base, unsigned int order,
+			   u32 owner, int nid, enum zmm_type type)
+{
+	struct page *page = virt_to_page(base);
+
+	zmm_account_block(page, nid, type, -(1L << order));
+	__free_pages(page, order);
+}
+
+unsigned long zmm_pool_limit_pages(void)
+{
+	return totalram_pages() / 100 * READ_ONCE(zmm_config.max_pool_percent);
+}
+
+/*
+ * Store @folio under @key, charged to its memcg.  At the pool limit, first
+ * ask the page's own arena to give a batch back; if that is not enough the
+ * page is refused and goes to swap (or is dropped, for a clean file page).
+ */
+static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
+{
+	struct mem_cgroup *memcg = folio_memcg(folio);
+	u32 owner = memcg ? mem_cgroup_id(memcg) : 0;
+	int nid = folio_nid(folio);
+	struct mem_cgroup *old;
+	unsigned long freed;
+	void *src;
+	int ret;
+
+	if (!READ_ONCE(zmm_config.enabled))
+		return -ENODEV;
+	if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >= zmm_pool_limit_pages()) {
+		zmm_shrink(zmm_pool, owner, nid, key->type,
+			   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
+		if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >=
+		    zmm_pool_limit_pages()) {
+			zpage_count_events(memcg, ZPAGE_REJECT, 1);
+			return -ENOMEM;
+		}
+	}
+	old = set_active_memcg(memcg);
+	src = kmap_local_folio(folio, 0);
+	ret = zmm_store(zmm_pool, key, owner, nid, src, PAGE_SIZE);
+	kunmap_local(src);
+	set_active_memcg(old);
+	zpage_count_events(memcg, ret ? ZPAGE_REJECT : ZPAGE_STORE, 1);
+	return ret;
+}
+
+static int zmm_load_folio(const struct zmm_key *key, struct folio *folio,
+			  bool exclusive)
+{
+	void *dst = kmap_local_folio(folio, 0);
+	int ret;
+
+	ret = zmm_load(zmm_pool, key, dst, PAGE_SIZE, exclusive);
+	kunmap_local(dst);
+	if (!ret)
+		zpage_count_events(folio_memcg(folio), ZPAGE_LOAD, 1);
+	return ret;
+}
+
+static int zmm_swap_store(unsigned int type, pgoff_t offset,
+			  struct folio *folio)
+{
+	struct zmm_key key = { .type = ZMM_ANON, .id = type, .index = offset };
+
+	return zmm_store_folio(&key, folio);
+}
+
+static int zmm_swap_load(unsigned int type, pgoff_t offset,
+			 struct folio *folio, bool exclusive)
+{
+	struct zmm_key key = { .type = ZMM_ANON, .id = type, .index = offset };
+
+	return zmm_load_folio(&key, folio, exclusive);
+}
+
+static void zmm_swap_invalidate(unsigned int type, pgoff_t offset)
+{
+	struct zmm_key key = { .type = ZMM_ANON, .id = type, .index = offset };
+
+	zmm_invalidate(zmm_pool, &key);
+}
+
+static void zmm_swap_invalidate_area(unsigned int type)
+{
+	zmm_invalidate_range(zmm_pool, ZMM_ANON, type, 0, U64_MAX);
+}
+
+/* file keys: the mapping pointer, see struct zmm_key */
+static u64 zmm_mapping_id(struct address_space *mapping)
+{
+	return (u64)(unsigned long)mapping;
+}
+
+static int zmm_file_put(struct address_space *mapping, pgoff_t index,
+			struct folio *folio)
+{
+	struct zmm_key key = { .type = ZMM_FILE,
+			       .id = zmm_mapping_id(mapping), .index = index };
+
+	return zmm_store_folio(&key, folio);
+}
+
+static int zmm_file_get(struct address_space *mapping, pgoff_t index,
+			struct folio *folio)
+{
+	struct zmm_key key = { .type = ZMM_FILE,
+			       .id = zmm_mapping_id(mapping), .index = index };
+
+	return zmm_load_folio(&key, folio, true);
+}
+
+static void zmm_file_invalidate_page(struct address_space *mapping,
+				     pgoff_t index)
+{
+	struct zmm_key key = { .type = ZMM_FILE,
+			       .id = zmm_mapping_id(mapping), .index = index };
+
+	zmm_invalidate(zmm_pool, &key);
+}
+
+static void zmm_file_invalidate_range(struct address_space *mapping,
+				      pgoff_t start, pgoff_t end)
+{
+	zmm_invalidate_range(zmm_pool, ZMM_FILE, zmm_mapping_id(mapping),
+			     start, end);
+}
+
+static void zmm_file_invalidate_inode(struct address_space *mapping)
+{
+	zmm_invalidate_range(zmm_pool, ZMM_FILE, zmm_mapping_id(mapping), 0,
+			     U64_MAX);
+}
+
+static const struct zpage_backend_ops zmm_backend = {
+	.store = zmm_swap_store,
+	.load = zmm_swap_load,
+	.invalidate = zmm_swap_invalidate,
+	.invalidate_area = zmm_swap_invalidate_area,
+	.put = zmm_file_put,
+	.get = zmm_file_get,
+	.invalidate_page = zmm_file_invalidate_page,
+	.invalidate_range = zmm_file_invalidate_range,
+	.invalidate_inode = zmm_file_invalidate_inode,
+};
+
+/* While disabled, give up the self reference once the pool is empty. */
+static void zmm_drain_fn(struct work_struct *work)
+{
+	mutex_lock(&zmm_self_lock);
+	if (zmm_self_ref && !READ_ONCE(zmm_config.enabled)) {
+		if (!zmm_stat(zmm_pool, ZMM_STAT_NR_ZPAGES)) {
+			zmm_self_ref = false;
+			module_put(THIS_MODULE);
+			pr_info("empty and disabled: can be unloaded\n");
+		} else {
+			schedule_delayed_work(&zmm_drain_work, HZ);
+		}
+	}
+	mutex_unlock(&zmm_self_lock);
+}
+
+/**
+ * zmm_set_enabled - start or stop taking pages.
+ * @enabled: the new state.
+ *
+ * Stopping drops every file zpage (clean: the page cache reads them again)
+ * and lets the module be unloaded once the anon zpages are gone too.
+ *
+ * Return: 0.
+ */
+int zmm_set_enabled(bool enabled)
+{
+	mutex_lock(&zmm_self_lock);
+	WRITE_ONCE(zmm_config.enabled, enabled);
+	if (!zmm_pool) {
+		/* module load: init takes the reference */
+		mutex_unlock(&zmm_self_lock);
+		return 0;
+	}
+	if (enabled && !zmm_self_ref) {
+		__module_get(THIS_MODULE);
+		zmm_self_ref = true;
+	}
+	mutex_unlock(&zmm_self_lock);
+	if (!enabled) {
+		zmm_shrink_type(zmm_pool, ZMM_FILE);
+		mod_delayed_work(system_wq, &zmm_drain_work, 0);
+	}
+	return 0;
+}
+
+static int __init zmm_init(void)
+{
+	struct zmm_ops ops = {
+		.alloc_block = zmm_alloc_block,
+		.free_block = zmm_free_block,
+	};
+	int ret;
+
+	zmm_pool = zmm_pool_create(&zmm_config.params, &ops);
+	if (!zmm_pool)
+		return -ENOMEM;
+	ret = zpage_register_backend(&zmm_backend);
+	if (ret) {
+		pr_err("cannot register as zpage backend: %d\n", ret);
+		goto destroy_pool;
+	}
+	zmm_debugfs_init();
+	schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
+	mutex_lock(&zmm_self_lock);
+	if (zmm_config.enabled) {
+		__module_get(THIS_MODULE);
+		zmm_self_ref = true;
+	}
+	mutex_unlock(&zmm_self_lock);
+	pr_info("%s, %u%% of RAM at most, %s\n",
+		zmm_comp_name(zmm_config.params.comp),
+		zmm_config.max_pool_percent,
+		zmm_config.enabled ? "enabled" : "disabled");
+	return 0;
+
+destroy_pool:
+	zmm_pool_destroy(zmm_pool);
+	zmm_pool = NULL;
+	return ret;
+}
+
+static void __exit zmm_exit(void)
+{
+	cancel_delayed_work_sync(&zmm_drain_work);
+	zpage_unregister_backend(&zmm_backend);
+	cancel_delayed_work_sync(&zmm_compact_work);
+	zmm_debugfs_exit();
+	/* the self reference kept us loaded while zpages were stored */
+	WARN_ON_ONCE(zmm_stat(zmm_pool, ZMM_STAT_NR_ZPAGES));
+	zmm_pool_destroy(zmm_pool);
+}
+
+module_init(zmm_init);
+module_exit(zmm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("zmm: compressed memory that memory management can balance");

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zmm.ko: the kernel side of zmm, shared by main.c, params.c, debugfs.c.
+ * Not part of the portable core: these files build only in the kernel.
+ */
+#ifndef _ZMM_MODULE_H
+#define _ZMM_MODULE_H
+
+#include <zmm/zmm.h>
+
+/**
+ * struct zmm_config - the module parameters, as the pool sees them.
+ * @enabled: take new pages; loads and invalidations always work.
+ * @params: tunables of the pool; those a live pool cannot change
+ *	(compressor, zstd level) are refused with -EBUSY while it is live.
+ * @max_pool_percent: pageframes the pool may hold, in percent of RAM.
+ */
+struct zmm_config {
+	bool enabled;
+	struct zmm_params params;
+	unsigned int max_pool_percent;
+};
+
+extern struct zmm_config zmm_config;
+/* the pool, set once at module load and never changed */
+extern struct zmm_pool *zmm_pool;
+
+int zmm_set_enabled(bool enabled);
+unsigned long zmm_pool_limit_pages(void);
+
+int zmm_debugfs_init(void);
+void zmm_debugfs_exit(void);
+
+#endif /* _ZMM_MODULE_H */

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm module parameters, /sys/module/zmm/parameters/.
+ *
+ * Every write is validated; a bad value is refused with -EINVAL and a
+ * message, and changes nothing.  The compressor and its level are fixed
+ * once the pool exists (writing another one gives -EBUSY): set them on the
+ * command line or at load time.  Documentation/admin-guide/zmm.rst has the
+ * meaning of each.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "module.h"
+
+/* serialises parameter writes with each other */
+static DEFINE_MUTEX(zmm_param_lock);
+
+/* Validate @p and, if the pool exists, hand it over; then keep it. */
+static int zmm_param_commit(const struct zmm_params *p)
+{
+	int ret = zmm_params_check(p);
+
+	if (!ret && zmm_pool)
+		ret = zmm_pool_set_params(zmm_pool, p);
+	if (ret == -EBUSY)
+		pr_err("the compressor cannot change under a live pool\n");
+	if (!ret)
+		zmm_config.params = *p;
+	return ret;
+}
+
+static int zmm_set_enabled_param(const char *val,
+				 const struct kernel_param *kp)
+{
+	bool on;
+	int ret = kstrtobool(val, &on);
+
+	if (ret) {
+		pr_err("enabled: '%.*s' is not a boolean\n",
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	return zmm_set_enabled(on);
+}
+
+static int zmm_get_enabled(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%c\n", READ_ONCE(zmm_config.enabled) ?
+				       'Y' : 'N');
+}
+
+static const struct kernel_param_ops zmm_enabled_ops = {
+	.set = zmm_set_enabled_param,
+	.get = zmm_get_enabled,
+};
+module_param_cb(enabled, &zmm_enabled_ops, NULL, 0644);
+MODULE_PARM_DESC(enabled, "take new pages (Y/N)");
+
+static int zmm_set_compressor(const char *val, const struct kernel_param *kp)
+{
+	struct zmm_params p;
+	enum zmm_comp c;
+	int ret = -EINVAL;
+
+	mutex_lock(&zmm_param_lock);
+	p = zmm_config.params;
+	for (c = 0; c < ZMM_NR_COMPS; c++) {
+		if (sysfs_streq(val, zmm_comp_name(c))) {
+			p.comp = c;
+			ret = zmm_param_commit(&p);
+			break;
+		}
+	}
+	if (c == ZMM_NR_COMPS)
+		pr_err("compressor: '%.*s' is not lz4 or zstd\n",
+		       (int)strcspn(val, "\n"), val);
+	mutex_unlock(&zmm_param_lock);
+	return ret;
+}
+
+static int zmm_get_compressor(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", zmm_comp_name(zmm_config.params.comp));
+}
+
+static const struct kernel_param_ops zmm_compressor_ops = {
+	.set = zmm_set_compressor,
+	.get = zmm_get_compressor,
+};
+module_param_cb(compressor, &zmm_compressor_ops, NULL, 0644);
+MODULE_PARM_DESC(compressor, "lz4 (default) or zstd; fixed once loaded");
+
+/* An unsigned tunable of struct zmm_params, checked as a whole. */
+static int zmm_set_uint(const char *val, const struct kernel_param *kp)
+{
+	size_t off = (size_t)kp->arg;
+	struct zmm_params p;
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret) {
+		pr_err("%s: '%.*s' is not a number\n", kp->name,
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	mutex_lock(&zmm_param_lock);
+	p = zmm_config.params;
+	*(unsigned int *)((char *)&p + off) = v;
+	ret = zmm_param_commit(&p);
+	mutex_unlock(&zmm_param_lock);
+	return ret;
+}
+
+static int zmm_get_uint(char *buf, const struct kernel_param *kp)
+{
+	size_t off = (size_t)kp->arg;
+
+	return sysfs_emit(buf, "%u\n",
+			  *(unsigned int *)((char *)&zmm_config.params + off));
+}
+
+static const struct kernel_param_ops zmm_uint_ops = {
+	.set = zmm_set_uint,
+	.get = zmm_get_uint,
+};
+
+#define ZMM_UINT_PARAM(name, desc)					\
+	module_param_cb(name, &zmm_uint_ops,				\
+			(void *)offsetof(struct zmm_params, name), 0644); \
+	MODULE_PARM_DESC(name, desc)
+
+ZMM_UINT_PARAM(accept_pct,
+	       "largest compressed size kept, % of a page (10..100, 75)");
+ZMM_UINT_PARAM(min_order,
+	       "smallest block order taken (4..9, 4)");
+ZMM_UINT_PARAM(compact_slack_pct,
+	       "garbage tolerated before compacting, % (0..50, 3)");
+
+static int zmm_set_zstd_level(const char *val, const struct kernel_param *kp)
+{
+	struct zmm_params p;
+	int v, ret;
+
+	ret = kstrtoint(val, 0, &v);
+	if (ret) {
+		pr_err("zstd_level: '%.*s' is not a number\n",
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	mutex_lock(&zmm_param_lock);
+	p = zmm_config.params;
+	p.zstd_level = v;
+	ret = zmm_param_commit(&p);
+	mutex_unlock(&zmm_param_lock);
+	return ret;
+}
+
+static int zmm_get_zstd_level(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", zmm_config.params.zstd_level);
+}
+
+static const struct kernel_param_ops zmm_zstd_level_ops = {
+	.set = zmm_set_zstd_level,
+	.get = zmm_get_zstd_level,
+};
+module_param_cb(zstd_level, &zmm_zstd_level_ops, NULL, 0644);
+MODULE_PARM_DESC(zstd_level, "zstd level (1..19, 3); fixed once loaded");
+
+static int zmm_set_max_pool(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v < 1 || v > 90) {
+		pr_err("max_pool_percent: '%.*s' not in 1..90\n",
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(zmm_config.max_pool_percent, v);
+	return 0;
+}
+
+static int zmm_get_max_pool(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(zmm_config.max_pool_percent));
+}
+
+static const struct kernel_param_ops zmm_max_pool_ops = {
+	.set = zmm_set_max_pool,
+	.get = zmm_get_max_pool,
+};
+module_param_cb(max_pool_percent, &zmm_max_pool_ops, NULL, 0644);
+MODULE_PARM_DESC(max_pool_percent, "pageframes zmm may hold, % of RAM (1..90, 20)");
