@@ -88,6 +88,24 @@ check-user: deps $(OUT)/corpus_selftest $(OUT)/test_core-san $(OUT)/test_core
 
 check: check-user
 
+# ---- kernel side: zmm.ko and the VM scenarios ----
+-include $(TOP)/mk/kernel.mk
+
+.PHONY: module module-clean vm-zmm
+
+# zmm.ko against $(KDIR): by default the cached kernel of
+# scripts/kernel-build.sh (make kernel builds it); W=1 is kept clean.
+module:
+	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
+
+module-clean:
+	$(MAKE) -C $(KDIR) M=$(TOP) clean
+
+vm-zmm: module
+	$(TOP)/scripts/vm-run.sh -k $(BZIMAGE) -M $(TOP)/zmm.ko \
+		-f $(TOP)/tests/vm/zmm-smoke.sh:/tests/zmm-smoke.sh \
+		--swap 1G --data 1G -m 384M -t zmm-smoke -T 900
+
 KERNEL_C := $(wildcard $(TOP)/zmm/*.[ch]) $(wildcard $(TOP)/include/zmm/*.h)
 
 style:
