@@ -75,6 +75,7 @@ typedef unsigned int gfp_t;
 #define smp_store_release(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define smp_load_acquire(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define ilog2(n) (63 - __builtin_clzll((unsigned long long)(n)))
+#define EXPORT_SYMBOL_GPL(sym)
 #define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
 
 /* ---- diagnostics ---- */

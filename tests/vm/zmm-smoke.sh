@@ -44,8 +44,8 @@ echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 mkdir -p "$cg"
 echo 128M >"$cg/memory.max"
 show before
-sh -c "echo \$\$ >$cg/cgroup.procs && exec stress-ng --vm 2 --vm-bytes 192M \
-	--vm-method all --verify -t 25s --metrics-brief" &
+sh -c "echo \$\$ >$cg/cgroup.procs && exec stress-ng --vm 2 --vm-bytes 176M \
+	--vm-method all --verify -t 30s --metrics-brief" >/tmp/stress.log 2>&1 &
 pid=$!
 peak=0
 for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -53,7 +53,11 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 	n=$(vm nr_anon_zpages)
 	[ "$n" -gt "$peak" ] && peak=$n
 done
-wait $pid || fail "stress-ng failed (exit $?): data corruption?"
+wait $pid || { cat /tmp/stress.log; fail "stress-ng failed: data corruption?"; }
+cat /tmp/stress.log
+# a run that did no work verified nothing
+ops=$(awk '$4 == "vm" { print $5 }' /tmp/stress.log)
+[ "${ops:-0}" -gt 0 ] || fail "stress-ng did no vm bogo op"
 show "after stress-ng"
 [ "$peak" -gt 0 ] || fail "nr_anon_zpages never rose"
 [ "$(zs stored)" -gt 0 ] || fail "nothing stored"
