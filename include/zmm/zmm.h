@@ -15,6 +15,7 @@
  * @ZMM_ANON: an anonymous page on its way to swap; evicted by writing it
  *	back to its swap slot.
  * @ZMM_FILE: a clean page-cache page; evicted by dropping it.
+ * @ZMM_NR_TYPES: the number of types.
  */
 enum zmm_type {
 	ZMM_ANON,
@@ -38,6 +39,9 @@ struct zmm_key {
 
 /**
  * enum zmm_comp - compressors, chosen per pool.
+ * @ZMM_COMP_LZ4: lz4, the kernel's lib/lz4 (default).
+ * @ZMM_COMP_ZSTD: zstd, the kernel's lib/zstd, at zmm_params.zstd_level.
+ * @ZMM_NR_COMPS: the number of compressors.
  */
 enum zmm_comp {
 	ZMM_COMP_LZ4,
@@ -102,10 +106,11 @@ struct zmm_ops {
 	void *priv;
 };
 
-/**
+/*
  * enum zmm_stat_item - pool-wide event counters and gauges.
  *
- * Events only ever grow; gauges (marked) go up and down.
+ * Events only ever grow; gauges (marked) go up and down.  Their names,
+ * as zmm_stat_name() gives them, are in Documentation/admin-guide/zmm.rst.
  */
 enum zmm_stat_item {
 	ZMM_STAT_STORED,		/* stores that kept the page */
