@@ -131,17 +131,18 @@ static const struct kernel_param_ops zmm_uint_ops = {
 	.get = zmm_get_uint,
 };
 
-#define ZMM_UINT_PARAM(name, desc)					\
-	module_param_cb(name, &zmm_uint_ops,				\
-			(void *)offsetof(struct zmm_params, name), 0644); \
-	MODULE_PARM_DESC(name, desc)
-
-ZMM_UINT_PARAM(accept_pct,
-	       "largest compressed size kept, % of a page (10..100, 75)");
-ZMM_UINT_PARAM(min_order,
-	       "smallest block order taken (4..9, 4)");
-ZMM_UINT_PARAM(compact_slack_pct,
-	       "garbage tolerated before compacting, % (0..50, 3)");
+/* the offset of the field in struct zmm_params is the parameter's arg */
+module_param_cb(accept_pct, &zmm_uint_ops,
+		(void *)offsetof(struct zmm_params, accept_pct), 0644);
+MODULE_PARM_DESC(accept_pct,
+		 "largest compressed size kept, % of a page (10..100, 75)");
+module_param_cb(min_order, &zmm_uint_ops,
+		(void *)offsetof(struct zmm_params, min_order), 0644);
+MODULE_PARM_DESC(min_order, "smallest block order taken (4..9, 4)");
+module_param_cb(compact_slack_pct, &zmm_uint_ops,
+		(void *)offsetof(struct zmm_params, compact_slack_pct), 0644);
+MODULE_PARM_DESC(compact_slack_pct,
+		 "garbage tolerated before compacting, % (0..50, 3)");
 
 static int zmm_set_zstd_level(const char *val, const struct kernel_param *kp)
 {

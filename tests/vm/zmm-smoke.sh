@@ -44,8 +44,8 @@ echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 mkdir -p "$cg"
 echo 128M >"$cg/memory.max"
 show before
-sh -c "echo \$\$ >$cg/cgroup.procs && exec stress-ng --vm 2 --vm-bytes 176M \
-	--vm-method all --verify -t 30s --metrics-brief" >/tmp/stress.log 2>&1 &
+sh -c "echo \$\$ >$cg/cgroup.procs && exec stress-ng --vm 4 --vm-bytes 176M \
+	--vm-method flip --verify -t 30s --metrics-brief" >/tmp/stress.log 2>&1 &
 pid=$!
 peak=0
 for _ in 1 2 3 4 5 6 7 8 9 10; do
