@@ -97,12 +97,16 @@ check: check-user
 # scripts/kernel-build.sh (make kernel builds it); W=1 is kept clean.
 module:
 	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
+	$(MAKE) -C $(KDIR) M=$(TOP)/tests/kunit \
+		KBUILD_EXTRA_SYMBOLS=$(TOP)/Module.symvers W=1 modules
 
 module-clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean
+	$(MAKE) -C $(KDIR) M=$(TOP)/tests/kunit clean
 
 vm-zmm: module
 	$(TOP)/scripts/vm-run.sh -k $(BZIMAGE) -M $(TOP)/zmm.ko \
+		-M $(TOP)/tests/kunit/zmm_kunit.ko \
 		-f $(TOP)/tests/vm/zmm-smoke.sh:/tests/zmm-smoke.sh \
 		--swap 1G --data 1G -m 384M -t zmm-smoke -T 900
 

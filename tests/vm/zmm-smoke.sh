@@ -21,6 +21,17 @@ show() {
 grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
 	mount -t debugfs none /sys/kernel/debug
 
+# --- KUnit: zmm_kunit.ko ran its suite when it was loaded ---------------
+if [ -d /sys/module/zmm_kunit ]; then
+	dmesg | grep -E '^\[ *[0-9.]+\] +(not )?ok [0-9]+ ' | sed 's/^/   kunit: /'
+	dmesg | grep -Eq '(^|\] )ok [0-9]+ (- )?zmm$' || fail "KUnit suite zmm did not pass"
+	if dmesg | grep -Eq 'not ok [0-9]+ '; then
+		fail "a KUnit case failed"
+	fi
+	ok "KUnit suite zmm passed"
+	rmmod zmm_kunit
+fi
+
 # --- bad parameter writes are refused and change nothing ---------------
 for kv in compressor=bogus compressor=zstd accept_pct=5 accept_pct=101 \
 	  min_order=3 min_order=10 compact_slack_pct=51 zstd_level=0 \
