@@ -1,0 +1,137 @@
+#!/bin/sh
+# shellcheck shell=dash
+# Smoke test: memcg-limited stress-ng --vm workload that must swap.
+#
+#   scripts/vm-run.sh --swap 1G --test smoke
+#
+# ZMM_SMOKE_ZSWAP=1 (see smoke-zswap.sh) enables zswap (lz4, zsmalloc)
+# first and checks that pages went through it.  Tunables (environment):
+#   ZMM_SMOKE_LIMIT  memory.max of the test cgroup      (default 32M)
+#   ZMM_SMOKE_BYTES  stress-ng --vm-bytes, total of all workers (64M)
+#   ZMM_SMOKE_TIME   stress-ng run time                  (20s)
+#   ZMM_SMOKE_ROUNDTRIP_MB  tmpfs data checksummed through swap (48)
+# Set them from the host with: scripts/vm-run.sh -a "ZMM_SMOKE_TIME=60s"
+# (plain VAR=value kernel arguments end up in /init's environment).
+#
+# Sizes are small because TCG is slow: swap runs at ~3 MB/s here, and in
+# 20s stress-ng completes no full method pass (0 bogo ops), so its
+# --verify covers partial passes.  So the test also writes random data
+# larger than memory.max to tmpfs inside the cgroup and compares its
+# checksum after reading it back, and requires pages to have been swapped
+# (or zswapped) out AND back in.
+set -euo pipefail
+
+zswap=${ZMM_SMOKE_ZSWAP:-0}
+limit=${ZMM_SMOKE_LIMIT:-32M}
+bytes=${ZMM_SMOKE_BYTES:-64M}
+runtime=${ZMM_SMOKE_TIME:-20s}
+rt_mb=${ZMM_SMOKE_ROUNDTRIP_MB:-48}
+cg=/sys/fs/cgroup/zmm-smoke
+
+fail() { echo "smoke: FAIL: $*"; exit 1; }
+vmstat_get() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
+events_get() { awk -v k="$1" '$1 == k { print $2 }' "$cg/memory.events"; }
+
+echo "== uname";  uname -a
+echo "== free";   free -m
+echo "== cmdline"; cat /proc/cmdline
+
+echo "== cgroup2"
+grep -q '^cgroup2 /sys/fs/cgroup cgroup2 ' /proc/mounts || fail "cgroup2 not mounted on /sys/fs/cgroup"
+grep -qw memory /sys/fs/cgroup/cgroup.controllers || fail "memory controller not available"
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+grep -qw memory /sys/fs/cgroup/cgroup.subtree_control || fail "cannot enable +memory"
+
+echo "== swap"
+if [ "$(wc -l </proc/swaps)" -lt 2 ]; then
+	# not enabled by /init (zmm.swap=1): do it here if there is a disk
+	dev=
+	for s in /sys/block/vd*/serial; do
+		[ -r "$s" ] && [ "$(cat "$s")" = zmm-swap ] && { d=${s%/serial}; dev=/dev/${d##*/}; }
+	done
+	[ -n "$dev" ] || fail "no swap active and no swap disk (run with scripts/vm-run.sh --swap SIZE)"
+	mkswap "$dev" >/dev/null
+	swapon "$dev"
+fi
+cat /proc/swaps
+
+if [ "$zswap" = 1 ]; then
+	echo "== zswap"
+	p=/sys/module/zswap/parameters
+	[ -d "$p" ] || fail "zswap not built in"
+	echo lz4 >"$p/compressor"
+	echo zsmalloc >"$p/zpool"
+	echo 1 >"$p/enabled"
+	for f in enabled compressor zpool max_pool_percent same_filled_pages_enabled; do
+		echo "$f=$(cat "$p/$f")"
+	done
+	[ "$(cat "$p/enabled")" = Y ] || fail "zswap did not enable"
+	[ "$(cat "$p/compressor")" = lz4 ] || fail "zswap compressor is not lz4"
+	[ "$(cat "$p/zpool")" = zsmalloc ] || fail "zswap zpool is not zsmalloc"
+fi
+
+mkdir "$cg"
+echo "$limit" >"$cg/memory.max"
+echo max >"$cg/memory.swap.max"
+echo "memory.max=$(cat "$cg/memory.max") memory.swap.max=$(cat "$cg/memory.swap.max")"
+
+pswpout0=$(vmstat_get pswpout)
+pswpin0=$(vmstat_get pswpin)
+zswpout0=$(vmstat_get zswpout)
+zswpin0=$(vmstat_get zswpin)
+
+echo "== stress-ng --vm 2 --vm-bytes $bytes --vm-keep --vm-method all --verify -t $runtime (memory.max=$limit)"
+rc=0
+sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" \
+	stress-ng --vm 2 --vm-bytes "$bytes" --vm-keep --vm-method all --verify -t "$runtime" \
+	--metrics-brief --temp-path /tmp || rc=$?
+echo "stress-ng exited with $rc"
+
+# Deterministic round trip: tmpfs data larger than memory.max must go out
+# to (z)swap and come back intact.
+echo "== tmpfs round trip (${rt_mb}M through a ${limit} cgroup)"
+roundtrip() (
+	read -r self _ </proc/self/stat
+	echo "$self" >"$cg/cgroup.procs"
+	sum1=$(dd if=/dev/urandom bs=1M count="$rt_mb" 2>/dev/null | tee /tmp/zmm-rt | md5sum)
+	sum2=$(md5sum </tmp/zmm-rt)
+	rm -f /tmp/zmm-rt
+	echo "written: $sum1 read back: $sum2"
+	[ "$sum1" = "$sum2" ]
+)
+rt_rc=0
+roundtrip || rt_rc=$?
+
+echo "== /proc/vmstat (swap)"
+grep -E '^(pswp|zswp|swap_ra|pgmajfault|oom_kill|thp_swpout)' /proc/vmstat || true
+echo "== memory.stat (swap)"
+grep -E 'swap|zswp|pswp|workingset' "$cg/memory.stat" || true
+echo "== memory.events"
+cat "$cg/memory.events"
+echo "memory.peak=$(cat "$cg/memory.peak" 2>/dev/null || echo n/a) memory.swap.current=$(cat "$cg/memory.swap.current")"
+if [ "$zswap" = 1 ]; then
+	echo "== /sys/kernel/debug/zswap"
+	for f in /sys/kernel/debug/zswap/*; do
+		echo "${f##*/}=$(cat "$f")"
+	done
+fi
+
+pswpout=$(( $(vmstat_get pswpout) - pswpout0 ))
+pswpin=$(( $(vmstat_get pswpin) - pswpin0 ))
+zswpout=$(( $(vmstat_get zswpout) - zswpout0 ))
+zswpin=$(( $(vmstat_get zswpin) - zswpin0 ))
+echo "during the run: pswpout=$pswpout pswpin=$pswpin zswpout=$zswpout zswpin=$zswpin"
+ooms=$(events_get oom_kill)
+rmdir "$cg" || fail "cannot remove $cg"
+
+[ "$rc" = 0 ] || fail "stress-ng exited with $rc (2 = verification errors)"
+[ "$rt_rc" = 0 ] || fail "tmpfs data changed on its way through swap"
+[ "$ooms" = 0 ] || fail "$ooms OOM kill(s) in the test cgroup"
+if [ "$zswap" = 1 ]; then
+	[ "$zswpout" -gt 0 ] || fail "no page went to zswap (zswpout did not move)"
+	[ "$zswpin" -gt 0 ] || fail "no page came back from zswap (zswpin did not move)"
+else
+	[ "$pswpout" -gt 0 ] || fail "no page was swapped out (pswpout did not move)"
+	[ "$pswpin" -gt 0 ] || fail "no page was swapped in (pswpin did not move)"
+fi
+echo "smoke: PASS"
