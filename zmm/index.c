@@ -54,9 +54,9 @@ struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
  * Double @t when it holds more than two nodes per chain.  @key gives the
  * hash key of a node.  Allocation failure leaves the table as it is.
  */
-static void zmm_htab_maybe_grow(struct zmm_htab *t,
-				u64 (*key)(struct hlist_node *n),
-				struct hlist_head *inline_heads)
+void zmm_htab_maybe_grow(struct zmm_htab *t,
+			 u64 (*key)(struct hlist_node *n),
+			 struct hlist_head *inline_heads)
 {
 	unsigned int bits = t->bits + 1;
 	struct hlist_head *heads;

@@ -314,6 +314,9 @@ static inline void zmm_stat_inc(struct zmm_pool *pool,
 /* index.c: the key → entry index */
 int zmm_htab_init(struct zmm_htab *t, unsigned int bits);
 void zmm_htab_free(struct zmm_htab *t);
+void zmm_htab_maybe_grow(struct zmm_htab *t,
+			 u64 (*key)(struct hlist_node *n),
+			 struct hlist_head *inline_heads);
 struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
 			       u64 id, u64 index);
 u64 zmm_chunk_of(enum zmm_type type, u64 index);

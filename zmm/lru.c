@@ -40,34 +40,6 @@ static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
 	return NULL;
 }
 
-static void zmm_arenas_maybe_grow(struct zmm_pool *pool)
-{
-	struct zmm_htab *t = &pool->arenas;
-	unsigned int bits = t->bits + 1;
-	struct hlist_head *heads;
-	struct zmm_arena *a;
-	struct hlist_node *next;
-	unsigned long i;
-
-	if (t->nr <= (2UL << t->bits))
-		return;
-	heads = kcalloc(1UL << bits, sizeof(*heads),
-			GFP_NOWAIT | __GFP_NOWARN);
-	if (!heads)
-		return;
-	for (i = 0; i < (1UL << t->bits); i++) {
-		hlist_for_each_entry_safe(a, next, &t->heads[i], hnode) {
-			hlist_del_init(&a->hnode);
-			hlist_add_head(&a->hnode,
-				       &heads[hash_64(zmm_arena_node_hkey(&a->hnode),
-						      bits)]);
-		}
-	}
-	kfree(t->heads);
-	t->heads = heads;
-	t->bits = bits;
-}
-
 /**
  * zmm_arena_find - look up, and optionally create, an arena.
  * @pool: the pool.
@@ -111,7 +83,7 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 								nid, type),
 						  pool->arenas.bits)]);
 		pool->arenas.nr++;
-		zmm_arenas_maybe_grow(pool);
+		zmm_htab_maybe_grow(&pool->arenas, zmm_arena_node_hkey, NULL);
 		a = na;
 		na = NULL;
 	}
