@@ -23,7 +23,12 @@ cg=/sys/fs/cgroup/zpt
 p=/sys/module/zpage_test_backend/parameters
 
 fail() { echo "zpage: FAIL: $*"; exit 1; }
-vm() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "missing" }' /proc/vmstat; }
+# Fold the per-CPU counter deltas first (/proc/vmstat may lag by a few
+# pages per CPU); vmstat_refresh also warns about any negative counter.
+vm() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "missing" }' /proc/vmstat
+}
 mstat() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "missing" }' "$cg/memory.stat"; }
 show() {
 	echo "-- $1: $(grep -E '^(nr_anon_zpages|nr_file_zpages|zpage_|pswp|zswp)' /proc/vmstat | tr '\n' ' ')"
@@ -194,4 +199,5 @@ case " $parts " in *" unload "*)
 esac
 rmdir "$cg"
 dmesg | grep -i zpage || true
+! dmesg | grep -E 'vmstat_refresh: .*zpages' || fail "negative zpage counter"
 echo "zpage: PASS"
