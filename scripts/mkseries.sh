@@ -96,16 +96,20 @@ do_export() {
 
 	tmp=$(mktemp -d)
 	trap 'rm -rf "${tmp:-}"' EXIT
-	"${g[@]}" format-patch -q --cover-letter --cover-from-description=none \
-		--zero-commit --no-signature --subject-prefix=PATCH \
-		-o "$tmp" "$base..HEAD" >/dev/null
+	# Reproducible output: fixed abbreviation, no commit ids, and the
+	# cover letter dated like the last patch.
+	"${g[@]}" -c core.abbrev=12 format-patch -q --cover-letter \
+		--cover-from-description=none --zero-commit --no-signature \
+		--subject-prefix=PATCH -o "$tmp" "$base..HEAD" >/dev/null
 
 	# Fill in the cover letter and note the base.
 	SUBJECT=$subject BODY=$body BASE="$src_pkg $pv (Linux $kv)" \
-	TSUM="$tsum" python3 - "$tmp/0000-cover-letter.patch" <<'EOF'
-import os, sys
+	TSUM="$tsum" DATE="$("${g[@]}" log -1 --format=%aD)" \
+	python3 - "$tmp/0000-cover-letter.patch" <<'EOF'
+import os, re, sys
 p = sys.argv[1]
 s = open(p).read()
+s = re.sub(r"(?m)^Date: .*$", lambda m: "Date: " + os.environ["DATE"], s, count=1)
 s = s.replace("*** SUBJECT HERE ***", os.environ["SUBJECT"], 1)
 s = s.replace("*** BLURB HERE ***", os.environ["BODY"].rstrip("\n"), 1)
 s = s.rstrip("\n") + "\n\nbase-source: %s\nbase-tarball-sha256: %s\n" % (

@@ -31,6 +31,7 @@ vm() {
 }
 mstat() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "missing" }' "$cg/memory.stat"; }
 show() {
+	echo 1 >/proc/sys/vm/stat_refresh
 	echo "-- $1: $(grep -E '^(nr_anon_zpages|nr_file_zpages|zpage_|pswp|zswp)' /proc/vmstat | tr '\n' ' ')"
 	[ ! -f "$cg/memory.stat" ] ||
 		echo "   memcg: $(grep -E '^(anon_zpages|file_zpages|zpage_|zswp|pswp)' "$cg/memory.stat" | tr '\n' ' ')"
