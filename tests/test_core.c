@@ -575,6 +575,128 @@ static void test_shrink(void)
 	uenv_fini(&u);
 }
 
+/*
+ * Writeback that checks the data against what fill() stored (indexes
+ * below 10000) or a same-filled page (GEN_SAME, from 10000 on).
+ */
+static unsigned long dr_count, dr_bad;
+
+static int drain_writeback(void *priv, const struct zmm_key *key,
+			   struct zmm_writeback *wb)
+{
+	static unsigned char page[PAGE_SIZE], want[PAGE_SIZE];
+	int ret;
+
+	if (wb_fail_left) {
+		wb_fail_left--;
+		return -EBUSY;
+	}
+	ret = zmm_writeback_fill(wb, page);
+	if (ret)
+		return ret;
+	if (key->index >= 10000)
+		gen_page(want, GEN_SAME, key->index);
+	else
+		gen_page(want, key->index % 2 ? GEN_TEXT : GEN_ANON,
+			 key->index);
+	if (memcmp(want, page, PAGE_SIZE))
+		dr_bad++;
+	dr_count++;
+	return 0;
+}
+
+static unsigned long held_of(struct zmm_pool *pool, u32 owner,
+			     enum zmm_type type)
+{
+	struct zmm_arena_info info;
+
+	zmm_arena_info(pool, owner, 0, type, &info);
+	return info.pages_held;
+}
+
+/* Pool-wide reclaim: file first, then anon in proportion; then a drain. */
+static void test_reclaim_and_drain(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long file, a3, a4, want, freed, left, i;
+	long n;
+	int ret;
+
+	u.writeback = drain_writeback;
+	dr_count = 0;
+	dr_bad = 0;
+	wb_fail_left = 0;
+	/* arenas of several blocks: one block of overshoot is a fraction */
+	fill(pool, ZMM_ANON, 3, 4000, 0);
+	fill(pool, ZMM_ANON, 4, 4000, 5000);
+	fill(pool, ZMM_FILE, 5, 1500, 0);
+	for (i = 10000; i < 10100; i++) {
+		struct zmm_key k = K(ZMM_ANON, 1, i);
+
+		gen_page(pg, GEN_SAME, i);
+		CHECK(!zmm_store(pool, &k, 3, 0, pg, PAGE_SIZE), "same %lu", i);
+	}
+	file = held_of(pool, 5, ZMM_FILE);
+	a3 = held_of(pool, 3, ZMM_ANON);
+	a4 = held_of(pool, 4, ZMM_ANON);
+	CHECK(file > 64 && a3 > 64 && a4 > 64, "held %lu %lu %lu", file, a3,
+	      a4);
+	CHECK(zmm_reclaim(pool, 0, &freed) == -EINVAL, "nr 0");
+	CHECK(zmm_reclaim(pool, 1, NULL) == -EINVAL, "no freed");
+
+	/* file zpages go first: no writeback */
+	ret = zmm_reclaim(pool, file / 2, &freed);
+	CHECK(!ret && freed >= file / 2, "file half: %d %lu", ret, freed);
+	CHECK(!dr_count, "wrote back %lu anon zpages for a file shrink",
+	      dr_count);
+	CHECK(held_of(pool, 3, ZMM_ANON) == a3 &&
+	      held_of(pool, 4, ZMM_ANON) == a4, "anon arenas shrank");
+	check_pool(pool, &u);
+
+	/* then anon, every arena in proportion to what it holds */
+	want = held_of(pool, 5, ZMM_FILE) + (a3 + a4) / 2;
+	ret = zmm_reclaim(pool, want, &freed);
+	CHECK(!ret && freed >= want, "anon half: %d %lu of %lu", ret, freed,
+	      want);
+	CHECK(!held_of(pool, 5, ZMM_FILE), "file left");
+	CHECK(a3 - held_of(pool, 3, ZMM_ANON) >= a3 / 4 &&
+	      a4 - held_of(pool, 4, ZMM_ANON) >= a4 / 4,
+	      "not proportional: %lu -> %lu, %lu -> %lu", a3,
+	      held_of(pool, 3, ZMM_ANON), a4, held_of(pool, 4, ZMM_ANON));
+	CHECK(dr_count > 0 && !dr_bad, "written back %lu, %lu bad", dr_count,
+	      dr_bad);
+	check_pool(pool, &u);
+
+	/* a drain with writeback failing keeps everything, loadable */
+	left = zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
+	wb_fail_left = ULONG_MAX;
+	n = zmm_writeback_all(pool);
+	CHECK(n == 0 && zmm_stat(pool, ZMM_STAT_NR_ZPAGES) == left,
+	      "failing drain: %ld, %lu left of %lu", n,
+	      zmm_stat(pool, ZMM_STAT_NR_ZPAGES), left);
+	wb_fail_left = 0;
+	check_pool(pool, &u);
+
+	/* the drain writes back everything, same-filled zpages included */
+	dr_count = 0;
+	n = zmm_writeback_all(pool);
+	CHECK(n == (long)left && dr_count == left && !dr_bad,
+	      "drain: %ld of %lu, %lu bad", n, left, dr_bad);
+	CHECK(!zmm_stat(pool, ZMM_STAT_NR_ZPAGES), "%lu zpages left",
+	      zmm_stat(pool, ZMM_STAT_NR_ZPAGES));
+	for (i = 10000; i < 10100; i++) {
+		struct zmm_key k = K(ZMM_ANON, 1, i);
+
+		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
+		      "drained key %lu loadable", i);
+	}
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 static void test_fallback_and_compaction(void)
 {
 	struct uenv u;
@@ -1057,6 +1179,7 @@ static const struct {
 	{ "bad_inputs_defined_errors", test_bad_inputs },
 	{ "model_100k_ops_recount_every_op", test_model },
 	{ "shrink_coldest_first_and_targets", test_shrink },
+	{ "reclaim_file_first_proportional_drain", test_reclaim_and_drain },
 	{ "order_fallback_and_compaction", test_fallback_and_compaction },
 	{ "edges_corrupt_range_owners_nomem", test_edges },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },

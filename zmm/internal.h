@@ -278,6 +278,9 @@ struct zmm_compressor {
  * @stats: counters, NR_ZMM_STAT_ITEMS of them.
  * @anon_end: per swap type, one past the highest offset ever stored: a
  *	whole-device invalidation walks only that far.
+ * @reclaim_start: where zmm_reclaim() starts its walk over the arenas, so
+ *	that the block an arena gives beyond its share is not always taken
+ *	from the same one.  Racy on purpose: only fairness depends on it.
  */
 struct zmm_pool {
 	struct zmm_params params;
@@ -290,6 +293,7 @@ struct zmm_pool {
 	struct zmm_htab arenas;
 	atomic_long_t stats[NR_ZMM_STAT_ITEMS];
 	atomic_long_t anon_end[ZMM_ANON_MAX_IDS];
+	unsigned long reclaim_start;
 };
 
 /* The bucket list a non-head block belongs on: its live fraction. */
@@ -370,6 +374,7 @@ long zmm_lru_evict_one(struct zmm_arena *a);
 
 /* store.c */
 unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e);
+void zmm_fill(void *dst, unsigned long value);
 
 /* policy.c: admission and compaction policy */
 bool zmm_policy_compact_on_store(const struct zmm_arena *a,

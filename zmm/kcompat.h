@@ -25,6 +25,7 @@
 #include <linux/lockdep.h>
 #include <linux/log2.h>
 #include <linux/lz4.h>
+#include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>

@@ -132,14 +132,17 @@ static void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e)
  * @wb: what zmm_ops.writeback was given.
  * @dst: PAGE_SIZE bytes.
  *
- * Call only once the slot is the caller's (see zmm_ops.writeback).  If the
- * key still maps to this zpage, the key is removed from the pool and its
- * data decompressed into @dst, which is from then on the only copy: the
- * caller must write it or keep it.  Never sleeps.
+ * Call only once the slot is the caller's (see zmm_ops.writeback).  The
+ * data is decompressed into @dst first; then, if the key still maps to
+ * this zpage, the key is removed from the pool and @dst is from then on
+ * the only copy: the caller must write it or keep it.  A zpage whose data
+ * does not decompress stays in the pool, where loads report the loss.
+ * Never sleeps.
  *
  * Return: 0; -ESTALE if the key was loaded, replaced or invalidated since
  * the zpage was chosen (there is nothing to write back); -EIO if the data
- * failed to decompress (it is lost: a bug or memory corruption, warned).
+ * failed to decompress (a bug or memory corruption, warned; nothing was
+ * taken).
  */
 int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 {
@@ -147,27 +150,65 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 	struct zmm_entry *e = wb->e;
 	struct zmm_cpu_ctx *ctx;
 	struct zmm_shard *s;
-	int ret;
+	int ret = 0;
 
 	if (WARN_ON_ONCE(wb->taken))
 		return -EINVAL;
-	s = zmm_shard_of(pool, e->type, e->id, e->index);
-	spin_lock(&s->lock);
-	wb->taken = zmm_index_erase_entry(s, e);
-	spin_unlock(&s->lock);
-	if (!wb->taken)
-		return -ESTALE;
-	ctx = zmm_ctx_get(pool);
-	zmm_arena_copy_out(e->arena, e, ctx->buf, false);
-	ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
-	zmm_ctx_put(pool);
+	if (e->arena) {
+		ctx = zmm_ctx_get(pool);
+		zmm_arena_copy_out(e->arena, e, ctx->buf, false);
+		ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
+		zmm_ctx_put(pool);
+	} else {
+		zmm_fill(dst, e->value);
+	}
 	if (WARN_ON_ONCE(ret)) {
 		zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
 		return -EIO;
 	}
-	return 0;
+	s = zmm_shard_of(pool, e->type, e->id, e->index);
+	spin_lock(&s->lock);
+	wb->taken = zmm_index_erase_entry(s, e);
+	spin_unlock(&s->lock);
+	return wb->taken ? 0 : -ESTALE;
 }
 EXPORT_SYMBOL_GPL(zmm_writeback_fill);
+
+/*
+ * Hand @e, referenced by the caller and off the LRU, to zmm_ops.writeback
+ * and account for the outcome.  @a is its arena, NULL for a same-filled
+ * zpage.  Consumes the caller's reference.  Return pageframes freed, or
+ * the writeback's errno if the zpage stayed (back on the hot end of the
+ * LRU, so that the next attempt tries another one).
+ */
+static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
+				struct zmm_entry *e)
+{
+	struct zmm_writeback wb = { .pool = pool, .e = e };
+	struct zmm_key key = { .type = e->type, .id = e->id,
+			       .index = e->index };
+	unsigned long freed = 0;
+	int ret;
+
+	ret = pool->ops.writeback(pool->ops.priv, &key, &wb);
+	if (wb.taken) {
+		/* the data left the pool: written, or kept by the caller */
+		freed += zmm_entry_put(pool, e);
+		zmm_stat_inc(pool, ret ? ZMM_STAT_WB_FAIL : ZMM_STAT_EVICT_WB);
+	} else if (ret != -ESTALE) {
+		/* never taken: still the key's zpage */
+		WARN_ON_ONCE(!ret);
+		if (!ret)
+			ret = -EIO;
+		zmm_stat_inc(pool, ZMM_STAT_WB_FAIL);
+		if (a)
+			zmm_lru_putback(a, e);
+	}
+	freed += zmm_entry_put(pool, e);
+	if (ret && ret != -ESTALE)
+		return ret;
+	return freed;
+}
 
 /**
  * zmm_lru_evict_one - evict the coldest zpage of an arena.
@@ -177,9 +218,7 @@ EXPORT_SYMBOL_GPL(zmm_writeback_fill);
  * zmm_ops.writeback, which takes its swap slot and then the data, through
  * zmm_writeback_fill(); the zpage stays in the index, loadable, until the
  * data is in the caller's page, so no load can miss data that is not yet
- * on its way to the slot.  If the writeback fails before taking the data,
- * the zpage goes back to the hot end of the LRU, so that the next attempt
- * tries another one.
+ * on its way to the slot.
  *
  * Return: pageframes freed (>= 0), -ENOENT if the LRU is empty, -EAGAIN
  * if the zpage could not be evicted.
@@ -187,13 +226,11 @@ EXPORT_SYMBOL_GPL(zmm_writeback_fill);
 long zmm_lru_evict_one(struct zmm_arena *a)
 {
 	struct zmm_pool *pool = a->pool;
-	struct zmm_writeback wb;
 	unsigned long freed = 0;
 	struct zmm_entry *e;
 	struct zmm_shard *s;
-	struct zmm_key key;
 	bool erased;
-	int ret;
+	long ret;
 
 	if (a->type == ZMM_ANON && !pool->ops.writeback)
 		return -EAGAIN;
@@ -212,11 +249,8 @@ found:
 	list_del_init(&e->lru);
 	spin_unlock(&a->lock);
 
-	key.type = e->type;
-	key.id = e->id;
-	key.index = e->index;
 	if (a->type == ZMM_FILE) {
-		s = zmm_shard_of(pool, key.type, key.id, key.index);
+		s = zmm_shard_of(pool, e->type, e->id, e->index);
 		spin_lock(&s->lock);
 		erased = zmm_index_erase_entry(s, e);
 		spin_unlock(&s->lock);
@@ -226,23 +260,62 @@ found:
 		}
 		return freed + zmm_entry_put(pool, e);
 	}
-
-	wb.pool = pool;
-	wb.e = e;
-	wb.taken = false;
-	ret = pool->ops.writeback(pool->ops.priv, &key, &wb);
-	if (wb.taken) {
-		/* the data left the pool: written, or kept by the caller */
-		freed += zmm_entry_put(pool, e);
-		zmm_stat_inc(pool, ret ? ZMM_STAT_WB_FAIL : ZMM_STAT_EVICT_WB);
-	} else if (ret != -ESTALE) {
-		/* never taken: still the key's zpage, try another next */
-		WARN_ON_ONCE(!ret);
-		zmm_stat_inc(pool, ZMM_STAT_WB_FAIL);
-		zmm_lru_putback(a, e);
-	}
-	freed += zmm_entry_put(pool, e);
-	if (ret && ret != -ESTALE)
-		return -EAGAIN;
-	return freed;
+	ret = zmm_writeback_entry(pool, a, e);
+	return ret < 0 ? -EAGAIN : ret;
 }
+
+/**
+ * zmm_writeback_all - write every anon zpage back to its swap slot.
+ * @pool: the pool.
+ *
+ * For draining the pool before it goes away: same-filled zpages, which
+ * are never evicted for memory, are written back too.  A zpage whose
+ * writeback fails (its slot is busy, or no memory) is skipped; call again
+ * later.  May sleep.
+ *
+ * Return: zpages written back, or -EOPNOTSUPP without zmm_ops.writeback.
+ */
+long zmm_writeback_all(struct zmm_pool *pool)
+{
+	struct zmm_key key = { .type = ZMM_ANON };
+	unsigned long done = 0;
+	struct zmm_entry *e;
+	struct zmm_shard *s;
+	struct zmm_arena *a;
+	u64 end;
+
+	might_sleep();
+	if (!pool->ops.writeback)
+		return -EOPNOTSUPP;
+	for (key.id = 0; key.id < ZMM_ANON_MAX_IDS; key.id++) {
+		end = atomic_long_read(&pool->anon_end[key.id]);
+		for (key.index = 0; key.index < end; key.index++) {
+			if (!(key.index & 1023))
+				cond_resched();
+			s = zmm_shard_of(pool, key.type, key.id, key.index);
+			spin_lock(&s->lock);
+			e = zmm_index_lookup(s, &key);
+			if (e && !refcount_inc_not_zero(&e->refs))
+				e = NULL;
+			spin_unlock(&s->lock);
+			if (!e)
+				continue;
+			a = e->arena;
+			if (a) {
+				spin_lock(&a->lock);
+				if (list_empty(&e->lru)) {
+					/* an evictor has it */
+					spin_unlock(&a->lock);
+					zmm_entry_put(pool, e);
+					continue;
+				}
+				list_del_init(&e->lru);
+				spin_unlock(&a->lock);
+			}
+			if (zmm_writeback_entry(pool, a, e) >= 0)
+				done++;
+		}
+	}
+	return done;
+}
+EXPORT_SYMBOL_GPL(zmm_writeback_all);

@@ -10,12 +10,20 @@
  * compaction, on the page's node, charged to the page's memcg, and counted
  * in NR_ANON_ZPAGES / NR_FILE_ZPAGES as they are taken and given back.
  *
+ * The pool limit: past max_pool_percent of RAM a store is refused (the
+ * page goes to the swap device, or is simply dropped if it is a clean
+ * file page) and the limit worker brings the pool back below the limit,
+ * less a sixteenth so that it does not run for every page: file zpages
+ * are dropped first, then the coldest anon zpages are written back to
+ * their swap slots (zmm_reclaim()).  A file store at the limit first
+ * drops cold zpages of its own arena, which costs no I/O.
+ *
  * Unloading: the module holds a reference on itself while it is enabled
  * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
  * every zpage is gone.  Disabling drops the file zpages at once (they are
- * clean); anon zpages leave as they are swapped in or their slots freed
- * (swapoff frees them all).  Nothing is ever dropped that is not safe
- * elsewhere.
+ * clean) and writes every anon zpage back to its swap slot, retrying
+ * those whose slot is busy; the reference goes with the last zpage.
+ * Nothing is ever dropped that is not safe elsewhere.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -53,6 +61,13 @@ static DEFINE_MUTEX(zmm_self_lock);
 static bool zmm_self_ref;
 static void zmm_drain_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(zmm_drain_work, zmm_drain_fn);
+
+/* Brings the pool back below its limit; see the top of this file. */
+static void zmm_limit_fn(struct work_struct *work);
+static DECLARE_WORK(zmm_limit_work, zmm_limit_fn);
+
+/* ZMM_STAT_EVICT_DROP already counted as ZPAGE_DROP events */
+static atomic_long_t zmm_drops_counted;
 
 /*
  * Background compaction: once a second, every arena gives back its
@@ -116,9 +131,42 @@ unsigned long zmm_pool_limit_pages(void)
 }
 
 /*
- * Store @folio under @key, charged to its memcg.  At the pool limit, first
- * ask the page's own arena to give a batch back; if that is not enough the
- * page is refused and goes to swap (or is dropped, for a clean file page).
+ * Count the file zpages the core dropped since the last call as ZPAGE_DROP
+ * events.  System-wide only: the core does not say whose they were.
+ */
+static void zmm_count_drops(void)
+{
+	long now = zmm_stat(zmm_pool, ZMM_STAT_EVICT_DROP);
+	long old = atomic_long_xchg(&zmm_drops_counted, now);
+
+	if (now > old)
+		zpage_count_events(NULL, ZPAGE_DROP, now - old);
+}
+
+static void zmm_limit_fn(struct work_struct *work)
+{
+	unsigned long limit = zmm_pool_limit_pages();
+	unsigned long held = zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD);
+	unsigned long target = limit - limit / 16, freed;
+
+	if (held > target)
+		zmm_reclaim(zmm_pool, held - target, &freed);
+	zmm_count_drops();
+}
+
+/* Kick the limit worker if the pool is at its limit; true if it is. */
+bool zmm_pool_over_limit(void)
+{
+	if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) < zmm_pool_limit_pages())
+		return false;
+	queue_work(system_unbound_wq, &zmm_limit_work);
+	return true;
+}
+
+/*
+ * Store @folio under @key, charged to its memcg.  At the pool limit the
+ * page is refused and the limit worker kicked; a file page first tries to
+ * make room by dropping cold zpages of its own arena.
  */
 static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 {
@@ -132,24 +180,25 @@ static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 
 	if (!READ_ONCE(zmm_config.enabled))
 		return -ENODEV;
-	if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >= zmm_pool_limit_pages()) {
-		zmm_shrink(zmm_pool, owner, nid, key->type,
-			   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
-		if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >=
-		    zmm_pool_limit_pages()) {
-			zpage_count_events(memcg, ZPAGE_REJECT, 1);
+	if (zmm_pool_over_limit()) {
+		if (key->type != ZMM_FILE)
 			return -ENOMEM;
-		}
+		zmm_shrink(zmm_pool, owner, nid, ZMM_FILE,
+			   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
+		zmm_count_drops();
+		if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >=
+		    zmm_pool_limit_pages())
+			return -ENOMEM;
 	}
 	old = set_active_memcg(memcg);
 	src = kmap_local_folio(folio, 0);
 	ret = zmm_store(zmm_pool, key, owner, nid, src, PAGE_SIZE);
 	kunmap_local(src);
 	set_active_memcg(old);
-	zpage_count_events(memcg, ret ? ZPAGE_REJECT : ZPAGE_STORE, 1);
 	return ret;
 }
 
+/* The core counts ZPAGE_STORE, ZPAGE_REJECT and ZPAGE_LOAD for us. */
 static int zmm_load_folio(const struct zmm_key *key, struct folio *folio,
 			  bool exclusive)
 {
@@ -158,9 +207,25 @@ static int zmm_load_folio(const struct zmm_key *key, struct folio *folio,
 
 	ret = zmm_load(zmm_pool, key, dst, PAGE_SIZE, exclusive);
 	kunmap_local(dst);
-	if (!ret)
-		zpage_count_events(folio_memcg(folio), ZPAGE_LOAD, 1);
 	return ret;
+}
+
+/* zpage_swap_writeback() hands us the new swap-cache folio of the slot. */
+static int zmm_writeback_fill_folio(struct folio *folio, void *wb)
+{
+	void *dst = kmap_local_folio(folio, 0);
+	int ret;
+
+	ret = zmm_writeback_fill(wb, dst);
+	kunmap_local(dst);
+	return ret;
+}
+
+static int zmm_writeback(void *priv, const struct zmm_key *key,
+			 struct zmm_writeback *wb)
+{
+	return zpage_swap_writeback(key->id, key->index,
+				    zmm_writeback_fill_folio, wb);
 }
 
 static int zmm_swap_store(unsigned int type, pgoff_t offset,
@@ -249,9 +314,15 @@ static const struct zpage_backend_ops zmm_backend = {
 	.invalidate_inode = zmm_file_invalidate_inode,
 };
 
-/* While disabled, give up the self reference once the pool is empty. */
+/*
+ * While disabled, write the anon zpages back (again and again: a slot may
+ * be busy being swapped in) and give up the self reference once the pool
+ * is empty.
+ */
 static void zmm_drain_fn(struct work_struct *work)
 {
+	if (!READ_ONCE(zmm_config.enabled))
+		zmm_writeback_all(zmm_pool);
 	mutex_lock(&zmm_self_lock);
 	if (zmm_self_ref && !READ_ONCE(zmm_config.enabled)) {
 		if (!zmm_stat(zmm_pool, ZMM_STAT_NR_ZPAGES)) {
@@ -269,8 +340,9 @@ static void zmm_drain_fn(struct work_struct *work)
  * zmm_set_enabled - start or stop taking pages.
  * @enabled: the new state.
  *
- * Stopping drops every file zpage (clean: the page cache reads them again)
- * and lets the module be unloaded once the anon zpages are gone too.
+ * Stopping drops every file zpage (clean: the page cache reads them again),
+ * writes the anon zpages back to swap in the background, and lets the
+ * module be unloaded once they are all gone.
  *
  * Return: 0.
  */
@@ -290,6 +362,7 @@ int zmm_set_enabled(bool enabled)
 	mutex_unlock(&zmm_self_lock);
 	if (!enabled) {
 		zmm_shrink_type(zmm_pool, ZMM_FILE);
+		zmm_count_drops();
 		mod_delayed_work(system_wq, &zmm_drain_work, 0);
 	}
 	return 0;
@@ -300,6 +373,7 @@ static int __init zmm_init(void)
 	struct zmm_ops ops = {
 		.alloc_block = zmm_alloc_block,
 		.free_block = zmm_free_block,
+		.writeback = zmm_writeback,
 	};
 	int ret;
 
@@ -335,6 +409,7 @@ static void __exit zmm_exit(void)
 {
 	cancel_delayed_work_sync(&zmm_drain_work);
 	zpage_unregister_backend(&zmm_backend);
+	cancel_work_sync(&zmm_limit_work);
 	cancel_delayed_work_sync(&zmm_compact_work);
 	zmm_debugfs_exit();
 	/* the self reference kept us loaded while zpages were stored */

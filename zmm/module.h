@@ -27,6 +27,7 @@ extern struct zmm_pool *zmm_pool;
 
 int zmm_set_enabled(bool enabled);
 unsigned long zmm_pool_limit_pages(void);
+bool zmm_pool_over_limit(void);
 
 int zmm_debugfs_init(void);
 void zmm_debugfs_exit(void);

@@ -185,6 +185,9 @@ static int zmm_set_max_pool(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	}
 	WRITE_ONCE(zmm_config.max_pool_percent, v);
+	/* a lower limit takes effect now, not at the next store */
+	if (zmm_pool)
+		zmm_pool_over_limit();
 	return 0;
 }
 

@@ -201,6 +201,83 @@ unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type)
 }
 EXPORT_SYMBOL_GPL(zmm_shrink_type);
 
+/*
+ * Ask every arena of @type for its share of what is still needed, in
+ * proportion to the pageframes it holds (rounded up), so that no memcg or
+ * node pays for the others.  Arenas give back whole blocks, so one may
+ * give up to a block more than its share; the walk starts at a different
+ * arena each time so that this does not always fall on the same one.  A
+ * second pass takes what the first could not get.
+ */
+static unsigned long zmm_reclaim_type(struct zmm_pool *pool,
+				      enum zmm_type type,
+				      unsigned long nr_pages)
+{
+	unsigned long i, n, start, rest = 0, done = 0, freed, want, held;
+	struct zmm_arena **arenas, *a;
+	unsigned int pass;
+
+	arenas = zmm_arenas_snapshot(pool, type, &n);
+	if (!n)
+		return 0;
+	start = READ_ONCE(pool->reclaim_start) % n;
+	WRITE_ONCE(pool->reclaim_start, start + 1);
+	for (i = 0; i < n; i++)
+		rest += READ_ONCE(arenas[i]->pages_held);
+	for (pass = 0; pass < 2 && done < nr_pages; pass++) {
+		for (i = 0; i < n && done < nr_pages; i++) {
+			a = arenas[(start + i) % n];
+			held = READ_ONCE(a->pages_held);
+			want = nr_pages - done;
+			if (!pass) {
+				/* want < rest: the product cannot overflow */
+				if (rest && want < rest)
+					want = div64_u64((u64)want * held +
+							 rest - 1, rest);
+				rest -= min(rest, held);
+			}
+			if (!held || !want)
+				continue;
+			zmm_shrink(pool, a->owner, a->nid, type, want, &freed);
+			done += freed;
+		}
+	}
+	kfree(arenas);
+	return done;
+}
+
+/**
+ * zmm_reclaim - give pageframes back from the whole pool.
+ * @pool: the pool.
+ * @nr_pages: pageframes wanted.
+ * @freed: pageframes actually given back.
+ *
+ * The policy when the pool as a whole must shrink (a pool limit): file
+ * zpages go first, because dropping them costs no I/O now (only a read
+ * if they are wanted again, which a written-back anon zpage costs too);
+ * then anon zpages are written back.  Within a type every arena gives in
+ * proportion to what it holds, coldest zpages first (zmm_shrink()).
+ * May sleep.
+ *
+ * Return: 0 when @nr_pages were freed, -EAGAIN when fewer could be,
+ * -EINVAL for bad arguments.
+ */
+int zmm_reclaim(struct zmm_pool *pool, unsigned long nr_pages,
+		unsigned long *freed)
+{
+	unsigned long done;
+
+	if (!freed || !nr_pages)
+		return -EINVAL;
+	might_sleep();
+	done = zmm_reclaim_type(pool, ZMM_FILE, nr_pages);
+	if (done < nr_pages)
+		done += zmm_reclaim_type(pool, ZMM_ANON, nr_pages - done);
+	*freed = done;
+	return done >= nr_pages ? 0 : -EAGAIN;
+}
+EXPORT_SYMBOL_GPL(zmm_reclaim);
+
 /**
  * zmm_compact - give back an arena's garbage beyond the slack.
  * @pool: the pool.

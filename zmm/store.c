@@ -286,7 +286,8 @@ static bool zmm_same_filled(const void *src, unsigned long *value)
 	return true;
 }
 
-static void zmm_fill(void *dst, unsigned long value)
+/* Fill a page with a same-filled zpage's word. */
+void zmm_fill(void *dst, unsigned long value)
 {
 	unsigned long *w = dst;
 	unsigned int i;

@@ -178,6 +178,9 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst);
 int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	       unsigned long nr_pages, unsigned long *freed);
 unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type);
+int zmm_reclaim(struct zmm_pool *pool, unsigned long nr_pages,
+		unsigned long *freed);
+long zmm_writeback_all(struct zmm_pool *pool);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 			  enum zmm_type type);
 unsigned long zmm_compact_all(struct zmm_pool *pool);

@@ -186,10 +186,60 @@ static void zk_shrink_writeback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zmm_pool_check(c->pool, true), 0);
 }
 
+/* Pool-wide reclaim takes file zpages first; a drain writes back all. */
+static void zk_reclaim_drain(struct kunit *test)
+{
+	struct zk_ctx *c = test->priv;
+	struct zmm_key k = { .type = ZMM_ANON, .id = 3 };
+	struct zmm_arena_info before, after;
+	unsigned long i, freed;
+	long n;
+
+	for (i = 0; i < 48; i++) {
+		k.index = i;
+		if (i < 32)
+			zk_page(c->page, 200 + i);
+		else
+			memset(c->page, 0xa5, PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, zmm_store(c->pool, &k, 7, 0, c->page,
+						PAGE_SIZE), 0);
+	}
+	k.type = ZMM_FILE;
+	for (i = 0; i < 32; i++) {
+		k.index = i;
+		zk_page(c->page, 300 + i);
+		KUNIT_ASSERT_EQ(test, zmm_store(c->pool, &k, 8, 0, c->page,
+						PAGE_SIZE), 0);
+	}
+	zmm_arena_info(c->pool, 8, 0, ZMM_FILE, &before);
+	KUNIT_EXPECT_EQ(test, zmm_reclaim(c->pool, 1, &freed), 0);
+	zmm_arena_info(c->pool, 8, 0, ZMM_FILE, &after);
+	KUNIT_EXPECT_EQ(test, c->env.writebacks, 0);
+	KUNIT_EXPECT_EQ(test, before.pages_held - after.pages_held, freed);
+
+	n = zmm_writeback_all(c->pool);
+	KUNIT_EXPECT_EQ(test, n, 48);
+	KUNIT_EXPECT_EQ(test, c->env.writebacks, 48);
+	for (i = 0; i < 48; i++) {
+		if (i < 32)
+			zk_page(c->page, 200 + i);
+		else
+			memset(c->page, 0xa5, PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, memcmp(c->page,
+					     c->env.disk + i * PAGE_SIZE,
+					     PAGE_SIZE), 0);
+	}
+	KUNIT_EXPECT_EQ(test, zmm_stat(c->pool, ZMM_STAT_NR_ZPAGES),
+			after.nr_zpages);
+	KUNIT_EXPECT_EQ(test, zmm_pool_check(c->pool, true), 0);
+	zmm_shrink_type(c->pool, ZMM_FILE);
+}
+
 static struct kunit_case zmm_kunit_cases[] = {
 	KUNIT_CASE(zk_roundtrip),
 	KUNIT_CASE(zk_bad_inputs),
 	KUNIT_CASE(zk_shrink_writeback),
+	KUNIT_CASE(zk_reclaim_drain),
 	{}
 };
 

@@ -1,0 +1,131 @@
+#!/bin/sh
+# shellcheck shell=dash
+# Guest test of zmm's writeback to swap (kernel patch 5,
+# zpage_swap_writeback()): at a small pool limit anon zpages must be
+# written back to their slots while the data stays right; disabling must
+# write back every anon zpage so that zmm.ko unloads without swapoff, and
+# the data must then come from the swap device; a reload must work.
+# Needs zmm.ko loaded (and in /lib/modules-zmm/ for the reload), swap on.
+#
+#   scripts/vm-run.sh -M zmm.ko -f tests/vm/zmm-writeback.sh -s 1G \
+#	-m 384M -t zmm-writeback
+#
+# Output: one "ok N - what" / "not ok N - what" line per assertion, then
+# "N passed, N failed".
+set -u
+
+p=/sys/module/zmm/parameters
+d=/sys/kernel/debug/zmm
+cg=/sys/fs/cgroup/zmm-wb
+n=0
+passed=0
+failed=0
+
+check() { # check "what" command...
+	what=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "ok $n - $what"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $what"
+	fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit $?
+}
+vm() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
+zs() { awk -v k="$1" '$1 == k { print $2 }' "$d/stats"; }
+show() {
+	echo "# $1: $(grep -E '^(nr_anon_zpages|nr_file_zpages|zpage_|pswp)' /proc/vmstat | tr '\n' ' ')"
+	[ -r "$d/stats" ] &&
+		echo "#   zmm: $(grep -E '^(stored|loaded|same_filled|reject|pages_held|nr_zpages|evict|writeback_fail|pool_limit)' "$d/stats" | tr '\n' ' ')"
+}
+# compressible, not same-filled, different in every MiB: $1 MiB to stdout
+gen() {
+	i=0
+	while [ "$i" -lt "$1" ]; do
+		seq "$((i * 100000))" "$((i * 100000 + 200000))" | head -c 1048576
+		i=$((i + 1))
+	done
+}
+
+grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
+	mount -t debugfs none /sys/kernel/debug
+check "zmm.ko loaded" test -d "$p"
+check "swap on" test "$(wc -l </proc/swaps)" -ge 2
+[ "$failed" = 0 ] || finish
+
+# --- a pool limit far below the working set: writeback must happen ------
+echo 2 >"$p/max_pool_percent"
+limit=$(zs pool_limit_pages)
+echo "# pool limit $limit pageframes"
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p "$cg"
+echo 32M >"$cg/memory.max"
+mkdir -p /mnt/wb
+mount -t tmpfs -o size=200M none /mnt/wb
+# 64 MiB of tmpfs (shmem swaps like anon), charged to the memcg
+echo $$ >"$cg/cgroup.procs"
+gen 64 >/mnt/wb/data
+sum1=$(md5sum /mnt/wb/data | cut -d' ' -f1)
+wb0=$(vm zpage_writeback)
+stress-ng --vm 2 --vm-bytes 64M --vm-method flip --verify -t 20s \
+	--metrics-brief >/tmp/stress.log 2>&1
+rc=$?
+sed 's/^/#   /' /tmp/stress.log
+check "stress-ng --verify under a 2% pool limit (rc $rc)" test "$rc" = 0
+show "after stress-ng"
+wb=$(( $(vm zpage_writeback) - wb0 ))
+check "zpage_writeback rose ($wb)" test "$wb" -gt 0
+check "evict_writeback > 0 ($(zs evict_writeback))" test "$(zs evict_writeback)" -gt 0
+held=$(zs pages_held)
+check "pool within limit + 2 MiB slack ($held <= $limit + 512)" \
+	test "$held" -le $((limit + 512))
+check "pool consistent" test "$(cat $d/check)" = 0
+sum2=$(md5sum /mnt/wb/data | cut -d' ' -f1)
+check "tmpfs data intact after writeback" test "$sum1" = "$sum2"
+echo $$ >/sys/fs/cgroup/cgroup.procs
+
+# --- disable: every anon zpage goes back to swap; unload, no swapoff -----
+echo 20 >"$p/max_pool_percent"
+before=$(zs nr_zpages)
+check "zmm holds zpages before disable ($before)" test "$before" -gt 0
+echo "# zpages before disable: $before"
+echo 0 >"$p/enabled"
+i=0
+while [ "$(zs nr_zpages)" != 0 ] && [ $i -lt 60 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+show "disabled, after ${i}s"
+check "disable wrote every zpage back ($before -> $(zs nr_zpages))" \
+	test "$(zs nr_zpages)" = 0
+sleep 1
+rmmod zmm
+check "rmmod without swapoff" test ! -d /sys/module/zmm
+check "swap still on" test "$(wc -l </proc/swaps)" -ge 2
+sum3=$(md5sum /mnt/wb/data | cut -d' ' -f1)
+check "tmpfs data intact from the swap device alone" test "$sum1" = "$sum3"
+
+# --- reload: it works again ------------------------------------------------
+insmod /lib/modules-zmm/zmm.ko
+check "reload zmm.ko" test -d "$p"
+st0=$(zs stored)
+echo $$ >"$cg/cgroup.procs"
+stress-ng --vm 2 --vm-bytes 64M --vm-method flip --verify -t 10s \
+	>/tmp/stress2.log 2>&1
+rc=$?
+echo $$ >/sys/fs/cgroup/cgroup.procs
+check "stress-ng --verify after reload (rc $rc)" test "$rc" = 0
+check "reloaded zmm stores ($(( $(zs stored) - st0 )))" \
+	test "$(zs stored)" -gt "$st0"
+sum4=$(md5sum /mnt/wb/data | cut -d' ' -f1)
+check "tmpfs data intact after reload" test "$sum1" = "$sum4"
+check "pool consistent after reload" test "$(cat $d/check)" = 0
+show "end"
+finish
