@@ -23,6 +23,14 @@ if [[ ${1:-} == --patch ]]; then
 	mode=()
 	shift
 fi
+# Absolute paths: checkpatch.pl misreads a patch whose relative path
+# starts with "kernel/" (it then flags the blank context lines of the
+# diff as trailing whitespace).
+args=()
+for f in "$@"; do
+	args+=("$(readlink -f -- "$f")")
+done
+set -- "${args[@]}"
 # No git tree to look at.  CAMELCASE: the kernel's zstd API has
 # zstd_parameters.cParams, which zmm cannot rename.
 exec perl "$cache/scripts/checkpatch.pl" --strict --no-tree --terse \
