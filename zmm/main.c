@@ -39,6 +39,13 @@
 
 #include "module.h"
 
+/*
+ * The pool.  Set at module load; cleared at unload under the module's
+ * parameter lock, so that parameter writes (which run under that lock)
+ * and the workers (which read it once and are cancelled before the pool
+ * is destroyed) never use a destroyed pool.  The hooks are unregistered
+ * before it is cleared.
+ */
 struct zmm_pool *zmm_pool;
 
 struct zmm_config zmm_config = {
@@ -80,7 +87,11 @@ static DECLARE_DELAYED_WORK(zmm_compact_work, zmm_compact_fn);
 
 static void zmm_compact_fn(struct work_struct *work)
 {
-	zmm_compact_all(zmm_pool);
+	struct zmm_pool *pool = READ_ONCE(zmm_pool);
+
+	if (!pool)
+		return;
+	zmm_compact_all(pool);
 	schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
 }
 
@@ -134,9 +145,9 @@ unsigned long zmm_pool_limit_pages(void)
  * Count the file zpages the core dropped since the last call as ZPAGE_DROP
  * events.  System-wide only: the core does not say whose they were.
  */
-static void zmm_count_drops(void)
+static void zmm_count_drops(struct zmm_pool *pool)
 {
-	long now = zmm_stat(zmm_pool, ZMM_STAT_EVICT_DROP);
+	long now = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
 	long old = atomic_long_xchg(&zmm_drops_counted, now);
 
 	if (now > old)
@@ -145,13 +156,16 @@ static void zmm_count_drops(void)
 
 static void zmm_limit_fn(struct work_struct *work)
 {
+	struct zmm_pool *pool = READ_ONCE(zmm_pool);
 	unsigned long limit = zmm_pool_limit_pages();
-	unsigned long held = zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD);
-	unsigned long target = limit - limit / 16, freed;
+	unsigned long target = limit - limit / 16, held, freed;
 
+	if (!pool)
+		return;
+	held = zmm_stat(pool, ZMM_STAT_PAGES_HELD);
 	if (held > target)
-		zmm_reclaim(zmm_pool, held - target, &freed);
-	zmm_count_drops();
+		zmm_reclaim(pool, held - target, &freed);
+	zmm_count_drops(pool);
 }
 
 /* Kick the limit worker if the pool is at its limit; true if it is. */
@@ -185,7 +199,7 @@ static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 			return -ENOMEM;
 		zmm_shrink(zmm_pool, owner, nid, ZMM_FILE,
 			   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
-		zmm_count_drops();
+		zmm_count_drops(zmm_pool);
 		if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >=
 		    zmm_pool_limit_pages())
 			return -ENOMEM;
@@ -321,11 +335,15 @@ static const struct zpage_backend_ops zmm_backend = {
  */
 static void zmm_drain_fn(struct work_struct *work)
 {
+	struct zmm_pool *pool = READ_ONCE(zmm_pool);
+
+	if (!pool)
+		return;
 	if (!READ_ONCE(zmm_config.enabled))
-		zmm_writeback_all(zmm_pool);
+		zmm_writeback_all(pool);
 	mutex_lock(&zmm_self_lock);
 	if (zmm_self_ref && !READ_ONCE(zmm_config.enabled)) {
-		if (!zmm_stat(zmm_pool, ZMM_STAT_NR_ZPAGES)) {
+		if (!zmm_stat(pool, ZMM_STAT_NR_ZPAGES)) {
 			zmm_self_ref = false;
 			module_put(THIS_MODULE);
 			pr_info("empty and disabled: can be unloaded\n");
@@ -362,7 +380,7 @@ int zmm_set_enabled(bool enabled)
 	mutex_unlock(&zmm_self_lock);
 	if (!enabled) {
 		zmm_shrink_type(zmm_pool, ZMM_FILE);
-		zmm_count_drops();
+		zmm_count_drops(zmm_pool);
 		mod_delayed_work(system_wq, &zmm_drain_work, 0);
 	}
 	return 0;
@@ -407,14 +425,20 @@ destroy_pool:
 
 static void __exit zmm_exit(void)
 {
-	cancel_delayed_work_sync(&zmm_drain_work);
+	struct zmm_pool *pool = zmm_pool;
+
+	zmm_debugfs_exit();
 	zpage_unregister_backend(&zmm_backend);
+	/* from here on parameter writes see no pool and queue no work */
+	kernel_param_lock(THIS_MODULE);
+	WRITE_ONCE(zmm_pool, NULL);
+	kernel_param_unlock(THIS_MODULE);
+	cancel_delayed_work_sync(&zmm_drain_work);
 	cancel_work_sync(&zmm_limit_work);
 	cancel_delayed_work_sync(&zmm_compact_work);
-	zmm_debugfs_exit();
 	/* the self reference kept us loaded while zpages were stored */
-	WARN_ON_ONCE(zmm_stat(zmm_pool, ZMM_STAT_NR_ZPAGES));
-	zmm_pool_destroy(zmm_pool);
+	WARN_ON_ONCE(zmm_stat(pool, ZMM_STAT_NR_ZPAGES));
+	zmm_pool_destroy(pool);
 }
 
 module_init(zmm_init);
