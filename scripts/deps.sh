@@ -1,33 +1,24 @@
 #!/usr/bin/env bash
 # Install what a zmm target needs, on Debian 12, only when missing.
 #   deps.sh user     compilers, liblz4/libzstd headers, valgrind
+# The installer itself is scripts/lib/pkgs.sh (ensure_pkgs), shared with
+# kernel-build.sh, initramfs.sh, vm-run.sh and selftests-build.sh.
 set -euo pipefail
 
-need=()
-want() {
-	local pkg
-	for pkg in "$@"; do
-		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
-			grep -q 'install ok installed' || need+=("$pkg")
-	done
-}
+prog=deps.sh
+top=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+# shellcheck source=scripts/lib/pkgs.sh
+. "$top/scripts/lib/pkgs.sh"
+
+# apt's output only when it fails (make check stays readable)
+: "${ZMM_PKGS_QUIET:=1}"
 
 case "${1:-user}" in
 user)
-	want gcc make libc6-dev liblz4-dev libzstd-dev valgrind python3
+	ensure_pkgs gcc make libc6-dev liblz4-dev libzstd-dev valgrind python3
 	;;
 *)
 	echo "usage: $0 user" >&2
 	exit 2
 	;;
 esac
-
-if ((${#need[@]})); then
-	echo "deps: installing ${need[*]}"
-	sudo=
-	[[ $(id -u) -eq 0 ]] || sudo=sudo
-	# update the lists only when an install is needed
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-		--no-install-recommends "${need[@]}" >/dev/null
-fi

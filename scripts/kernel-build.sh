@@ -6,7 +6,9 @@
 #     kernel/patches/series (quilt style), configured with
 #     tinyconfig + kernel/config/zmm.config (+ debug.config for --debug);
 #   * cache: ${ZMM_CACHE:-/var/cache/zmm}/kernel-<key>/ where <key> hashes
-#     everything that goes into the build (see manifest() below);
+#     everything that goes into the build (see manifest() below), including
+#     the recipe functions of this script but not its comments, usage text,
+#     option parsing, package installation, locking or cache eviction;
 #   * a warm run only hashes the inputs, prints KDIR=/BZIMAGE= and exits.
 set -euo pipefail
 # shellcheck disable=SC2317 # build steps are called indirectly through step()
@@ -68,24 +70,12 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-# Install missing Debian packages.  One dpkg-query call when all are present.
-ensure_pkgs() {
-	local have missing=() p
-	have=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null |
-		awk '$1 == "ii" { print $2 }') || true
-	for p in "$@"; do
-		grep -qx -- "$p" <<<"$have" || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	local sudo=()
-	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-	note "installing missing packages: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
-		"${sudo[@]}" apt-get update
-		"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-	fi
-}
+# ensure_pkgs: install missing Debian packages (one dpkg-query when present)
+# shellcheck source=scripts/lib/pkgs.sh
+. "$top/scripts/lib/pkgs.sh"
+# step (run a build step into $log), evict_entries
+# shellcheck source=scripts/lib/cache.sh
+. "$top/scripts/lib/cache.sh"
 
 # Patches from the quilt-style series file: "name [-pN]", '#' comments.
 # Prints "name<TAB>strip" lines.
@@ -120,10 +110,18 @@ fi
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
+# The functions that determine the build output (the "recipe").  Their text
+# as bash prints it (declare -f: no comments, normalised layout) is hashed
+# into the key; the rest of this script (usage, option parsing, packages,
+# locking, eviction) is not.  Bump the cache-v<N> tag in manifest() when a
+# change outside these functions changes the output.
+recipe_fns=(series_entries manifest sha extract apply_patches verify_config mk
+	build_tree write_env print_env)
+
 # Everything that determines the build output.  The cache key is its hash.
 manifest() {
 	local name opt f
-	echo "zmm-kernel-cache-v1 arch=$arch variant=$variant"
+	echo "zmm-kernel-cache-v2 arch=$arch variant=$variant"
 	echo "pkg $src_pkg $(dpkg-query -W -f='${Version}' "$src_pkg")"
 	echo "cc $(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)"
 	while IFS=$'\t' read -r name opt; do
@@ -132,67 +130,14 @@ manifest() {
 	for f in "${fragments[@]}"; do
 		echo "fragment ${f#"$top"/} $(sha "$f")"
 	done
-	echo "script $(sha "$script")"
+	echo "recipe $(declare -f "${recipe_fns[@]}" | sha256sum | cut -d' ' -f1)"
 }
 
-series_entries >/dev/null # validate here: die() in $(...) would not stop us
-man=$(manifest)
-key=$(sha256sum <<<"$man" | cut -c1-16)
-entry=$cache/kernel-$key
-kdir=$entry/linux/build
-bzimage=$kdir/arch/x86/boot/bzImage
-stamp=$entry/stamp
-
-print_env() {
-	echo "KDIR=$kdir"
-	echo "BZIMAGE=$bzimage"
-}
-
-if [ -f "$stamp" ]; then
-	touch "$stamp" 2>/dev/null || true # LRU for the eviction below
-	print_env
-	exit 0
-fi
-if [ "$mode" = print ]; then
-	print_env
-	hint=
-	[ "$variant" = debug ] && hint=" --debug"
-	note "not built yet: run scripts/$prog$hint"
-	exit 1
-fi
-
-mkdir -p "$cache"
-exec 9>"$cache/.lock-kernel-$key"
-if ! flock -n 9; then
-	note "another build of kernel-$key is running, waiting for it"
-	flock 9
-fi
-if [ -f "$stamp" ]; then
-	print_env
-	exit 0
-fi
-
-# Interrupted earlier attempts of this key: we hold its lock, remove them.
-rm -rf "$entry" "$cache/.tmp-kernel-$key"
-tmp=$cache/.tmp-kernel-$key
-mkdir -p "$tmp"
-log=$tmp/build.log
-printf '%s\n' "$man" >"$tmp/manifest"
-: >"$log"
-
-t0=$(date +%s)
-step() {
-	local what=$1
-	shift
-	note "[$(($(date +%s) - t0))s] $what"
-	echo "+ $*" >>"$log"
-	if [ "${ZMM_VERBOSE:-0}" = 1 ]; then
-		"$@" 2>&1 | tee -a "$log" && return 0
-	else
-		"$@" >>"$log" 2>&1 && return 0
-	fi
-	tail -n 40 "$log" >&2
-	die "$what failed (full log: $log)"
+extract() {
+	mkdir -p "$tmp/x"
+	xz -T0 -dc "$tarball" | tar -C "$tmp/x" -x
+	mv "$tmp/x/linux-source-6.1" "$tmp/linux"
+	rmdir "$tmp/x"
 }
 
 apply_patches() {
@@ -228,51 +173,93 @@ verify_config() {
 	}' <(cat "${fragments[@]}") "$kbuild/.config"
 }
 
-extract() {
-	mkdir -p "$tmp/x"
-	xz -T0 -dc "$tarball" | tar -C "$tmp/x" -x
-	mv "$tmp/x/linux-source-6.1" "$tmp/linux"
-	rmdir "$tmp/x"
-}
-
-note "building kernel-$key ($variant), log: $log (moved to $entry/ when done)"
-step "extract $tarball" extract
-step "apply kernel/patches/series" apply_patches
 # O= directly inside the tree: kbuild then uses srctree=.. (relative), so
 # the whole entry can be renamed into place after the build.
-kbuild=$tmp/linux/build
 mk() { make -C "$tmp/linux" O="$kbuild" ARCH="$arch" "$@"; }
-step "make tinyconfig" mk tinyconfig
-step "merge ${fragments[*]#"$top"/}" \
-	"$tmp/linux/scripts/kconfig/merge_config.sh" -m -O "$kbuild" "$kbuild/.config" "${fragments[@]}"
-step "make olddefconfig" mk olddefconfig
-if ! bad=$(verify_config); then
-	echo "$bad" >&2
-	die "the options above from ${fragments[*]#"$top"/} did not stick in .config (missing dependency or unknown symbol?)"
-fi
-step "make -j$jobs bzImage modules" mk -j"$jobs" all
-step "make modules_prepare" mk modules_prepare
-[ -f "$tmp/linux/build/arch/x86/boot/bzImage" ] || die "no bzImage produced"
-release=$(cat "$kbuild/include/config/kernel.release")
 
-mv "$tmp" "$entry"
-{
+# The build proper, in $tmp (the -j level does not change the output).
+build_tree() {
+	local bad
+	step "extract $tarball" extract
+	step "apply kernel/patches/series" apply_patches
+	step "make tinyconfig" mk tinyconfig
+	step "merge ${fragments[*]#"$top"/}" \
+		"$tmp/linux/scripts/kconfig/merge_config.sh" -m -O "$kbuild" "$kbuild/.config" "${fragments[@]}"
+	step "make olddefconfig" mk olddefconfig
+	if ! bad=$(verify_config); then
+		echo "$bad" >&2
+		die "the options above from ${fragments[*]#"$top"/} did not stick in .config (missing dependency or unknown symbol?)"
+	fi
+	step "make -j$jobs bzImage modules" mk -j"$jobs" all
+	step "make modules_prepare" mk modules_prepare
+	[ -f "$kbuild/arch/x86/boot/bzImage" ] || die "no bzImage produced"
+}
+
+print_env() {
+	echo "KDIR=$kdir"
+	echo "BZIMAGE=$bzimage"
+}
+
+# kernel.env of the finished entry $1.
+write_env() {
 	print_env
-	echo "KERNELRELEASE=$release"
+	echo "KERNELRELEASE=$(cat "$1/linux/build/include/config/kernel.release")"
 	echo "ZMM_KERNEL_KEY=$key"
 	echo "ZMM_KERNEL_VARIANT=$variant"
-} >"$entry/kernel.env"
+}
+
+series_entries >/dev/null # validate here: die() in $(...) would not stop us
+man=$(manifest)
+key=$(sha256sum <<<"$man" | cut -c1-16)
+entry=$cache/kernel-$key
+kdir=$entry/linux/build
+bzimage=$kdir/arch/x86/boot/bzImage
+stamp=$entry/stamp
+
+if [ -f "$stamp" ]; then
+	touch "$stamp" 2>/dev/null || true # LRU for the eviction below
+	print_env
+	exit 0
+fi
+if [ "$mode" = print ]; then
+	print_env
+	hint=
+	[ "$variant" = debug ] && hint=" --debug"
+	note "not built yet: run scripts/$prog$hint"
+	exit 1
+fi
+
+mkdir -p "$cache"
+exec 9>"$cache/.lock-kernel-$key"
+if ! flock -n 9; then
+	note "another build of kernel-$key is running, waiting for it"
+	flock 9
+fi
+if [ -f "$stamp" ]; then
+	print_env
+	exit 0
+fi
+
+# Interrupted earlier attempts of this key: we hold its lock, remove them.
+rm -rf "$entry" "$cache/.tmp-kernel-$key"
+tmp=$cache/.tmp-kernel-$key
+mkdir -p "$tmp"
+log=$tmp/build.log
+printf '%s\n' "$man" >"$tmp/manifest"
+: >"$log"
+
+t0=$(date +%s)
+
+note "building kernel-$key ($variant), log: $log (moved to $entry/ when done)"
+kbuild=$tmp/linux/build
+build_tree
+mv "$tmp" "$entry"
+write_env "$entry" >"$entry/kernel.env"
 date -u +%FT%TZ >"$stamp"
 note "[$(($(date +%s) - t0))s] done: $entry"
 
 # Bound the cache: keep the $keep most recently used kernel-* entries.
-# shellcheck disable=SC2012 # names are ours: kernel-<hex>
-ls -1dt "$cache"/kernel-*/stamp 2>/dev/null | tail -n +"$((keep + 1))" |
-	while read -r old; do
-		old=${old%/stamp}
-		note "evicting $old"
-		rm -rf "$old" "$cache/.lock-${old##*/}"
-	done
+evict_entries "$cache" kernel "$keep"
 # Stale temp dirs of other keys (builds killed more than a day ago).
 find "$cache" -maxdepth 1 -name '.tmp-kernel-*' -mtime +0 -exec rm -rf {} + 2>/dev/null || true
 

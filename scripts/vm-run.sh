@@ -48,23 +48,9 @@ EOF
 die() { echo "$prog: error: $*" >&2; exit 2; }
 note() { echo "$prog: $*" >&2; }
 
-ensure_pkgs() {
-	local have missing=() p
-	have=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null |
-		awk '$1 == "ii" { print $2 }') || true
-	for p in "$@"; do
-		grep -qx -- "$p" <<<"$have" || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	local sudo=()
-	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
-	note "installing missing packages: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
-		"${sudo[@]}" apt-get update
-		"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-	fi
-}
+# ensure_pkgs: install missing Debian packages (one dpkg-query when present)
+# shellcheck source=scripts/lib/pkgs.sh
+. "$top/scripts/lib/pkgs.sh"
 
 test_name=
 kernel=
@@ -105,7 +91,7 @@ while [ $# -gt 0 ]; do
 done
 case $timeout_s in '' | *[!0-9]*) die "--timeout wants seconds" ;; esac
 
-ensure_pkgs "${deps[@]}"
+ensure_pkgs "${deps[@]}" || die "cannot install: ${deps[*]}"
 
 if [ -z "$kernel" ]; then
 	kargs=()
