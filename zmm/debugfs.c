@@ -16,11 +16,14 @@ static struct dentry *zmm_debugfs_root;
 
 static int zmm_stats_show(struct seq_file *m, void *v)
 {
-	enum zmm_stat_item i;
+	unsigned int i;
 
 	for (i = 0; i < NR_ZMM_STAT_ITEMS; i++)
 		seq_printf(m, "%s %lu\n", zmm_stat_name(i),
 			   zmm_stat(zmm_pool, i));
+	for (i = 0; i < NR_ZMM_MOD_STATS; i++)
+		seq_printf(m, "%s %ld\n", zmm_mod_stat_names[i],
+			   atomic_long_read(&zmm_mod_stats[i]));
 	seq_printf(m, "pool_limit_pages %lu\n", zmm_pool_limit_pages());
 	return 0;
 }

@@ -18,6 +18,15 @@
  * their swap slots (zmm_reclaim()).  A file store at the limit first
  * drops cold zpages of its own arena, which costs no I/O.
  *
+ * The memcg share: zpage blocks are charged to the memcg of the page
+ * stored, and until reclaim can shrink them they are memory that memcg
+ * reclaim cannot take back.  A memcg whose zpages filled its memory.max
+ * would leave its tasks nothing to run in, and go OOM.  So the zpages of
+ * a memcg (counted hierarchically, as memory.stat does) may hold at most
+ * memcg_max_percent of the lowest memory.max on its path to the root; a
+ * store beyond that is refused and the memcg worker makes that memcg give
+ * a batch back, file zpages first, then anon written back.
+ *
  * Unloading: the module holds a reference on itself while it is enabled
  * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
  * every zpage is gone.  Disabling drops the file zpages at once (they are
@@ -58,6 +67,14 @@ struct zmm_config zmm_config = {
 		.compact_slack_pct = 3,
 	},
 	.max_pool_percent = 20,
+	.memcg_max_percent = 50,
+};
+
+atomic_long_t zmm_mod_stats[NR_ZMM_MOD_STATS];
+const char *const zmm_mod_stat_names[NR_ZMM_MOD_STATS] = {
+	[ZMM_MOD_REJECT_POOL_LIMIT] = "reject_pool_limit",
+	[ZMM_MOD_REJECT_MEMCG_LIMIT] = "reject_memcg_limit",
+	[ZMM_MOD_MEMCG_SHRINKS] = "memcg_shrinks",
 };
 
 /*
@@ -75,6 +92,12 @@ static DECLARE_WORK(zmm_limit_work, zmm_limit_fn);
 
 /* ZMM_STAT_EVICT_DROP already counted as ZPAGE_DROP events */
 static atomic_long_t zmm_drops_counted;
+
+/* Makes the memcg that last went over its share give a batch back. */
+static void zmm_memcg_fn(struct work_struct *work);
+static DECLARE_WORK(zmm_memcg_work, zmm_memcg_fn);
+/* memcg id for zmm_memcg_work; the last writer wins, see zmm_memcg_fn() */
+static atomic_t zmm_memcg_owner;
 
 /*
  * Background compaction: once a second, every arena gives back its
@@ -168,6 +191,63 @@ static void zmm_limit_fn(struct work_struct *work)
 	zmm_count_drops(pool);
 }
 
+/*
+ * True if the zpages of @memcg, or of one of its ancestors, hold their
+ * share of its memory.max or more.  The counters are the memcg's own
+ * hierarchical ones (NR_*_ZPAGES in memory.stat), which lag by up to one
+ * stats flush (2s): the share is a soft bound.
+ */
+static bool zmm_memcg_over_share(struct mem_cgroup *memcg)
+{
+	unsigned int pct = READ_ONCE(zmm_config.memcg_max_percent);
+	unsigned long max, zpages;
+	struct mem_cgroup *m;
+	struct lruvec *lruvec;
+	int nid;
+
+	if (!memcg || pct >= 100)
+		return false;
+	for (m = memcg; m; m = parent_mem_cgroup(m)) {
+		max = READ_ONCE(m->memory.max);
+		if (max >= PAGE_COUNTER_MAX)
+			continue;
+		zpages = 0;
+		for_each_node_state(nid, N_MEMORY) {
+			lruvec = mem_cgroup_lruvec(m, NODE_DATA(nid));
+			zpages += lruvec_page_state(lruvec, NR_ANON_ZPAGES) +
+				  lruvec_page_state(lruvec, NR_FILE_ZPAGES);
+		}
+		if (zpages >= max / 100 * pct)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * One 2 MiB batch per node from the memcg that last went over its share:
+ * file zpages first, then anon.  Every refused store kicks it again, so a
+ * memcg that stays over keeps giving back, and when several are over at
+ * once each is served as its stores come.
+ */
+static void zmm_memcg_fn(struct work_struct *work)
+{
+	struct zmm_pool *pool = READ_ONCE(zmm_pool);
+	u32 owner = atomic_read(&zmm_memcg_owner);
+	unsigned long freed;
+	int nid;
+
+	if (!pool)
+		return;
+	for_each_node_state(nid, N_MEMORY) {
+		if (zmm_shrink(pool, owner, nid, ZMM_FILE,
+			       1UL << ZMM_BLOCK_ORDER_MAX, &freed))
+			zmm_shrink(pool, owner, nid, ZMM_ANON,
+				   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
+	}
+	atomic_long_inc(&zmm_mod_stats[ZMM_MOD_MEMCG_SHRINKS]);
+	zmm_count_drops(pool);
+}
+
 /* Kick the limit worker if the pool is at its limit; true if it is. */
 bool zmm_pool_over_limit(void)
 {
@@ -194,15 +274,23 @@ static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 
 	if (!READ_ONCE(zmm_config.enabled))
 		return -ENODEV;
+	if (zmm_memcg_over_share(memcg)) {
+		atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_MEMCG_LIMIT]);
+		atomic_set(&zmm_memcg_owner, owner);
+		queue_work(system_unbound_wq, &zmm_memcg_work);
+		return -ENOMEM;
+	}
 	if (zmm_pool_over_limit()) {
-		if (key->type != ZMM_FILE)
-			return -ENOMEM;
-		zmm_shrink(zmm_pool, owner, nid, ZMM_FILE,
-			   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
-		zmm_count_drops(zmm_pool);
+		if (key->type == ZMM_FILE) {
+			zmm_shrink(zmm_pool, owner, nid, ZMM_FILE,
+				   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
+			zmm_count_drops(zmm_pool);
+		}
 		if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >=
-		    zmm_pool_limit_pages())
+		    zmm_pool_limit_pages()) {
+			atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_POOL_LIMIT]);
 			return -ENOMEM;
+		}
 	}
 	old = set_active_memcg(memcg);
 	src = kmap_local_folio(folio, 0);
@@ -435,6 +523,7 @@ static void __exit zmm_exit(void)
 	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&zmm_drain_work);
 	cancel_work_sync(&zmm_limit_work);
+	cancel_work_sync(&zmm_memcg_work);
 	cancel_delayed_work_sync(&zmm_compact_work);
 	/* the self reference kept us loaded while zpages were stored */
 	WARN_ON_ONCE(zmm_stat(pool, ZMM_STAT_NR_ZPAGES));

@@ -202,3 +202,30 @@ static const struct kernel_param_ops zmm_max_pool_ops = {
 };
 module_param_cb(max_pool_percent, &zmm_max_pool_ops, NULL, 0644);
 MODULE_PARM_DESC(max_pool_percent, "pageframes zmm may hold, % of RAM (1..90, 20)");
+
+static int zmm_set_memcg_max(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v < 10 || v > 100) {
+		pr_err("memcg_max_percent: '%.*s' not in 10..100\n",
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(zmm_config.memcg_max_percent, v);
+	return 0;
+}
+
+static int zmm_get_memcg_max(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(zmm_config.memcg_max_percent));
+}
+
+static const struct kernel_param_ops zmm_memcg_max_ops = {
+	.set = zmm_set_memcg_max,
+	.get = zmm_get_memcg_max,
+};
+module_param_cb(memcg_max_percent, &zmm_memcg_max_ops, NULL, 0644);
+MODULE_PARM_DESC(memcg_max_percent,
+		 "pageframes a memcg's zpages may hold, % of its memory.max (10..100, 50)");

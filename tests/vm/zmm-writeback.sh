@@ -127,5 +127,12 @@ check "reloaded zmm stores ($(( $(zs stored) - st0 )))" \
 sum4=$(md5sum /mnt/wb/data | cut -d' ' -f1)
 check "tmpfs data intact after reload" test "$sum1" = "$sum4"
 check "pool consistent after reload" test "$(cat $d/check)" = 0
+# the memcg share (memcg_max_percent, default 50) keeps a memcg's zpages
+# from filling its memory.max and starving its tasks into OOM
+zp=$(awk '$1 == "anon_zpages" || $1 == "file_zpages" { s += $2 } END { print s / 1024 }' "$cg/memory.stat")
+share=$(( $(cat "$cg/memory.max") / 1024 * $(cat "$p/memcg_max_percent") / 100 ))
+check "memcg zpages ${zp}K within the share ${share}K + 2 MiB" \
+	test "${zp%.*}" -le $((share + 2048))
+check "no OOM kill" sh -c '! dmesg | grep -q "Killed process"'
 show "end"
 finish
