@@ -56,6 +56,8 @@ gen() {
 
 grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
 	mount -t debugfs none /sys/kernel/debug
+# the KUnit module uses zmm's exports: it would pin zmm.ko
+[ -d /sys/module/zmm_kunit ] && rmmod zmm_kunit
 check "zmm.ko loaded" test -d "$p"
 check "swap on" test "$(wc -l </proc/swaps)" -ge 2
 [ "$failed" = 0 ] || finish
