@@ -4,8 +4,10 @@
 # hands over to Kbuild; otherwise it drives the userspace core, tests,
 # benchmarks, and the kernel/VM harness.
 #
-#   make check        every test (installs what it needs)
-#   make demo         the main job, shown
+#   make check        every test (installs what it needs), "N passed, M failed"
+#   make demo         zmm in the test kernel under memory pressure, next to zswap
+#   make demo-user    the userspace demo on a captured corpus
+#   make vm-test      the VM scenarios (make vm-test-debug: on the debug kernel)
 #   make bench-user   userspace store benchmark against raw lz4/zstd
 #   make style        checkpatch --strict on the kernel C
 #
@@ -28,7 +30,7 @@ LIBS := -llz4 -lzstd -pthread
 TEST_SRC := $(TOP)/tests/test_core.c $(TOP)/tests/user_env.c \
 	    $(TOP)/tests/shim/shim.c
 
-.PHONY: all deps check check-user demo bench-user style clean
+.PHONY: all deps check check-all check-user demo demo-user bench-user style clean
 
 all: $(OUT)/test_core-san $(OUT)/test_core $(OUT)/zmm-bench $(OUT)/zmm-corpus \
      $(OUT)/zmm-demo $(OUT)/corpus_selftest
@@ -77,7 +79,7 @@ $(OUT)/zmm-demo: $(TOP)/bench/zmm_demo.c $(TOP)/bench/corpus_read.c \
 		$(TOP)/bench/corpus_read.c $(TOP)/tests/user_env.c \
 		$(TOP)/tests/shim/shim.c $(LIBS)
 
-demo: deps $(OUT)/zmm-demo $(CORPUS)
+demo-user: deps $(OUT)/zmm-demo $(CORPUS)
 	$(OUT)/zmm-demo $(CORPUS)
 
 bench-user: deps $(OUT)/zmm-bench $(CORPUS)
@@ -86,7 +88,14 @@ bench-user: deps $(OUT)/zmm-bench $(CORPUS)
 check-user: deps $(OUT)/corpus_selftest $(OUT)/test_core-san $(OUT)/test_core
 	@$(TOP)/scripts/run-tests.sh $(OUT)
 
-check: check-user
+# userspace + kernel + module + VM scenarios, one "N passed, M failed" line
+# (scripts/check.sh runs every step even after a failure)
+check:
+	@$(TOP)/scripts/check.sh
+
+# the same plus the debug kernel run (cold: ~20 min more for its build)
+check-all:
+	@ZMM_CHECK_DEBUG=1 $(TOP)/scripts/check.sh
 
 # ---- kernel side: zmm.ko and the VM scenarios ----
 -include $(TOP)/mk/kernel.mk
@@ -114,6 +123,7 @@ KERNEL_C := $(wildcard $(TOP)/zmm/*.[ch]) $(wildcard $(TOP)/include/zmm/*.h)
 
 style:
 	$(TOP)/scripts/checkpatch.sh $(KERNEL_C)
+	$(TOP)/scripts/checkpatch.sh --patch $(wildcard $(TOP)/kernel/patches/0[0-9][0-9][1-9]-*.patch)
 
 clean:
 	rm -rf $(OUT)

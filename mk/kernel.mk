@@ -8,6 +8,9 @@
 #   make vm-smoke        kernel + initramfs, then smoke and smoke-zswap tests
 #   make vm-smoke-debug  the same on the debug kernel (slow)
 #   make vm-shell        interactive shell in the VM (Ctrl-A X quits)
+#   make vm-test         every VM scenario (scripts/vm-suite.sh), "N passed, M failed"
+#   make vm-test-debug   KUnit + anon/file pressure on the debug kernel
+#   make demo            zmm under memory pressure, live, next to zswap
 #
 # $(KDIR) / $(BZIMAGE) (and *_DEBUG) name the cached build; they are computed
 # on first use without building, e.g.  $(MAKE) -C $(KDIR) M=$(CURDIR)/mod
@@ -31,7 +34,8 @@ BZIMAGE_DEBUG = $(eval BZIMAGE_DEBUG := $(call zmm_kernel_var,BZIMAGE,--debug))$
 
 zmm_vm = $(ZMM_VM_RUN) --initrd $(ZMM_INITRAMFS) --swap $(ZMM_VM_SWAP) $(ZMM_VM_ARGS)
 
-.PHONY: kernel kernel-debug kernel-env initramfs vm-smoke vm-smoke-debug vm-shell
+.PHONY: kernel kernel-debug kernel-env initramfs vm-smoke vm-smoke-debug vm-shell \
+	vm-test vm-test-debug demo
 
 kernel:
 	$(ZMM_KERNEL_BUILD)
@@ -65,3 +69,22 @@ vm-shell:
 	$(ZMM_KERNEL_BUILD)
 	$(ZMM_INITRAMFS_SH) $(ZMM_INITRAMFS)
 	$(ZMM_VM_RUN) --initrd $(ZMM_INITRAMFS) --swap $(ZMM_VM_SWAP) --data 1G $(ZMM_VM_ARGS)
+
+# The VM scenarios of Documentation/dev/vm-harness.rst ("VM test suite").
+# The kernel first, then "make module" in a sub-make, whose $(KDIR) is then
+# computed from the entry just built.  ZMM_SUITE_ARGS: e.g. --only zmm-anon.
+ZMM_SUITE_ARGS ?=
+vm-test:
+	$(ZMM_KERNEL_BUILD) >/dev/null
+	$(MAKE) --no-print-directory module
+	scripts/vm-suite.sh --ko-dir $(CURDIR) $(ZMM_SUITE_ARGS)
+
+# zmm.ko is built for the debug kernel in build/vm/kmod-debug/ by the suite.
+vm-test-debug:
+	nice -n 5 $(ZMM_KERNEL_BUILD) --debug >/dev/null
+	scripts/vm-suite.sh --debug $(ZMM_SUITE_ARGS)
+
+# zmm in the test kernel under memory pressure, then zswap on the same
+# workload, and a table of both (scripts/vm-demo.sh).
+demo:
+	scripts/vm-demo.sh

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# make demo: boot the zmm test kernel in QEMU and show zmm at work under
+# memory pressure, live (compressed pages, pool pageframes, ratio, swap
+# I/O every 2 s), then the same workload with zswap, then a table of both.
+# Guest side: tests/vm/demo.sh.  About 4-5 minutes with a cached kernel.
+# KDIR=... BZIMAGE=... in the environment: use that kernel instead of the
+# one of scripts/kernel-build.sh.
+set -uo pipefail
+{
+
+prog=vm-demo.sh
+top=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+out=${ZMM_VM_OUT:-$top/build/vm}
+mkdir -p "$out"
+die() { echo "$prog: error: $*" >&2; exit 2; }
+
+echo "== building (or reusing) the test kernel, zmm.ko and the initramfs"
+if [ -n "${KDIR:-}" ] && [ -n "${BZIMAGE:-}" ]; then
+	kdir=$KDIR bzimage=$BZIMAGE	# another kernel, e.g. an older cache entry
+else
+	kenv=$("$top/scripts/kernel-build.sh") || die "kernel build failed"
+	kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
+	bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
+fi
+"$top/scripts/vm-kmod.sh" "$kdir" "$out/kmod-normal" >/dev/null || die "module build failed"
+zmm_ko=$out/kmod-normal/zmm.ko
+"$top/scripts/initramfs.sh" "$out/initramfs.cpio.gz" >/dev/null || die "initramfs failed"
+
+# live view of the DEMO-SAMPLE lines
+fmt='%-7s %-10s %5s %11s %11s %8s %11s %6s %5s %8s %8s\n'
+live() {
+	awk -v fmt="$fmt" '
+	/^DEMO-SAMPLE: / {
+		for (i = 4; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] }
+		if (!hdr++) printf fmt, "backend", "phase", "t", "anon_zpages", "file_zpages", "zpages", "pageframes", "ratio", "fill", "pswpout", "pswpin"
+		printf fmt, $2, $3, v["t"] "s", v["anon_zpages"], v["file_zpages"], v["zpages"], v["pageframes"], v["ratio"], v["fill"], v["pswpout"], v["pswpin"]
+		fflush()
+		next
+	}
+	/^DEMO-RESULT: |^(not )?ok |^stress-ng: (metrc|fail)|vm-run.sh: (PASS|FAIL)/ { print; fflush() }'
+}
+
+rc=0
+for backend in zmm zswap; do
+	echo
+	if [ "$backend" = zmm ]; then
+		echo "== zmm: nr_anon_zpages / nr_file_zpages are pageframes (vmstat), zpages the pages stored,"
+		echo "   ratio = zpages / pageframes, fill = compressed bytes stored / bytes of the pageframes;"
+		echo "   anon: stress-ng --vm in 64M, file: 48 MiB read twice in 32M"
+		mods=(-M "$zmm_ko")
+	else
+		echo "== zswap (lz4, zsmalloc), the same workload: zpages = stored_pages, pageframes = pool_total_size / 4096"
+		mods=()
+	fi
+	"$top/scripts/vm-run.sh" -k "$bzimage" --initrd "$out/initramfs.cpio.gz" "${mods[@]}" \
+		-m 256M --swap 1G --data 512M -a "ZMM_BACKEND=$backend" -t demo -T 900 \
+		-l "$out/demo-$backend.log" 2>&1 </dev/null | tr -d '\r' | live
+	r=${PIPESTATUS[0]}
+	[ "$r" = 0 ] || rc=$r
+done
+
+echo
+echo "== summary (peak = the sample with the most pageframes in use)"
+tr -d '\r' <"$out/demo-zmm.log" >"$out/demo.txt" 2>/dev/null
+tr -d '\r' <"$out/demo-zswap.log" >>"$out/demo.txt" 2>/dev/null
+awk '
+function kv(i, a) { delete v; for (i = 4; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] } }
+function r(a, b) { return b > 0 ? sprintf("%.2fx", a / b) : "n/a" }
+/^DEMO-RESULT: / && $3 == "anon" { kv(); anon[$2] = sprintf("%-7s %12s %14s %10s %13s %11s %6s %11s", $2, v["pswpout"], v["pswpin"], v["peak_zpages"], v["peak_pageframes"], r(v["peak_zpages"], v["peak_pageframes"]), v["verify_rc"] == 0 ? "ok" : "FAIL", v["ops_per_s"]) }
+/^DEMO-RESULT: / && $3 == "file" { kv(); file[$2] = sprintf("%-7s %12s %14s %10s %13s %11s %6s %11s", $2, v["read2_loads"], v["read2_disk_kb"], v["peak_zpages"], v["peak_pageframes"], r(v["peak_zpages"], v["peak_pageframes"]), v["checksums_match"] == "yes" ? "ok" : "FAIL", v["read2_s"]) }
+END {
+	order[1] = "zmm"; order[2] = "zswap"
+	printf "anon    %12s %14s %10s %13s %11s %6s %11s\n", "to disk", "from disk", "held", "pageframes", "ratio", "verify", "bogo-ops/s"
+	printf "backend %12s %14s %10s %13s %11s %6s %11s\n", "(pswpout)", "(pswpin)", "compressed", "used", "", "", ""
+	for (i = 1; i <= 2; i++) if (order[i] in anon) print anon[order[i]]
+	printf "\nfile    %12s %14s %10s %13s %11s %6s %11s\n", "2nd read:", "2nd read:", "held", "pageframes", "ratio", "md5", "2nd read"
+	printf "backend %12s %14s %10s %13s %11s %6s %11s\n", "zmm loads", "disk KiB", "compressed", "used", "", "", "seconds"
+	for (i = 1; i <= 2; i++) if (order[i] in file) print file[order[i]]
+}' "$out/demo.txt"
+echo "(logs: $out/demo-zmm.log, $out/demo-zswap.log)"
+exit "$rc"
+}

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The VM scenarios of zmm (make vm-test, make vm-test-debug): one guest boot
+# per scenario group, each assertion a TAP line, the zswap baselines next
+# to zmm's figures, and a last line "N passed, N failed" over everything.
+# See Documentation/dev/vm-harness.rst ("VM test suite").
+set -uo pipefail
+# The whole script is one compound command, read before it runs.
+{
+
+prog=vm-suite.sh
+script=$(readlink -f "${BASH_SOURCE[0]}")
+top=$(cd "$(dirname "$script")/.." && pwd)
+out=${ZMM_VM_OUT:-$top/build/vm}
+
+usage() {
+	cat <<EOF
+Usage: scripts/$prog [--debug] [--ko-dir DIR] [--only G1,G2] [--list]
+
+Builds (or reuses) the test kernel, zmm.ko + zmm_kunit.ko and the
+initramfs, then runs each scenario group in its own QEMU guest.
+
+  --debug        the debug kernel (KASAN, lockdep, DEBUG_VM, DEBUG_LIST):
+                 groups $debug_groups
+  --ko-dir DIR   take zmm.ko and tests/kunit/zmm_kunit.ko from DIR (make
+                 vm-test passes the tree after "make module"); default:
+                 build them in $out/kmod-<variant>/
+  --only LIST    run only these groups (comma separated)
+  --list         list the groups and exit
+  -h, --help     this text
+
+Environment: ZMM_VM_OUT (logs and results, default build/vm),
+ZMM_VERBOSE=1 (stream the whole serial console), ZMM_SELFTESTS_TIMEOUT
+(seconds per selftest mode, default 2400).
+EOF
+}
+
+die() { echo "$prog: error: $*" >&2; exit 2; }
+note() { echo "$prog: $*" >&2; }
+
+# group: name|backend|scenarios|vm-run options|timeout (s)
+# Timeouts are about 3x the time measured on the 2-core machine under load.
+groups_normal=(
+	"zmm-basic|zmm|kunit,params|-m 256M --swap 1G -M @zmm -f @kunit:/lib/modules-zmm/|300"
+	"zmm-anon|zmm|anon|-m 256M --swap 1G -M @zmm|600"
+	"zmm-file|zmm|file|-m 192M --swap 1G --data 1G -M @zmm|1200"
+	"zmm-lifecycle|zmm|lifecycle|-m 256M --swap 1G -M @zmm|600"
+	"zswap-anon|zswap|anon|-m 256M --swap 1G|600"
+	"zswap-file|zswap|file|-m 192M --swap 1G --data 1G|1200"
+	"selftests|both|@selftests||"
+)
+# KASAN + lockdep under TCG: about 4x slower, smaller workloads, one boot.
+# pci=noacpi: PCI interrupt routing from the BIOS table; the ACPI _PRT
+# method takes ~30 s under KASAN + TCG and, on a loaded host, hits ACPI's
+# 30 s AML loop timeout: the virtio disks then get no interrupt and the
+# boot hangs (with an RCU stall report on the way).
+groups_debug=(
+	"debug|zmm|kunit,anon,file|-m 192M --swap 1G --data 1G -a pci=noacpi -M @zmm -f @kunit:/lib/modules-zmm/ -a ZMM_ANON_TIME=30s -a ZMM_ANON_WORKERS=2 -a ZMM_ANON_MIN_OPS=0 -a ZMM_ANON_LIMIT=64M -a ZMM_ANON_BYTES=96M -a ZMM_SAMPLE=5|3600"
+)
+debug_groups=$(printf '%s\n' "${groups_debug[@]}" | cut -d'|' -f1 | paste -sd, -)
+
+debug=0
+ko_dir=
+only=
+list=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--debug) debug=1 ;;
+	--ko-dir) [ $# -ge 2 ] || die "--ko-dir needs a directory"; ko_dir=$(cd "$2" && pwd) || exit 2; shift ;;
+	--only) [ $# -ge 2 ] || die "--only needs a list"; only=$2; shift ;;
+	--list) list=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ "$debug" = 1 ]; then
+	groups=("${groups_debug[@]}")
+	variant=debug
+	kargs=(--debug)
+else
+	groups=("${groups_normal[@]}")
+	variant=normal
+	kargs=()
+fi
+if [ "$list" = 1 ]; then
+	printf '%s\n' "${groups[@]}" | awk -F'|' '{ printf "%-16s %-6s %s\n", $1, $2, $3 }'
+	exit 0
+fi
+if [ -n "$only" ]; then
+	sel=()
+	for g in "${groups[@]}"; do
+		case ",$only," in *",${g%%|*},"*) sel+=("$g") ;; esac
+	done
+	[ ${#sel[@]} -gt 0 ] || die "no group matches --only $only (see --list)"
+	groups=("${sel[@]}")
+fi
+
+mkdir -p "$out"
+results=$out/results-$variant.txt
+stats=$out/stats-$variant.txt
+: >"$results"
+: >"$stats"
+t_start=$(date +%s)
+passed=0
+failed=0
+# record GROUP PASSED FAILED STATUS SECONDS NOTE
+record() {
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	printf '%-16s %4d passed %4d failed  %-8s %5ss  %s\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$results"
+}
+setup_failed() { # setup_failed WHAT: nothing can run; one failure, summary
+	echo "$prog: $1 failed: no VM scenario ran" >&2
+	record setup 0 1 FAIL 0 "$1 failed"
+	cat "$results"
+	echo "$passed passed, $failed failed"
+	exit 1
+}
+
+# ---- kernel, modules, initramfs ---------------------------------------------
+note "kernel ($variant): $top/scripts/kernel-build.sh ${kargs[*]}"
+kenv=$("$top/scripts/kernel-build.sh" "${kargs[@]}") || setup_failed "kernel build"
+kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
+bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
+key=$(basename "$(dirname "$(dirname "$kdir")")")
+note "kernel: $key ($bzimage)"
+
+if [ -z "$ko_dir" ]; then
+	ko_dir=$out/kmod-$variant
+	note "modules: scripts/vm-kmod.sh $kdir $ko_dir"
+	"$top/scripts/vm-kmod.sh" "$kdir" "$ko_dir" >/dev/null ||
+		setup_failed "module build ($ko_dir/build.log)"
+fi
+zmm_ko=$ko_dir/zmm.ko
+kunit_ko=$ko_dir/tests/kunit/zmm_kunit.ko
+if [ ! -f "$zmm_ko" ] || [ ! -f "$kunit_ko" ]; then
+	setup_failed "modules: $zmm_ko or $kunit_ko missing"
+fi
+initrd=$out/initramfs.cpio.gz
+"$top/scripts/initramfs.sh" "$initrd" >/dev/null || setup_failed "initramfs"
+
+# ---- running a group -----------------------------------------------------------
+show_re='^(not )?ok [0-9]+ - |^# |^ZMM-|^vm-run.sh: |^zmm-init: '
+run_group() { # run_group NAME BACKEND SCENARIOS OPTIONS TIMEOUT
+	local name=$1 backend=$2 scen=$3 opts=$4 tmo=$5
+	local log=$out/$name.log opt args=() rc t0 dt p f sum st msg
+	for opt in $opts; do
+		opt=${opt//@zmm/$zmm_ko}
+		opt=${opt//@kunit/$kunit_ko}
+		args+=("$opt")
+	done
+	echo "== $name: $scen ($backend), timeout ${tmo}s, log $log"
+	t0=$(date +%s)
+	if [ "${ZMM_VERBOSE:-0}" = 1 ]; then
+		"$top/scripts/vm-run.sh" -k "$bzimage" --initrd "$initrd" "${args[@]}" \
+			-a "ZMM_BACKEND=$backend" -a "ZMM_SCENARIOS=$scen" \
+			-t group -T "$tmo" -l "$log" 2>&1
+		rc=${PIPESTATUS[0]}
+	else
+		"$top/scripts/vm-run.sh" -k "$bzimage" --initrd "$initrd" "${args[@]}" \
+			-a "ZMM_BACKEND=$backend" -a "ZMM_SCENARIOS=$scen" \
+			-t group -T "$tmo" -l "$log" 2>&1 </dev/null |
+			tr -d '\r' | grep -aE --line-buffered "$show_re" | grep -av 'cmdline:'
+		rc=${PIPESTATUS[0]}
+	fi
+	dt=$(($(date +%s) - t0))
+	local clean=$out/$name.txt
+	tr -d '\r' <"$log" >"$clean" 2>/dev/null || : >"$clean"
+	grep -a '^ZMM-STAT: ' "$clean" | sed "s/^ZMM-STAT: /$variant /" >>"$stats"
+	sum=$(grep -aoE 'ZMM-TAP-SUMMARY: passed=[0-9]+ failed=[0-9]+' "$clean" | tail -n 1)
+	if [ -n "$sum" ]; then
+		p=$(sed -E 's/.*passed=([0-9]+).*/\1/' <<<"$sum")
+		f=$(sed -E 's/.*failed=([0-9]+)/\1/' <<<"$sum")
+	else # the guest died: count what it printed
+		p=$(grep -acE '^ok [0-9]+ - ' "$clean")
+		f=$(grep -acE '^not ok [0-9]+ - ' "$clean")
+	fi
+	st=PASS
+	msg=
+	case $rc in
+	0) ;;
+	124) f=$((f + 1)); st=FAIL; msg="VM timed out after ${tmo}s" ;;
+	125) f=$((f + 1)); st=FAIL; msg="no result line: kernel panic or hang" ;;
+	126) f=$((f + 1)); st=FAIL; msg="kernel splat: $(grep -aE -m1 'BUG:|WARNING:|KASAN|Oops|INFO: possible|DEBUG_LOCKS_WARN_ON|UBSAN:|general protection|rcu: INFO:' "$clean" | cut -c1-100)" ;;
+	*) if [ "$f" = 0 ]; then f=1; msg="guest exit status $rc"; fi; st=FAIL ;;
+	esac
+	[ "$f" = 0 ] || st=FAIL
+	[ -n "$msg" ] && echo "not ok - $name: $msg"
+	echo "== $name: $p passed, $f failed ($st, ${dt}s)"
+	record "$name" "$p" "$f" "$st" "$dt" "$msg"
+}
+
+# The kernel selftests (scripts/vm-selftests.sh, two boots: zswap, then
+# zmm).  Its last line counts the cases that pass with zswap: passed when
+# they pass with zmm too, failed when not (the issue's criterion).
+run_selftests() { # run_selftests NAME MODE
+	local name=$1 mode=$2 log=$out/$1.out rc t0 dt last p f st=PASS msg=
+	local st_script=$top/scripts/vm-selftests.sh
+	echo "== $name: scripts/vm-selftests.sh --mode $mode"
+	if [ ! -x "$st_script" ]; then
+		echo "SKIP $name: scripts/vm-selftests.sh is not there yet (counted neither passed nor failed)"
+		record "$name" 0 0 SKIP 0 "scripts/vm-selftests.sh missing"
+		return
+	fi
+	t0=$(date +%s)
+	touch "$log.start"
+	KDIR=$kdir BZIMAGE=$bzimage ZMM_KO=$zmm_ko \
+		timeout -k 30 "${ZMM_SELFTESTS_TIMEOUT:-2400}" "$st_script" --mode "$mode" \
+		-M "$zmm_ko" -o "$out" \
+		>"$log" 2>&1 </dev/null
+	rc=$?
+	dt=$(($(date +%s) - t0))
+	grep -aE '^(not )?ok |^# |passed, [0-9]+ failed|^vm-selftests.sh: ' "$log" | tail -n 80
+	[ -f "$out/selftests-compare.txt" ] && [ "$out/selftests-compare.txt" -nt "$log.start" ] &&
+		sed 's/^/  /' "$out/selftests-compare.txt"
+	last=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -n "$last" ]; then
+		p=${last%% passed*}
+		f=${last#*, }
+		f=${f%% failed*}
+	else
+		p=0 f=1 msg="no 'N passed, N failed' line"
+	fi
+	if [ "$rc" = 124 ]; then
+		f=$((f + 1)); msg="timed out"
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1; msg="exit status $rc with no failed test"
+	fi
+	[ "$f" = 0 ] || st=FAIL
+	echo "== $name: $p passed, $f failed ($st, ${dt}s, log $log)"
+	record "$name" "$p" "$f" "$st" "$dt" "$msg"
+}
+
+for g in "${groups[@]}"; do
+	IFS='|' read -r name backend scen opts tmo <<<"$g"
+	if [ "$scen" = @selftests ]; then
+		run_selftests "$name" "$backend"
+	else
+		run_group "$name" "$backend" "$scen" "$opts" "$tmo"
+	fi
+done
+
+# ---- summary ----------------------------------------------------------------
+echo
+echo "== VM suite ($variant kernel $key, $(($(date +%s) - t_start))s, load $(cut -d' ' -f1-3 /proc/loadavg))"
+cat "$results"
+if [ -s "$stats" ]; then
+	echo
+	echo "== zmm next to zswap (peak = the sample with the most pageframes in use)"
+	awk '
+	function kv(i, a) { delete v; for (i = 4; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] } }
+	$2 == "anon" { kv(); an++
+		anon[an] = sprintf("%-6s %-7s %11s %9s %9s %12s %11s %6s", "", $3, v["ops_per_s"], v["pswpout"], v["pswpin"], v["peak_zpages"], v["peak_pageframes"], v["ratio"]) }
+	$2 == "file" { kv(); fn++
+		file[fn] = sprintf("%-6s %-7s %11s %9s %9s %12s %11s %6s", "", $3, v["read2_s"], v["read2_disk_kb"], v["loads_2nd_read"], v["peak_zpages"], v["peak_pageframes"], v["ratio"]) }
+	END {
+		f = "%-6s %-7s %11s %9s %9s %12s %11s %6s\n"
+		if (an) printf f, "anon", "backend", "bogo-ops/s", "pswpout", "pswpin", "peak-zpages", "pageframes", "ratio"
+		for (i = 1; i <= an; i++) print anon[i]
+		if (fn) printf f, "file", "backend", "2nd-read-s", "disk-KiB", "zmm-loads", "peak-zpages", "pageframes", "ratio"
+		for (i = 1; i <= fn; i++) print file[i]
+	}' "$stats"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
+exit
+}

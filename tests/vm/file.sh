@@ -1,0 +1,140 @@
+#!/bin/sh
+# shellcheck shell=dash
+# File pressure, ZMM_BACKEND=zmm (default) or zswap (the baseline, which
+# keeps no file pages): a data set larger than guest memory on the ext4
+# disk (/data), read twice with checksums.  With zmm the second pass is
+# partly served by it (loads counted).  Then stale-data checks on a small
+# file pushed out of a small cgroup: after an overwrite and after a
+# truncate + extend, reads return the new data (the new bytes, zeros past
+# the truncation), never a stored older copy; removing the files leaves no
+# file zpage behind.
+# Tunables: ZMM_FILE_MB (size; default 5/4 of MemTotal), ZMM_SAMPLE (2).
+set -u
+. /tests/lib.sh
+
+every=${ZMM_SAMPLE:-2}
+mem_mb=$(($(meminfo_kb MemTotal) / 1024))
+mb=${ZMM_FILE_MB:-$((mem_mb * 5 / 4))}
+mb=$(((mb + 3) / 4 * 4))	# whole 4 MiB seeds
+nseed=$((mb / 4))
+big=/data/zmm-big
+
+backend_setup
+grep -q ' /data ext4 ' /proc/mounts || bail "no ext4 on /data (scripts/vm-run.sh --data SIZE)"
+
+# compressible, not same-filled: numbers as text, a 4 MiB seed repeated
+seq 1 800000 | head -c 4194304 >/tmp/seed
+gen() { # gen N: N seeds
+	_i=0
+	while [ "$_i" -lt "$1" ]; do cat /tmp/seed; _i=$((_i + 1)); done
+}
+note "data set ${mb} MiB, guest memory ${mem_mb} MiB"
+T0=$(cut -d. -f1 /proc/uptime)
+gen "$nseed" >"$big"
+sync
+note "written in $(($(cut -d. -f1 /proc/uptime) - T0))s"
+sum0=$(gen "$nseed" | md5sum | cut -d' ' -f1)
+show_counters written
+
+peak_reset
+maj0=$(vm pgmajfault)
+st0=$(zs stored)
+out0=$(vm pswpout); in0=$(vm pswpin)
+md5sum "$big" >/tmp/sum1 &
+sample_while $! "$every"
+sum1=$(cut -d' ' -f1 /tmp/sum1)
+sample_pool
+ld1=$(zs loaded)
+t1=$(cut -d. -f1 /proc/uptime)
+pgin1=$(vm pgpgin)
+md5sum "$big" >/tmp/sum2 &
+sample_while $! "$every"
+sum2=$(cut -d' ' -f1 /tmp/sum2)
+sample_pool
+read2_s=$(($(cut -d. -f1 /proc/uptime) - t1))
+read2_kb=$(($(vm pgpgin) - pgin1))
+show_counters "after two reads"
+
+check "first read: checksum of what was written" [ "$sum1" = "$sum0" ]
+check "second read: same checksum" [ "$sum2" = "$sum0" ]
+if [ "$BACKEND" = zmm ]; then
+	loads2=$(($(zs loaded) - ld1))
+	expect "nr_file_zpages rose (peak)" "$(peak_get file)" -gt 0
+	expect "zmm stored file pages" "$(($(zs stored) - st0))" -gt 0
+	expect "second read served partly by zmm (loads)" "$loads2" -gt 0
+	check "pool consistent (debugfs check = 0)" zmm_check
+	expect "zmm pages_held = vmstat nr_anon_zpages + nr_file_zpages" \
+		"$(zs pages_held)" -eq "$(($(vm nr_anon_zpages) + $(vm nr_file_zpages)))"
+	extra="loads_2nd_read=$loads2 stored=$(($(zs stored) - st0)) dropped=$(zs evict_drop)"
+else
+	extra="loads_2nd_read=0"
+fi
+stat_line "read2_s=$read2_s read2_disk_kb=$read2_kb pgmajfault=$(($(vm pgmajfault) - maj0)) pswpout=$(($(vm pswpout) - out0)) pswpin=$(($(vm pswpin) - in0)) $extra"
+
+rm -f "$big"
+sync
+
+# Stale data: a 32 MiB file read from a cgroup with memory.max=16M, so
+# that about half of it is evicted, i.e. stored by zmm while its pool has
+# room.  Overwrite the first half, truncate + extend: reads must return
+# the new bytes and zeros past the cut, never a stored older copy.
+small=/data/zmm-small
+cg=$(cg_make zmm-file-$$ 16M) || bail "cannot create a memory cgroup"
+gen 8 >"$small"
+sync
+echo 3 >/proc/sys/vm/drop_caches
+f0=$(vm nr_file_zpages); st0=$(zs stored)
+in_cg "$cg" md5sum "$small" >/tmp/sum3
+want=$(gen 8 | md5sum | cut -d' ' -f1)
+if [ "$(cut -d' ' -f1 /tmp/sum3)" = "$want" ]; then
+	ok "small file read in 16M: checksum"
+else
+	not_ok "small file read in 16M: checksum $(cut -d' ' -f1 /tmp/sum3), written $want"
+	# where, and is it the disk or the way back through memory?
+	echo 3 >/proc/sys/vm/drop_caches
+	note "after drop_caches, read outside the cgroup: $(gen 8 | cmp - "$small" 2>&1 && echo same)"
+fi
+# Page cache is reclaimable, so reading a file never OOMs a cgroup; pool
+# pageframes charged to it (memory.stat kernel, file_zpages) must not
+# make it.
+oom=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
+if [ "$oom" = 0 ]; then
+	ok "small file read in 16M: no OOM kill"
+else
+	not_ok "small file read in 16M: $oom OOM kill(s); memory.stat: $(grep -E '^(file|kernel|file_zpages|anon_zpages) ' "$cg/memory.stat" | tr '\n' ' ')"
+fi
+if [ "$BACKEND" = zmm ]; then
+	expect "small file: zmm stored pages of it" "$(($(zs stored) - st0))" -gt 0
+	note "small file: nr_file_zpages $f0 -> $(vm nr_file_zpages)"
+fi
+yes 'zmm new data after an overwrite' | head -c 16777216 >/tmp/new
+dd if=/tmp/new of="$small" bs=1M conv=notrunc 2>/dev/null
+sync
+echo 3 >/proc/sys/vm/drop_caches
+ld0=$(zs loaded)
+in_cg "$cg" cat "$small" >/dev/null	# evicts again: zmm may serve the next read
+check "overwritten half reads the new data" \
+	[ "$(in_cg "$cg" head -c 16777216 "$small" | md5sum)" = "$(md5sum </tmp/new)" ]
+check "the other half reads the old data" \
+	[ "$(in_cg "$cg" tail -c 16777216 "$small" | md5sum)" = "$(gen 4 | md5sum)" ]
+if [ "$BACKEND" = zmm ]; then
+	expect "small file: re-reads served partly by zmm (loads)" "$(($(zs loaded) - ld0))" -gt 0
+fi
+truncate -s 8388608 "$small" && truncate -s 33554432 "$small"
+check "after truncate + extend: zeros past the cut" \
+	[ "$(in_cg "$cg" tail -c +8388609 "$small" | tr -d '\000' | wc -c)" = 0 ]
+check "after truncate + extend: data before the cut" \
+	[ "$(head -c 8388608 "$small" | md5sum)" = "$(head -c 8388608 /tmp/new | md5sum)" ]
+echo "short" >"$small"
+echo 3 >/proc/sys/vm/drop_caches
+check "rewritten file reads its new content" [ "$(cat "$small")" = short ]
+rm -f "$small"
+rmdir "$cg" 2>/dev/null
+sync
+sleep 1
+show_counters "file removed"
+if [ "$BACKEND" = zmm ]; then
+	expect "nr_file_zpages after the file is gone" "$(vm nr_file_zpages)" -eq 0
+	check "pool consistent at the end" zmm_check
+fi
+tap_end

@@ -1,0 +1,225 @@
+# shellcheck shell=dash
+# tests/vm/lib.sh - sourced by the guest scenarios of tests/vm/ (busybox ash).
+#
+# TAP: every assertion prints one line "ok N - scenario: name" or
+# "not ok N - scenario: name".  N counts over all scenarios of one boot
+# (state in /tmp/zmm-tap.*), so group.sh can run several scenarios in one
+# guest and print the boot's totals:
+#   ZMM-TAP-SUMMARY: passed=P failed=F
+# which scripts/vm-suite.sh reads (it also counts the TAP lines itself, in
+# case the summary is lost in a crash).
+#
+# Statistics meant for the host's comparison tables are printed as
+#   ZMM-STAT: <scenario> <backend> key=value ...
+
+SCN=${SCN:-${0##*/}}
+SCN=${SCN%.sh}
+TAP=/tmp/zmm-tap
+P=/sys/module/zmm/parameters
+D=/sys/kernel/debug/zmm
+ZD=/sys/kernel/debug/zswap
+BACKEND=${ZMM_BACKEND:-zmm}
+_scn_pass=0
+_scn_fail=0
+
+grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
+	mount -t debugfs none /sys/kernel/debug
+
+_tap_next() {
+	_n=$(cat "$TAP.n" 2>/dev/null || echo 0)
+	_n=$((_n + 1))
+	echo "$_n" >"$TAP.n"
+}
+ok() {
+	_tap_next
+	_scn_pass=$((_scn_pass + 1))
+	echo "ok $_n - $SCN: $*"
+	echo pass >>"$TAP.res"
+}
+not_ok() {
+	_tap_next
+	_scn_fail=$((_scn_fail + 1))
+	echo "not ok $_n - $SCN: $*"
+	echo fail >>"$TAP.res"
+}
+# check NAME COMMAND...: one assertion from a command's exit status
+check() {
+	_name=$1
+	shift
+	if "$@"; then ok "$_name"; else not_ok "$_name"; fi
+}
+# expect NAME A OP B: numeric comparison (-eq -le -gt ...), values shown
+expect() {
+	if test "$2" "$3" "$4" 2>/dev/null; then
+		ok "$1 ($2 $3 $4)"
+	else
+		not_ok "$1 (got $2, want $3 $4)"
+	fi
+}
+note() { echo "# $SCN: $*"; }
+# bail REASON: a precondition failed, the scenario cannot go on
+bail() {
+	not_ok "$*"
+	tap_end
+}
+# tap_end: the scenario's own counts; exit 1 when one of its tests failed
+tap_end() {
+	echo "# $SCN: $_scn_pass passed, $_scn_fail failed"
+	[ "$_scn_fail" = 0 ] || exit 1
+	exit 0
+}
+
+# ---- reading counters ------------------------------------------------------
+vm() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
+zs() {
+	[ -r "$D/stats" ] || { echo 0; return; }
+	awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$D/stats"
+}
+# zs_rejects: the sum of zmm's reject_* counters (every reason)
+zs_rejects() {
+	[ -r "$D/stats" ] || { echo 0; return; }
+	awk '$1 ~ /^reject_/ { n += $2 } END { print n + 0 }' "$D/stats"
+}
+zw() { cat "$ZD/$1" 2>/dev/null || echo 0; }
+memstat() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1/memory.stat"; }
+meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+zmm_loaded() { [ -d "$P" ]; }
+# zmm_check: 0 when the pool recounts sound (debugfs check)
+zmm_check() { [ "$(cat "$D/check")" = 0 ]; }
+# ratio A B: A/B with two decimals (integers in, text out)
+ratio() {
+	if [ "${2:-0}" -gt 0 ]; then
+		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+	else
+		echo n/a
+	fi
+}
+# near A B: |A - B| <= max(16, B/50)
+near() {
+	_d=$(($1 - $2))
+	[ $_d -lt 0 ] && _d=$((-_d))
+	_t=$(($2 / 50))
+	[ $_t -lt 16 ] && _t=16
+	[ $_d -le $_t ]
+}
+
+show_counters() {
+	echo "# $SCN: -- $1"
+	echo "#   vmstat: $(grep -E '^(nr_anon_zpages|nr_file_zpages|zpage_|pswp|zswp|pgmajfault|workingset_refault_file)' /proc/vmstat | tr '\n' ' ')"
+	if zmm_loaded; then
+		echo "#   zmm: $(grep -E '^(stored|same_filled|loaded|load_miss|invalidated|reject|evict|writeback_fail|pages_held|bytes_used|nr_zpages|pool_limit)' "$D/stats" | tr '\n' ' ')"
+	fi
+	if [ -d "$ZD" ] && [ "$(cat /sys/module/zswap/parameters/enabled)" = Y ]; then
+		echo "#   zswap: stored_pages=$(zw stored_pages) pool_total_size=$(zw pool_total_size) reject_compress_poor=$(zw reject_compress_poor) pool_limit_hit=$(zw pool_limit_hit) written_back_pages=$(zw written_back_pages)"
+	fi
+}
+
+# ---- setup -----------------------------------------------------------------
+swap_on() {
+	[ "$(wc -l </proc/swaps)" -ge 2 ] && return 0
+	for _s in /sys/block/vd*/serial; do
+		[ -r "$_s" ] && [ "$(cat "$_s")" = zmm-swap ] || continue
+		_d=${_s%/serial}
+		mkswap "/dev/${_d##*/}" >/dev/null && swapon "/dev/${_d##*/}"
+		return
+	done
+	return 1
+}
+
+# backend_setup: zmm loaded and enabled, zswap off; or zswap on (lz4,
+# zsmalloc) and zmm absent.  Bails out when that cannot be had.
+backend_setup() {
+	swap_on || bail "no swap (scripts/vm-run.sh --swap SIZE)"
+	case $BACKEND in
+	zmm)
+		zmm_loaded || bail "zmm.ko not loaded"
+		[ "$(cat "$P/enabled")" = Y ] || echo 1 >"$P/enabled"
+		echo 0 >/sys/module/zswap/parameters/enabled 2>/dev/null || true
+		;;
+	zswap)
+		zmm_loaded && bail "zmm.ko is loaded: the zswap baseline runs without it"
+		_zp=/sys/module/zswap/parameters
+		[ -d "$_zp" ] || bail "zswap not built in"
+		echo lz4 >"$_zp/compressor"
+		echo zsmalloc >"$_zp/zpool"
+		echo 1 >"$_zp/enabled"
+		[ "$(cat "$_zp/enabled")" = Y ] || bail "zswap did not enable"
+		note "zswap $(cat "$_zp/compressor")/$(cat "$_zp/zpool") max_pool_percent=$(cat "$_zp/max_pool_percent")"
+		;;
+	*) bail "unknown backend $BACKEND" ;;
+	esac
+}
+
+# cg_make NAME LIMIT: a memory-limited cgroup, path on stdout
+cg_make() {
+	grep -q ' /sys/fs/cgroup cgroup2' /proc/mounts || return 1
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control || return 1
+	mkdir -p "/sys/fs/cgroup/$1" || return 1
+	echo "$2" >"/sys/fs/cgroup/$1/memory.max" || return 1
+	echo "/sys/fs/cgroup/$1"
+}
+# in_cg CG CMD...: run CMD in cgroup CG
+in_cg() {
+	_cg=$1
+	shift
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$_cg" "$@"
+}
+
+# ---- pool samples ------------------------------------------------------------
+# sample_pool: one line of the live pool state (the demo prints them) and
+# the peaks so far, in /tmp/zmm-peak.<key>; the "peak" row is the sample
+# with the most pageframes in use.
+peak_reset() { rm -f /tmp/zmm-peak.*; }
+peak_get() { cat "/tmp/zmm-peak.$1" 2>/dev/null || echo 0; }
+_peak() { [ "$2" -gt "$(peak_get "$1")" ] && echo "$2" >"/tmp/zmm-peak.$1"; return 0; }
+sample_pool() { # sample_pool [CGROUP]
+	_t=$(($(cut -d. -f1 /proc/uptime) - ${T0:-0}))
+	_anon=$(vm nr_anon_zpages)
+	_file=$(vm nr_file_zpages)
+	_out=$(vm pswpout)
+	_in=$(vm pswpin)
+	if [ "$BACKEND" = zmm ]; then
+		_held=$(zs pages_held)
+		_zp=$(zs nr_zpages)
+		_bytes=$(zs bytes_used)
+		_cga=
+		[ -n "${1:-}" ] && _cga=" cg_anon_zpages=$(memstat "$1" anon_zpages)" &&
+			_peak cg_anon_zpages "$(memstat "$1" anon_zpages)"
+		echo "# sample t=${_t}s nr_anon_zpages=$_anon nr_file_zpages=$_file pool_pageframes=$_held zpages=$_zp stored_bytes=$_bytes ratio=$(ratio $((_zp * 4096)) $((_held * 4096)))$_cga pswpout=$_out pswpin=$_in"
+		_peak anon "$_anon"
+		_peak file "$_file"
+		if [ "$_held" -gt "$(peak_get held)" ]; then
+			echo "$_held" >/tmp/zmm-peak.held
+			echo "$_zp" >/tmp/zmm-peak.zpages
+			echo "$_bytes" >/tmp/zmm-peak.bytes
+		fi
+	else
+		_sp=$(zw stored_pages)
+		_pool=$(zw pool_total_size)
+		echo "# sample t=${_t}s zswap_stored_pages=$_sp zswap_pool_pageframes=$((_pool / 4096)) ratio=$(ratio $((_sp * 4096)) "$_pool") pswpout=$_out pswpin=$_in"
+		if [ "$((_pool / 4096))" -gt "$(peak_get held)" ]; then
+			echo "$((_pool / 4096))" >/tmp/zmm-peak.held
+			echo "$_sp" >/tmp/zmm-peak.zpages
+			echo "$_pool" >/tmp/zmm-peak.bytes
+		fi
+	fi
+}
+# sample_while PID INTERVAL [CGROUP]: sample until PID exits
+sample_while() {
+	while kill -0 "$1" 2>/dev/null; do
+		sample_pool "${3:-}"
+		sleep "$2"
+	done
+}
+# stat_line SCENARIO-EXTRA...: the comparison line for the host tables.
+# pageframes/zpages/bytes at the sample with the most pageframes in use;
+# for zswap "bytes" is its pool size, for zmm the compressed bytes stored.
+stat_line() {
+	_h=$(peak_get held)
+	_z=$(peak_get zpages)
+	echo "ZMM-STAT: $SCN $BACKEND peak_pageframes=$_h peak_zpages=$_z peak_bytes=$(peak_get bytes) ratio=$(ratio "$_z" "$_h") $*"
+}
+
+# stress_ops LOG: bogo ops/s (real time) of the vm stressor
+stress_ops_s() { awk '$4 == "vm" { print $9 }' "$1" | tail -n 1; }
+stress_ops() { awk '$4 == "vm" { print $5 }' "$1" | tail -n 1; }
