@@ -22,8 +22,14 @@ big=/data/zmm-big
 backend_setup
 grep -q ' /data ext4 ' /proc/mounts || bail "no ext4 on /data (scripts/vm-run.sh --data SIZE)"
 
-# compressible, not same-filled: numbers as text, a 4 MiB seed repeated
-seq 1 800000 | head -c 4194304 >/tmp/seed
+# Compressible (lz4 about 4:1), not same-filled: numbered lines of text,
+# a 4 MiB seed repeated.  A sequential scan of a file larger than the
+# page cache plus what zmm holds finds nothing in either (any LRU cache
+# evicts the file's start first), so the data set must fit in page cache
+# + zpages while being larger than memory: that takes a good ratio.
+awk 'BEGIN { for (i = 0; i < 60000; i++)
+	printf "zmm file page test, line %08d: the quick brown fox jumps over the lazy dog\n", i }' |
+	head -c 4194304 >/tmp/seed
 gen() { # gen N: N seeds
 	_i=0
 	while [ "$_i" -lt "$1" ]; do cat /tmp/seed; _i=$((_i + 1)); done
