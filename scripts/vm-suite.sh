@@ -44,6 +44,7 @@ groups_normal=(
 	"zmm-anon|zmm|anon|-m 256M --swap 1G -M @zmm|600"
 	"zmm-file|zmm|file|-m 192M --swap 1G --data 1G -M @zmm|1200"
 	"zmm-lifecycle|zmm|lifecycle|-m 256M --swap 1G -M @zmm|600"
+	"zmm-writeback|zmm|writeback|-m 384M --swap 1G -M @zmm|900"
 	"zswap-anon|zswap|anon|-m 256M --swap 1G|600"
 	"zswap-file|zswap|file|-m 192M --swap 1G --data 1G|1200"
 	"selftests|both|@selftests||"
@@ -55,6 +56,7 @@ groups_normal=(
 # boot hangs (with an RCU stall report on the way).
 groups_debug=(
 	"debug|zmm|kunit,anon,file|-m 192M --swap 1G --data 1G -a pci=noacpi -M @zmm -f @kunit:/lib/modules-zmm/ -a ZMM_ANON_TIME=30s -a ZMM_ANON_WORKERS=2 -a ZMM_ANON_MIN_OPS=0 -a ZMM_ANON_LIMIT=64M -a ZMM_ANON_BYTES=96M -a ZMM_SAMPLE=5|3600"
+	"debug-writeback|zmm|writeback|-m 384M --swap 1G -a pci=noacpi -M @zmm|2400"
 )
 debug_groups=$(printf '%s\n' "${groups_debug[@]}" | cut -d'|' -f1 | paste -sd, -)
 

@@ -6,40 +6,12 @@
 # write back every anon zpage so that zmm.ko unloads without swapoff, and
 # the data must then come from the swap device; a reload must work.
 # Needs zmm.ko loaded (and in /lib/modules-zmm/ for the reload), swap on.
-#
-#   scripts/vm-run.sh -M zmm.ko -f tests/vm/zmm-writeback.sh -s 1G \
-#	-m 384M -t zmm-writeback
-#
-# Output: one "ok N - what" / "not ok N - what" line per assertion, then
-# "N passed, N failed".
+# A scenario of tests/vm/group.sh (group zmm-writeback of
+# scripts/vm-suite.sh); TAP lines through tests/vm/lib.sh.
 set -u
+. /tests/lib.sh
 
-p=/sys/module/zmm/parameters
-d=/sys/kernel/debug/zmm
 cg=/sys/fs/cgroup/zmm-wb
-n=0
-passed=0
-failed=0
-
-check() { # check "what" command...
-	what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		passed=$((passed + 1))
-		echo "ok $n - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $what"
-	fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ]
-	exit $?
-}
-vm() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
-zs() { awk -v k="$1" '$1 == k { print $2 }' "$d/stats"; }
 show() {
 	echo "# $1: $(grep -E '^(nr_anon_zpages|nr_file_zpages|zpage_|pswp)' /proc/vmstat | tr '\n' ' ')"
 	[ -r "$d/stats" ] &&
@@ -58,9 +30,10 @@ grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
 	mount -t debugfs none /sys/kernel/debug
 # the KUnit module uses zmm's exports: it would pin zmm.ko
 [ -d /sys/module/zmm_kunit ] && rmmod zmm_kunit
-check "zmm.ko loaded" test -d "$p"
-check "swap on" test "$(wc -l </proc/swaps)" -ge 2
-[ "$failed" = 0 ] || finish
+zmm_loaded || bail "zmm.ko not loaded"
+[ "$(wc -l </proc/swaps)" -ge 2 ] || bail "no swap"
+p=$P
+d=$D
 
 # --- a pool limit far below the working set: writeback must happen ------
 echo 2 >"$p/max_pool_percent"
@@ -137,4 +110,4 @@ check "memcg zpages ${zp}K within the share ${share}K + 2 MiB" \
 	test "${zp%.*}" -le $((share + 2048))
 check "no OOM kill" sh -c '! dmesg | grep -q "Killed process"'
 show "end"
-finish
+tap_end
