@@ -175,57 +175,68 @@ static const struct kernel_param_ops zmm_zstd_level_ops = {
 module_param_cb(zstd_level, &zmm_zstd_level_ops, NULL, 0644);
 MODULE_PARM_DESC(zstd_level, "zstd level (1..19, 3); fixed once loaded");
 
-static int zmm_set_max_pool(const char *val, const struct kernel_param *kp)
+/**
+ * struct zmm_pct_param - a percentage of zmm.ko itself (not of the pool).
+ * @val: where it lives in zmm_config.
+ * @min: smallest value taken.
+ * @max: largest value taken.
+ * @changed: called after a change (may be NULL); runs under the module's
+ *	parameter lock, so zmm_pool cannot go away under it.
+ */
+struct zmm_pct_param {
+	unsigned int *val;
+	unsigned int min;
+	unsigned int max;
+	void (*changed)(void);
+};
+
+static int zmm_set_pct(const char *val, const struct kernel_param *kp)
 {
+	const struct zmm_pct_param *pp = kp->arg;
 	unsigned int v;
 
-	if (kstrtouint(val, 0, &v) || v < 1 || v > 90) {
-		pr_err("max_pool_percent: '%.*s' not in 1..90\n",
-		       (int)strcspn(val, "\n"), val);
+	if (kstrtouint(val, 0, &v) || v < pp->min || v > pp->max) {
+		pr_err("%s: '%.*s' not in %u..%u\n", kp->name,
+		       (int)strcspn(val, "\n"), val, pp->min, pp->max);
 		return -EINVAL;
 	}
-	WRITE_ONCE(zmm_config.max_pool_percent, v);
-	/* a lower limit takes effect now, not at the next store */
+	WRITE_ONCE(*pp->val, v);
+	if (pp->changed)
+		pp->changed();
+	return 0;
+}
+
+static int zmm_get_pct(char *buf, const struct kernel_param *kp)
+{
+	const struct zmm_pct_param *pp = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*pp->val));
+}
+
+static const struct kernel_param_ops zmm_pct_ops = {
+	.set = zmm_set_pct,
+	.get = zmm_get_pct,
+};
+
+/* a lower pool limit takes effect now, not at the next store */
+static void zmm_max_pool_changed(void)
+{
 	if (zmm_pool)
 		zmm_pool_over_limit();
-	return 0;
 }
 
-static int zmm_get_max_pool(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(zmm_config.max_pool_percent));
-}
-
-static const struct kernel_param_ops zmm_max_pool_ops = {
-	.set = zmm_set_max_pool,
-	.get = zmm_get_max_pool,
+static const struct zmm_pct_param zmm_max_pool = {
+	.val = &zmm_config.max_pool_percent, .min = 1, .max = 90,
+	.changed = zmm_max_pool_changed,
 };
-module_param_cb(max_pool_percent, &zmm_max_pool_ops, NULL, 0644);
-MODULE_PARM_DESC(max_pool_percent, "pageframes zmm may hold, % of RAM (1..90, 20)");
+module_param_cb(max_pool_percent, &zmm_pct_ops, (void *)&zmm_max_pool, 0644);
+MODULE_PARM_DESC(max_pool_percent,
+		 "pageframes zmm may hold, % of RAM (1..90, 20)");
 
-static int zmm_set_memcg_max(const char *val, const struct kernel_param *kp)
-{
-	unsigned int v;
-
-	if (kstrtouint(val, 0, &v) || v < 10 || v > 100) {
-		pr_err("memcg_max_percent: '%.*s' not in 10..100\n",
-		       (int)strcspn(val, "\n"), val);
-		return -EINVAL;
-	}
-	WRITE_ONCE(zmm_config.memcg_max_percent, v);
-	return 0;
-}
-
-static int zmm_get_memcg_max(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(zmm_config.memcg_max_percent));
-}
-
-static const struct kernel_param_ops zmm_memcg_max_ops = {
-	.set = zmm_set_memcg_max,
-	.get = zmm_get_memcg_max,
+static const struct zmm_pct_param zmm_memcg_max = {
+	.val = &zmm_config.memcg_max_percent, .min = 10, .max = 100,
 };
-module_param_cb(memcg_max_percent, &zmm_memcg_max_ops, NULL, 0644);
+module_param_cb(memcg_max_percent, &zmm_pct_ops, (void *)&zmm_memcg_max,
+		0644);
 MODULE_PARM_DESC(memcg_max_percent,
 		 "pageframes a memcg's zpages may hold, % of its memory.max (10..100, 50)");
