@@ -84,7 +84,9 @@ stat_line "ops_per_s=$(stress_ops_s /tmp/stress.log) pswpout=$pswpout pswpin=$ps
 # batches: zswap behaves the same); swapoff reads every remaining entry
 # back, after which nothing may be left.
 rmdir "$cg" 2>/dev/null || true
-# (the exiting workers free their slots over a few seconds: up to 10 s)
+# (the exiting workers free their slots over a few seconds: up to
+# ZMM_LEFT_WAIT s, 10 by default; the debug group, 4-10x slower, waits
+# longer)
 left_ok() {
 	_n=$(zs nr_zpages)
 	[ "$BACKEND" = zswap ] && _n=$(zw stored_pages)
@@ -92,7 +94,8 @@ left_ok() {
 	[ "$_n" -le "$cached" ]
 }
 i=0
-while [ $i -lt 10 ] && ! left_ok; do sleep 1; i=$((i + 1)); done
+while [ $i -lt "${ZMM_LEFT_WAIT:-10}" ] && ! left_ok; do sleep 1; i=$((i + 1)); done
+note "waited ${i}s for the workload's slots to be freed"
 sleep 1
 cached=$(($(meminfo_kb SwapCached) / 4 + 64 * $(grep -c ^processor /proc/cpuinfo)))
 if [ "$BACKEND" = zmm ]; then
