@@ -642,11 +642,11 @@ static void test_reclaim_and_drain(void)
 	a4 = held_of(pool, 4, ZMM_ANON);
 	CHECK(file > 64 && a3 > 64 && a4 > 64, "held %lu %lu %lu", file, a3,
 	      a4);
-	CHECK(zmm_reclaim(pool, 0, &freed) == -EINVAL, "nr 0");
-	CHECK(zmm_reclaim(pool, 1, NULL) == -EINVAL, "no freed");
+	CHECK(zmm_reclaim(pool, ZMM_OWNER_ANY, 0, &freed) == -EINVAL, "nr 0");
+	CHECK(zmm_reclaim(pool, ZMM_OWNER_ANY, 1, NULL) == -EINVAL, "no freed");
 
 	/* file zpages go first: no writeback */
-	ret = zmm_reclaim(pool, file / 2, &freed);
+	ret = zmm_reclaim(pool, ZMM_OWNER_ANY, file / 2, &freed);
 	CHECK(!ret && freed >= file / 2, "file half: %d %lu", ret, freed);
 	CHECK(!dr_count, "wrote back %lu anon zpages for a file shrink",
 	      dr_count);
@@ -654,9 +654,24 @@ static void test_reclaim_and_drain(void)
 	      held_of(pool, 4, ZMM_ANON) == a4, "anon arenas shrank");
 	check_pool(pool, &u);
 
+	/* one owner's reclaim takes from its own arenas only, file first */
+	file = held_of(pool, 5, ZMM_FILE);
+	want = a3 / 4;
+	ret = zmm_reclaim(pool, 3, want, &freed);
+	CHECK(!ret && freed >= want, "owner 3: %d %lu of %lu", ret, freed,
+	      want);
+	CHECK(a3 - held_of(pool, 3, ZMM_ANON) >= want, "owner 3 held %lu",
+	      held_of(pool, 3, ZMM_ANON));
+	CHECK(held_of(pool, 4, ZMM_ANON) == a4 &&
+	      held_of(pool, 5, ZMM_FILE) == file, "other owners shrank");
+	a3 = held_of(pool, 3, ZMM_ANON);
+	ret = zmm_reclaim(pool, 77, 1, &freed);
+	CHECK(ret == -EAGAIN && !freed, "no such owner: %d %lu", ret, freed);
+	check_pool(pool, &u);
+
 	/* then anon, every arena in proportion to what it holds */
 	want = held_of(pool, 5, ZMM_FILE) + (a3 + a4) / 2;
-	ret = zmm_reclaim(pool, want, &freed);
+	ret = zmm_reclaim(pool, ZMM_OWNER_ANY, want, &freed);
 	CHECK(!ret && freed >= want, "anon half: %d %lu of %lu", ret, freed,
 	      want);
 	CHECK(!held_of(pool, 5, ZMM_FILE), "file left");

@@ -25,7 +25,8 @@
  * a memcg (counted hierarchically, as memory.stat does) may hold at most
  * memcg_max_percent of the lowest memory.max on its path to the root; a
  * store beyond that is refused and the memcg worker makes that memcg give
- * a batch back, file zpages first, then anon written back.
+ * back down to 1/16 below its share (zmm_reclaim() on its arenas: file
+ * zpages first, then anon written back).
  *
  * Unloading: the module holds a reference on itself while it is enabled
  * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
@@ -93,11 +94,15 @@ static DECLARE_WORK(zmm_limit_work, zmm_limit_fn);
 /* ZMM_STAT_EVICT_DROP already counted as ZPAGE_DROP events */
 static atomic_long_t zmm_drops_counted;
 
-/* Makes the memcg that last went over its share give a batch back. */
+/* Makes the memcg that last went over its share give back the excess. */
 static void zmm_memcg_fn(struct work_struct *work);
 static DECLARE_WORK(zmm_memcg_work, zmm_memcg_fn);
-/* memcg id for zmm_memcg_work; the last writer wins, see zmm_memcg_fn() */
+/*
+ * memcg id for zmm_memcg_work and the pageframes it should give back; the
+ * last writer wins, see zmm_memcg_fn()
+ */
 static atomic_t zmm_memcg_owner;
+static atomic_long_t zmm_memcg_want;
 
 /*
  * Background compaction: once a second, every arena gives back its
@@ -187,29 +192,32 @@ static void zmm_limit_fn(struct work_struct *work)
 		return;
 	held = zmm_stat(pool, ZMM_STAT_PAGES_HELD);
 	if (held > target)
-		zmm_reclaim(pool, held - target, &freed);
+		zmm_reclaim(pool, ZMM_OWNER_ANY, held - target, &freed);
 	zmm_count_drops(pool);
 }
 
 /*
- * True if the zpages of @memcg, or of one of its ancestors, hold their
- * share of its memory.max or more.  The counters are the memcg's own
- * hierarchical ones (NR_*_ZPAGES in memory.stat), which lag by up to one
- * stats flush (2s): the share is a soft bound.
+ * Once the zpages of @memcg, or of one of its ancestors, hold their share
+ * of that level's memory.max or more: how many pageframes they are above
+ * 1/16 below the share (the most over any level), which is what the
+ * memcg worker gives back.  0 while every level is below its share.  The
+ * counters are the memcg's own hierarchical ones (NR_*_ZPAGES in
+ * memory.stat), which lag by up to one stats flush (2s): the share is a
+ * soft bound.
  */
-static bool zmm_memcg_over_share(struct mem_cgroup *memcg)
+static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 {
 	unsigned int pct = READ_ONCE(zmm_config.memcg_max_percent);
-	unsigned long max, zpages;
+	unsigned long limit, share, zpages, over = 0;
 	struct mem_cgroup *m;
 	struct lruvec *lruvec;
 	int nid;
 
 	if (!memcg || pct >= 100)
-		return false;
+		return 0;
 	for (m = memcg; m; m = parent_mem_cgroup(m)) {
-		max = READ_ONCE(m->memory.max);
-		if (max >= PAGE_COUNTER_MAX)
+		limit = READ_ONCE(m->memory.max);
+		if (limit >= PAGE_COUNTER_MAX)
 			continue;
 		zpages = 0;
 		for_each_node_state(nid, N_MEMORY) {
@@ -217,33 +225,29 @@ static bool zmm_memcg_over_share(struct mem_cgroup *memcg)
 			zpages += lruvec_page_state(lruvec, NR_ANON_ZPAGES) +
 				  lruvec_page_state(lruvec, NR_FILE_ZPAGES);
 		}
-		if (zpages >= max / 100 * pct)
-			return true;
+		share = limit / 100 * pct;
+		if (zpages >= share)
+			over = max(over, zpages - (share - share / 16));
 	}
-	return false;
+	return over;
 }
 
 /*
- * One 2 MiB batch per node from the memcg that last went over its share:
- * file zpages first, then anon.  Every refused store kicks it again, so a
- * memcg that stays over keeps giving back, and when several are over at
- * once each is served as its stores come.
+ * The memcg that last went over its share gives back what it is over
+ * (zmm_reclaim(): file zpages first, then anon, from all its nodes).
+ * Every refused store kicks it again, so a memcg that stays over keeps
+ * giving back, and when several are over at once each is served as its
+ * stores come.
  */
 static void zmm_memcg_fn(struct work_struct *work)
 {
 	struct zmm_pool *pool = READ_ONCE(zmm_pool);
 	u32 owner = atomic_read(&zmm_memcg_owner);
-	unsigned long freed;
-	int nid;
+	unsigned long want = atomic_long_read(&zmm_memcg_want), freed;
 
-	if (!pool)
+	if (!pool || !want)
 		return;
-	for_each_node_state(nid, N_MEMORY) {
-		if (zmm_shrink(pool, owner, nid, ZMM_FILE,
-			       1UL << ZMM_BLOCK_ORDER_MAX, &freed))
-			zmm_shrink(pool, owner, nid, ZMM_ANON,
-				   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
-	}
+	zmm_reclaim(pool, owner, want, &freed);
 	atomic_long_inc(&zmm_mod_stats[ZMM_MOD_MEMCG_SHRINKS]);
 	zmm_count_drops(pool);
 }
@@ -267,16 +271,18 @@ static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 	struct mem_cgroup *memcg = folio_memcg(folio);
 	u32 owner = memcg ? mem_cgroup_id(memcg) : 0;
 	int nid = folio_nid(folio);
+	unsigned long freed, over;
 	struct mem_cgroup *old;
-	unsigned long freed;
 	void *src;
 	int ret;
 
 	if (!READ_ONCE(zmm_config.enabled))
 		return -ENODEV;
-	if (zmm_memcg_over_share(memcg)) {
+	over = zmm_memcg_over_share(memcg);
+	if (over) {
 		atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_MEMCG_LIMIT]);
 		atomic_set(&zmm_memcg_owner, owner);
+		atomic_long_set(&zmm_memcg_want, over);
 		queue_work(system_unbound_wq, &zmm_memcg_work);
 		return -ENOMEM;
 	}

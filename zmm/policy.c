@@ -143,12 +143,13 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 EXPORT_SYMBOL_GPL(zmm_shrink);
 
 /*
- * The arenas of the pool (of one type, or all with @type ZMM_NR_TYPES), in
+ * The arenas of the pool (of one owner, or all with ZMM_OWNER_ANY; of one
+ * type, or all with @type ZMM_NR_TYPES), in
  * an array to kfree(); arenas live as long as the pool, so the pointers
  * stay good.  NULL (and *@n == 0) if there are none or no memory.
  */
 static struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool,
-					      enum zmm_type type,
+					      u32 owner, enum zmm_type type,
 					      unsigned long *n)
 {
 	struct zmm_arena **arenas, *a;
@@ -167,11 +168,16 @@ static struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool,
 	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
 		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
 			if ((type == ZMM_NR_TYPES || a->type == type) &&
+			    (owner == ZMM_OWNER_ANY || a->owner == owner) &&
 			    *n < nr)
 				arenas[(*n)++] = a;
 		}
 	}
 	read_unlock(&pool->arenas_lock);
+	if (!*n) {
+		kfree(arenas);
+		return NULL;
+	}
 	return arenas;
 }
 
@@ -190,7 +196,7 @@ unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type)
 	struct zmm_arena **arenas;
 
 	might_sleep();
-	arenas = zmm_arenas_snapshot(pool, type, &n);
+	arenas = zmm_arenas_snapshot(pool, ZMM_OWNER_ANY, type, &n);
 	for (i = 0; i < n; i++) {
 		zmm_shrink(pool, arenas[i]->owner, arenas[i]->nid, type,
 			   ULONG_MAX, &freed);
@@ -209,7 +215,7 @@ EXPORT_SYMBOL_GPL(zmm_shrink_type);
  * arena each time so that this does not always fall on the same one.  A
  * second pass takes what the first could not get.
  */
-static unsigned long zmm_reclaim_type(struct zmm_pool *pool,
+static unsigned long zmm_reclaim_type(struct zmm_pool *pool, u32 owner,
 				      enum zmm_type type,
 				      unsigned long nr_pages)
 {
@@ -217,7 +223,7 @@ static unsigned long zmm_reclaim_type(struct zmm_pool *pool,
 	struct zmm_arena **arenas, *a;
 	unsigned int pass;
 
-	arenas = zmm_arenas_snapshot(pool, type, &n);
+	arenas = zmm_arenas_snapshot(pool, owner, type, &n);
 	if (!n)
 		return 0;
 	start = READ_ONCE(pool->reclaim_start) % n;
@@ -247,22 +253,24 @@ static unsigned long zmm_reclaim_type(struct zmm_pool *pool,
 }
 
 /**
- * zmm_reclaim - give pageframes back from the whole pool.
+ * zmm_reclaim - give pageframes back from the pool, or from one owner.
  * @pool: the pool.
+ * @owner: memcg id whose arenas give (all its nodes), or ZMM_OWNER_ANY
+ *	for every arena of the pool.
  * @nr_pages: pageframes wanted.
  * @freed: pageframes actually given back.
  *
- * The policy when the pool as a whole must shrink (a pool limit): file
- * zpages go first, because dropping them costs no I/O now (only a read
- * if they are wanted again, which a written-back anon zpage costs too);
- * then anon zpages are written back.  Within a type every arena gives in
- * proportion to what it holds, coldest zpages first (zmm_shrink()).
- * May sleep.
+ * The policy when the pool, or one memcg's share of it, must shrink as a
+ * whole (a pool limit, a memcg share): file zpages go first, because
+ * dropping them costs no I/O now (only a read if they are wanted again,
+ * which a written-back anon zpage costs too); then anon zpages are
+ * written back.  Within a type every arena gives in proportion to what
+ * it holds, coldest zpages first (zmm_shrink()).  May sleep.
  *
  * Return: 0 when @nr_pages were freed, -EAGAIN when fewer could be,
  * -EINVAL for bad arguments.
  */
-int zmm_reclaim(struct zmm_pool *pool, unsigned long nr_pages,
+int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 		unsigned long *freed)
 {
 	unsigned long done;
@@ -270,9 +278,10 @@ int zmm_reclaim(struct zmm_pool *pool, unsigned long nr_pages,
 	if (!freed || !nr_pages)
 		return -EINVAL;
 	might_sleep();
-	done = zmm_reclaim_type(pool, ZMM_FILE, nr_pages);
+	done = zmm_reclaim_type(pool, owner, ZMM_FILE, nr_pages);
 	if (done < nr_pages)
-		done += zmm_reclaim_type(pool, ZMM_ANON, nr_pages - done);
+		done += zmm_reclaim_type(pool, owner, ZMM_ANON,
+					 nr_pages - done);
 	*freed = done;
 	return done >= nr_pages ? 0 : -EAGAIN;
 }
@@ -334,7 +343,7 @@ unsigned long zmm_compact_all(struct zmm_pool *pool)
 	struct zmm_arena **arenas;
 
 	might_sleep();
-	arenas = zmm_arenas_snapshot(pool, ZMM_NR_TYPES, &n);
+	arenas = zmm_arenas_snapshot(pool, ZMM_OWNER_ANY, ZMM_NR_TYPES, &n);
 	for (i = 0; i < n; i++)
 		total += zmm_compact(pool, arenas[i]->owner, arenas[i]->nid,
 				     arenas[i]->type);

@@ -352,7 +352,7 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
  * zmm_store - compress and store a page.
  * @pool: the pool.
  * @key: where to store it.
- * @owner: memcg id to charge.
+ * @owner: memcg id to charge (not ZMM_OWNER_ANY).
  * @nid: node whose memory holds it (a node id, not NUMA_NO_NODE: MM
  *	shrinks per node).
  * @src: the page.
@@ -369,7 +369,7 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	int ret;
 
 	if (!zmm_key_valid(key) || !src || len != PAGE_SIZE || nid < 0 ||
-	    nid >= nr_node_ids) {
+	    nid >= nr_node_ids || owner == ZMM_OWNER_ANY) {
 		zmm_stat_inc(pool, ZMM_STAT_REJECT_INVAL);
 		if (zmm_key_valid(key))
 			zmm_drop_key(pool, key);

@@ -53,6 +53,12 @@ enum zmm_comp {
 #define ZMM_BLOCK_ORDER_MAX	9
 #define ZMM_BLOCK_ORDER_MIN	4	/* see Documentation/mm/zmm.rst */
 
+/*
+ * Owners are memcg ids (0 when there is none); this one is never an owner:
+ * zmm_reclaim() takes it for "every arena", zmm_store() refuses it.
+ */
+#define ZMM_OWNER_ANY		U32_MAX
+
 /**
  * struct zmm_params - tunables of a pool, validated by zmm_params_check().
  * @comp: compressor.
@@ -178,7 +184,7 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst);
 int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	       unsigned long nr_pages, unsigned long *freed);
 unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type);
-int zmm_reclaim(struct zmm_pool *pool, unsigned long nr_pages,
+int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 		unsigned long *freed);
 long zmm_writeback_all(struct zmm_pool *pool);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,

@@ -212,7 +212,11 @@ static void zk_reclaim_drain(struct kunit *test)
 						PAGE_SIZE), 0);
 	}
 	zmm_arena_info(c->pool, 8, 0, ZMM_FILE, &before);
-	KUNIT_EXPECT_EQ(test, zmm_reclaim(c->pool, 1, &freed), 0);
+	/* an owner with no arenas gives nothing */
+	KUNIT_EXPECT_EQ(test, zmm_reclaim(c->pool, 9, 1, &freed), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, freed, 0);
+	KUNIT_EXPECT_EQ(test, zmm_reclaim(c->pool, ZMM_OWNER_ANY, 1, &freed),
+			0);
 	zmm_arena_info(c->pool, 8, 0, ZMM_FILE, &after);
 	KUNIT_EXPECT_EQ(test, c->env.writebacks, 0);
 	KUNIT_EXPECT_EQ(test, before.pages_held - after.pages_held, freed);

@@ -56,6 +56,7 @@ typedef unsigned int gfp_t;
 #define NUMA_NO_NODE (-1)
 #define nr_node_ids 4
 #define U64_MAX UINT64_MAX
+#define U32_MAX UINT32_MAX
 
 #define BIT(n) (1UL << (n))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
