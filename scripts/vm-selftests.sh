@@ -138,10 +138,13 @@ run_mode() {
 	local t0=$SECONDS
 	run_status=0
 	"$top/scripts/vm-run.sh" "${args[@]}" "${vm_extra[@]}" >/dev/null || run_status=$?
-	tr -d '\r' <"$log" | sed -n 's/.*SELFTEST-CASE: \(PASS\|FAIL\|SKIP\) \([^ ]*\) \([^ ]*\).*/\1 \2 \3/p' >"$cases"
+	# "RESULT SUITE CASE [(NOTE)]", e.g. "(flaky: failed in 1 of 2 runs)"
+	tr -d '\r' <"$log" | sed -n 's/.*SELFTEST-CASE: \(PASS\|FAIL\|SKIP\) \([^ ]*\) \([^ ]*\)\( (.*)\)\{0,1\}$/\1 \2 \3\4/p' >"$cases"
 	awk -v m="$m" '{
-		printf "%s %d - selftests-%s: %s %s%s\n", $1 == "FAIL" ? "not ok" : "ok", NR, m,
-			$2, $3, $1 == "SKIP" ? " # SKIP" : ""
+		note = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ ?/, "", note)
+		printf "%s %d - selftests-%s: %s %s%s%s\n", $1 == "FAIL" ? "not ok" : "ok", NR, m,
+			$2, $3, note != "" && $1 != "SKIP" ? " " note : "",
+			$1 == "SKIP" ? " # SKIP" (note != "" ? " " note : "") : ""
 	}' "$cases"
 	summary=$(tr -d '\r' <"$log" | grep -aoE '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1 || true)
 	skipped=$(tr -d '\r' <"$log" | grep -aoE '^[0-9]+ skipped$' | tail -n 1 || true)
@@ -162,8 +165,8 @@ zmm_status=$run_status zmm_summary=$summary
 # Case by case: a case that passes with zswap must pass with zmm.
 cmp=$outdir/selftests-compare.txt
 awk -v key="$kkey" -v rel="$release" '
-	FNR == NR { z[$2 " " $3] = $1; order[++n] = $2 " " $3; next }
-	{ m[$2 " " $3] = $1; if (!(($2 " " $3) in z)) order[++n] = $2 " " $3 }
+	FNR == NR { z[$2 " " $3] = $1; zf[$2 " " $3] = /flaky/; order[++n] = $2 " " $3; next }
+	{ m[$2 " " $3] = $1; mf[$2 " " $3] = /flaky/; if (!(($2 " " $3) in z)) order[++n] = $2 " " $3 }
 	END {
 		printf "kernel %s (%s)\n%-62s %-6s %-6s\n", key, rel, "case", "zswap", "zmm"
 		for (i = 1; i <= n; i++) {
@@ -171,8 +174,11 @@ awk -v key="$kkey" -v rel="$release" '
 			flag = ""
 			if (a == "PASS" && b != "PASS") { flag = "  <-- REGRESSION"; bad++ }
 			else if (a == "PASS") good++
+			if (zf[c] || mf[c]) { flaky++; if (zf[c]) a = a "*"; if (mf[c]) b = b "*" }
 			printf "%-62s %-6s %-6s%s\n", c, a, b, flag
 		}
+		if (flaky)
+			printf "* passed on a second run only (flaky), see the TAP lines\n"
 		printf "%d passed, %d failed\n", good, bad
 	}' "$outdir/selftests-zswap.cases" "$outdir/selftests-zmm.cases" >"$cmp"
 sed '$d' "$cmp"
