@@ -580,6 +580,8 @@ static void test_shrink(void)
  * below 10000) or a same-filled page (GEN_SAME, from 10000 on).
  */
 static unsigned long dr_count, dr_bad;
+/* keys whose index is a multiple of this have their page "in memory" */
+static unsigned long dr_cached_mod, dr_dropped;
 
 static int drain_writeback(void *priv, const struct zmm_key *key,
 			   struct zmm_writeback *wb)
@@ -590,6 +592,13 @@ static int drain_writeback(void *priv, const struct zmm_key *key,
 	if (wb_fail_left) {
 		wb_fail_left--;
 		return -EBUSY;
+	}
+	if (dr_cached_mod && !(key->index % dr_cached_mod)) {
+		/* the kernel found the slot's folio in the swap cache */
+		ret = zmm_writeback_drop(wb);
+		if (!ret)
+			dr_dropped++;
+		return ret;
 	}
 	ret = zmm_writeback_fill(wb, page);
 	if (ret)
@@ -619,7 +628,7 @@ static void test_reclaim_and_drain(void)
 {
 	struct uenv u;
 	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
-	unsigned long file, a3, a4, want, freed, left, i;
+	unsigned long file, a3, a4, want, freed, left, cached, i;
 	long n;
 	int ret;
 
@@ -693,11 +702,23 @@ static void test_reclaim_and_drain(void)
 	wb_fail_left = 0;
 	check_pool(pool, &u);
 
-	/* the drain writes back everything, same-filled zpages included */
+	/*
+	 * The drain writes back everything, same-filled zpages included;
+	 * zpages whose page is in memory already are dropped unread.
+	 */
 	dr_count = 0;
+	dr_dropped = 0;
+	dr_cached_mod = 7;
+	cached = zmm_stat(pool, ZMM_STAT_EVICT_CACHED);
 	n = zmm_writeback_all(pool);
-	CHECK(n == (long)left && dr_count == left && !dr_bad,
-	      "drain: %ld of %lu, %lu bad", n, left, dr_bad);
+	dr_cached_mod = 0;
+	CHECK(n == (long)left && dr_count + dr_dropped == left && !dr_bad,
+	      "drain: %ld of %lu (%lu dropped), %lu bad", n, left, dr_dropped,
+	      dr_bad);
+	CHECK(dr_dropped > 0 &&
+	      zmm_stat(pool, ZMM_STAT_EVICT_CACHED) - cached == dr_dropped,
+	      "dropped %lu, evict_cached %lu", dr_dropped,
+	      zmm_stat(pool, ZMM_STAT_EVICT_CACHED) - cached);
 	CHECK(!zmm_stat(pool, ZMM_STAT_NR_ZPAGES), "%lu zpages left",
 	      zmm_stat(pool, ZMM_STAT_NR_ZPAGES));
 	for (i = 10000; i < 10100; i++) {

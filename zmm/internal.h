@@ -186,13 +186,15 @@ struct zmm_entry {
  * struct zmm_writeback - an eviction in flight, handed to zmm_ops.writeback.
  * @pool: the pool.
  * @e: the entry being written back, referenced.
- * @taken: zmm_writeback_fill() took it out of the index; its index
- *	reference now belongs to the evictor.
+ * @taken: zmm_writeback_fill() or zmm_writeback_drop() took it out of
+ *	the index; its index reference now belongs to the evictor.
+ * @dropped: it was zmm_writeback_drop(): nothing is written.
  */
 struct zmm_writeback {
 	struct zmm_pool *pool;
 	struct zmm_entry *e;
 	bool taken;
+	bool dropped;
 };
 
 /**

@@ -127,6 +127,19 @@ static void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e)
 	spin_unlock(&a->lock);
 }
 
+/* Take the zpage of @wb out of the index if the key still maps to it. */
+static int zmm_writeback_take(struct zmm_writeback *wb)
+{
+	struct zmm_entry *e = wb->e;
+	struct zmm_shard *s;
+
+	s = zmm_shard_of(wb->pool, e->type, e->id, e->index);
+	spin_lock(&s->lock);
+	wb->taken = zmm_index_erase_entry(s, e);
+	spin_unlock(&s->lock);
+	return wb->taken ? 0 : -ESTALE;
+}
+
 /**
  * zmm_writeback_fill - take the data of a zpage being written back.
  * @wb: what zmm_ops.writeback was given.
@@ -149,7 +162,6 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 	struct zmm_pool *pool = wb->pool;
 	struct zmm_entry *e = wb->e;
 	struct zmm_cpu_ctx *ctx;
-	struct zmm_shard *s;
 	int ret = 0;
 
 	if (WARN_ON_ONCE(wb->taken))
@@ -166,13 +178,31 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 		zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
 		return -EIO;
 	}
-	s = zmm_shard_of(pool, e->type, e->id, e->index);
-	spin_lock(&s->lock);
-	wb->taken = zmm_index_erase_entry(s, e);
-	spin_unlock(&s->lock);
-	return wb->taken ? 0 : -ESTALE;
+	return zmm_writeback_take(wb);
 }
 EXPORT_SYMBOL_GPL(zmm_writeback_fill);
+
+/**
+ * zmm_writeback_drop - give up a zpage whose page is safe elsewhere.
+ * @wb: what zmm_ops.writeback was given.
+ *
+ * For a writeback that found the page of the key in memory already, up
+ * to date and bound to reach the slot from there (in the kernel: a dirty
+ * swap-cache folio): the zpage is a redundant copy, so it leaves the pool
+ * without being read.  Call only once the slot is the caller's, as for
+ * zmm_writeback_fill().  Never sleeps.
+ *
+ * Return: 0; -ESTALE if the key was loaded, replaced or invalidated since
+ * the zpage was chosen.
+ */
+int zmm_writeback_drop(struct zmm_writeback *wb)
+{
+	if (WARN_ON_ONCE(wb->taken))
+		return -EINVAL;
+	wb->dropped = true;
+	return zmm_writeback_take(wb);
+}
+EXPORT_SYMBOL_GPL(zmm_writeback_drop);
 
 /*
  * Hand @e, referenced by the caller and off the LRU, to zmm_ops.writeback
@@ -194,7 +224,9 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 	if (wb.taken) {
 		/* the data left the pool: written, or kept by the caller */
 		freed += zmm_entry_put(pool, e);
-		zmm_stat_inc(pool, ret ? ZMM_STAT_WB_FAIL : ZMM_STAT_EVICT_WB);
+		zmm_stat_inc(pool, ret ? ZMM_STAT_WB_FAIL :
+				   wb.dropped ? ZMM_STAT_EVICT_CACHED :
+				   ZMM_STAT_EVICT_WB);
 	} else if (ret != -ESTALE) {
 		/* never taken: still the key's zpage */
 		WARN_ON_ONCE(!ret);

@@ -318,12 +318,19 @@ static int zmm_load_folio(const struct zmm_key *key, struct folio *folio,
 	return ret;
 }
 
-/* zpage_swap_writeback() hands us the new swap-cache folio of the slot. */
+/*
+ * zpage_swap_writeback() hands us the new swap-cache folio of the slot, or
+ * NULL when the slot's page is in the swap cache already, dirty: then our
+ * copy is redundant and goes unread.
+ */
 static int zmm_writeback_fill_folio(struct folio *folio, void *wb)
 {
-	void *dst = kmap_local_folio(folio, 0);
+	void *dst;
 	int ret;
 
+	if (!folio)
+		return zmm_writeback_drop(wb);
+	dst = kmap_local_folio(folio, 0);
 	ret = zmm_writeback_fill(wb, dst);
 	kunmap_local(dst);
 	return ret;

@@ -37,6 +37,7 @@ static const char * const zmm_stat_names[NR_ZMM_STAT_ITEMS] = {
 	[ZMM_STAT_DECOMP_ERR] = "decompress_error",
 	[ZMM_STAT_EVICT_WB] = "evict_writeback",
 	[ZMM_STAT_EVICT_DROP] = "evict_drop",
+	[ZMM_STAT_EVICT_CACHED] = "evict_cached",
 	[ZMM_STAT_WB_FAIL] = "writeback_fail",
 	[ZMM_STAT_COMPACT_MOVES] = "compact_moves",
 	[ZMM_STAT_COMPACT_BYTES] = "compact_bytes",

@@ -95,10 +95,14 @@ struct zmm_writeback;
  *	folio to the swap cache for the slot, and gives up if there is one
  *	already); then take the data with zmm_writeback_fill(), which
  *	removes the zpage from the pool once the key is known to be current;
- *	then start the write.  Return 0 once the write is started.  Return
- *	an errno on failure, passing on the one zmm_writeback_fill()
- *	returned; if the data was taken, the caller's page is the only copy
- *	and must be kept (in the kernel it is a dirty swap-cache folio).
+ *	then start the write.  Return 0 once the write is started.  If the
+ *	slot's page is in memory already and will be written to the slot
+ *	from there (in the kernel: an up-to-date swap-cache folio, which
+ *	the kernel marks dirty), call zmm_writeback_drop() instead of
+ *	filling, and return 0.  Return an errno on failure, passing on the
+ *	one zmm_writeback_fill() or zmm_writeback_drop() returned; if the
+ *	data was taken, the caller's page is the only copy and must be kept
+ *	(in the kernel it is a dirty swap-cache folio).
  *	May sleep.  May be NULL: anon zpages are then never evicted.
  * @priv: passed back to each op.
  */
@@ -132,6 +136,7 @@ enum zmm_stat_item {
 	ZMM_STAT_DECOMP_ERR,		/* loads whose data failed to decompress */
 	ZMM_STAT_EVICT_WB,		/* anon zpages written back */
 	ZMM_STAT_EVICT_DROP,		/* file zpages dropped by shrink */
+	ZMM_STAT_EVICT_CACHED,		/* anon zpages given up: page cached */
 	ZMM_STAT_WB_FAIL,		/* writebacks that failed: zpage kept */
 	ZMM_STAT_COMPACT_MOVES,		/* objects moved by compaction */
 	ZMM_STAT_COMPACT_BYTES,		/* bytes moved by compaction */
@@ -181,6 +186,7 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			  u64 start, u64 end);
 
 int zmm_writeback_fill(struct zmm_writeback *wb, void *dst);
+int zmm_writeback_drop(struct zmm_writeback *wb);
 int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	       unsigned long nr_pages, unsigned long *freed);
 unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type);
