@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Build the zmm test initramfs: busybox (static) + stress-ng with its shared
-# libraries, /init from scripts/vm/init, guest tests from scripts/vm/tests/.
+# libraries, /init from scripts/vm/init, guest tests from scripts/vm/tests/,
+# and /bin/zmmtool (static) from scripts/vm/tests/tools/zmmtool.c.
 #
 # The base archive is cached in ${ZMM_CACHE:-/var/cache/zmm}/initramfs-<key>/
 # (key: hashes of the busybox and stress-ng binaries and libraries, /init,
-# the tests and this script).  Extra files are packed into a second cpio
+# the tests, zmmtool.c, gcc's version and this script).  Extra files are packed into a second cpio
 # archive appended to a copy of the base (the kernel unpacks both).
 set -euo pipefail
 # The whole script is one compound command, read before it runs: editing
@@ -16,7 +17,9 @@ script=$(readlink -f "${BASH_SOURCE[0]}")
 top=$(cd "$(dirname "$script")/.." && pwd)
 cache=${ZMM_CACHE:-/var/cache/zmm}
 vm_dir=$top/scripts/vm
-deps=(busybox-static stress-ng cpio gzip)
+# gcc and libc6-dev build tests/vm/tools/zmmtool.c (static)
+deps=(busybox-static stress-ng cpio gzip gcc libc6-dev)
+tool_src=$vm_dir/tests/tools/zmmtool.c
 
 usage() {
 	cat <<EOF
@@ -97,6 +100,8 @@ build_base() {
 	done < <(libs_of "$stressng")
 	install -m 0755 "$vm_dir/init" "$stage/init"
 	install -m 0755 "$vm_dir"/tests/*.sh "$stage/tests/"
+	gcc -static -O2 -Wall -Wextra -Werror -o "$stage/bin/zmmtool" "$tool_src" ||
+		die "building $tool_src failed"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$stage/etc/passwd"
 	echo 'root:x:0:' >"$stage/etc/group"
 	: >"$stage/etc/fstab"
@@ -149,7 +154,8 @@ mapfile -t libs < <(libs_of "$stressng")
 key=$( {
 	echo "zmm-initramfs-v1"
 	sha256sum "$busybox" "$stressng" "${libs[@]}" "$vm_dir/init" \
-		"$vm_dir"/tests/*.sh "$script" | awk '{ print $1 }'
+		"$vm_dir"/tests/*.sh "$tool_src" "$script" | awk '{ print $1 }'
+	gcc -dumpfullversion 2>/dev/null || gcc -dumpversion
 	(cd "$vm_dir/tests" && ls -1 ./*.sh)
 } | sha256sum | cut -c1-16)
 entry=$cache/initramfs-$key

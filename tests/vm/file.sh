@@ -4,10 +4,10 @@
 # keeps no file pages): a data set larger than guest memory on the ext4
 # disk (/data), read twice with checksums.  With zmm the second pass is
 # partly served by it (loads counted).  Then stale-data checks on a small
-# file pushed out of a small cgroup: after an overwrite and after a
-# truncate + extend, reads return the new data (the new bytes, zeros past
-# the truncation), never a stored older copy; removing the files leaves no
-# file zpage behind.
+# file pushed out of a small cgroup: after an overwrite, a hole punch and
+# a truncate + extend, reads return the new data (the new bytes, zeros in
+# the hole and past the truncation), never a stored older copy; removing
+# the files leaves no file zpage behind.
 # Tunables: ZMM_FILE_MB (size; default 5/4 of MemTotal), ZMM_SAMPLE (2).
 set -u
 . /tests/lib.sh
@@ -125,6 +125,23 @@ check "the other half reads the old data" \
 	[ "$(in_cg "$cg" tail -c 16777216 "$small" | md5sum)" = "$(gen 4 | md5sum)" ]
 if [ "$BACKEND" = zmm ]; then
 	expect "small file: re-reads served partly by zmm (loads)" "$(($(zs loaded) - ld0))" -gt 0
+fi
+# A hole punched in the overwritten half (10..12 MiB) reads zeros, the
+# bytes around it stay (zmmtool: fallocate PUNCH_HOLE, which busybox lacks).
+in_cg "$cg" cat "$small" >/dev/null	# evicts again: zmm holds part of it
+inv0=$(zs invalidated)
+check "hole punch (fallocate)" zmmtool punch "$small" 10485760 2097152
+check "after a hole punch: zeros in the hole" \
+	[ "$(in_cg "$cg" dd if="$small" bs=1M skip=10 count=2 2>/dev/null | tr -d '\000' | wc -c)" = 0 ]
+around_hole() {
+	[ "$(in_cg "$cg" head -c 10485760 "$small" | md5sum)" = \
+	  "$(head -c 10485760 /tmp/new | md5sum)" ] &&
+	[ "$(in_cg "$cg" dd if="$small" bs=1M skip=12 count=4 2>/dev/null | md5sum)" = \
+	  "$(dd if=/tmp/new bs=1M skip=12 2>/dev/null | md5sum)" ]
+}
+check "after a hole punch: the data around it" around_hole
+if [ "$BACKEND" = zmm ]; then
+	note "hole punch: zmm invalidated $(($(zs invalidated) - inv0)) zpages"
 fi
 truncate -s 8388608 "$small" && truncate -s 33554432 "$small"
 check "after truncate + extend: zeros past the cut" \
