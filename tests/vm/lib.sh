@@ -86,6 +86,30 @@ meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 zmm_loaded() { [ -d "$P" ]; }
 # zmm_check: 0 when the pool recounts sound (debugfs check)
 zmm_check() { [ "$(cat "$D/check")" = 0 ]; }
+# expect_held_matches_vmstat NAME [ITEM...]: zmm's pages_held equals the
+# sum of the vmstat ITEMs (default nr_anon_zpages nr_file_zpages).  The
+# two are read at different moments and /proc/vmstat leaves per-CPU
+# deltas unfolded for up to a second (stat_interval), so up to 5 reads a
+# second apart: one equal pair passes; otherwise the last pair is shown.
+expect_held_matches_vmstat() {
+	_name=$1
+	shift
+	[ $# -gt 0 ] || set -- nr_anon_zpages nr_file_zpages
+	_i=0
+	while :; do
+		_h=$(zs pages_held)
+		_v=0
+		for _item in "$@"; do
+			_v=$((_v + $(vm "$_item")))
+		done
+		if [ "$_h" = "$_v" ] || [ "$_i" -ge 4 ]; then
+			break
+		fi
+		_i=$((_i + 1))
+		sleep 1
+	done
+	expect "$_name (read $((_i + 1)) times)" "$_h" -eq "$_v"
+}
 # ratio A B: A/B with two decimals (integers in, text out)
 ratio() {
 	if [ "${2:-0}" -gt 0 ]; then
