@@ -659,6 +659,12 @@ static void test_reclaim_and_drain(void)
 	CHECK(!ret && freed >= file / 2, "file half: %d %lu", ret, freed);
 	CHECK(!dr_count, "wrote back %lu anon zpages for a file shrink",
 	      dr_count);
+	CHECK(u.dropped[5] > 0 &&
+	      u.dropped[5] == zmm_stat(pool, ZMM_STAT_EVICT_DROP) &&
+	      u.dropped[3] + u.dropped[4] == 0,
+	      "dropped callback: owner 5 %lu, evict_drop %lu, others %lu",
+	      u.dropped[5], zmm_stat(pool, ZMM_STAT_EVICT_DROP),
+	      u.dropped[3] + u.dropped[4]);
 	CHECK(held_of(pool, 3, ZMM_ANON) == a3 &&
 	      held_of(pool, 4, ZMM_ANON) == a4, "anon arenas shrank");
 	check_pool(pool, &u);

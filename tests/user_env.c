@@ -95,12 +95,22 @@ void uenv_fini(struct uenv *u)
 	pthread_mutex_destroy(&u->lock);
 }
 
+static void uenv_dropped(void *priv, u32 owner, int nid)
+{
+	struct uenv *u = priv;
+
+	pthread_mutex_lock(&u->lock);
+	u->dropped[owner < UENV_OWNERS ? owner : UENV_OWNERS - 1]++;
+	pthread_mutex_unlock(&u->lock);
+}
+
 struct zmm_ops uenv_ops(struct uenv *u)
 {
 	struct zmm_ops ops = {
 		.alloc_block = uenv_alloc,
 		.free_block = uenv_free,
 		.writeback = uenv_writeback,
+		.dropped = uenv_dropped,
 		.priv = u,
 	};
 

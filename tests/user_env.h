@@ -25,6 +25,8 @@ struct uenv_block;
  * @writeback: optional writeback op for the pool.
  * @wb_priv: its argument.
  */
+#define UENV_OWNERS	16
+
 struct uenv {
 	pthread_mutex_t lock;
 	unsigned int max_order;
@@ -41,6 +43,8 @@ struct uenv {
 	int (*writeback)(void *priv, const struct zmm_key *key,
 			 struct zmm_writeback *wb);
 	void *wb_priv;
+	/* file zpages dropped, by owner (the last slot: owners beyond) */
+	unsigned long dropped[UENV_OWNERS];
 };
 
 void uenv_init(struct uenv *u);

@@ -289,6 +289,9 @@ found:
 		if (erased) {
 			freed += zmm_entry_put(pool, e);
 			zmm_stat_inc(pool, ZMM_STAT_EVICT_DROP);
+			if (pool->ops.dropped)
+				pool->ops.dropped(pool->ops.priv, a->owner,
+						  a->nid);
 		}
 		return freed + zmm_entry_put(pool, e);
 	}

@@ -91,9 +91,6 @@ static DECLARE_DELAYED_WORK(zmm_drain_work, zmm_drain_fn);
 static void zmm_limit_fn(struct work_struct *work);
 static DECLARE_WORK(zmm_limit_work, zmm_limit_fn);
 
-/* ZMM_STAT_EVICT_DROP already counted as ZPAGE_DROP events */
-static atomic_long_t zmm_drops_counted;
-
 /* Makes the memcg that last went over its share give back the excess. */
 static void zmm_memcg_fn(struct work_struct *work);
 static DECLARE_WORK(zmm_memcg_work, zmm_memcg_fn);
@@ -169,17 +166,10 @@ unsigned long zmm_pool_limit_pages(void)
 	return totalram_pages() / 100 * READ_ONCE(zmm_config.max_pool_percent);
 }
 
-/*
- * Count the file zpages the core dropped since the last call as ZPAGE_DROP
- * events.  System-wide only: the core does not say whose they were.
- */
-static void zmm_count_drops(struct zmm_pool *pool)
+/* zmm_ops.dropped: a file zpage of @owner was dropped to give memory back */
+static void zmm_dropped(void *priv, u32 owner, int nid)
 {
-	long now = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
-	long old = atomic_long_xchg(&zmm_drops_counted, now);
-
-	if (now > old)
-		zpage_count_events(NULL, ZPAGE_DROP, now - old);
+	zpage_count_events_id(owner, ZPAGE_DROP, 1);
 }
 
 static void zmm_limit_fn(struct work_struct *work)
@@ -193,7 +183,6 @@ static void zmm_limit_fn(struct work_struct *work)
 	held = zmm_stat(pool, ZMM_STAT_PAGES_HELD);
 	if (held > target)
 		zmm_reclaim(pool, ZMM_OWNER_ANY, held - target, &freed);
-	zmm_count_drops(pool);
 }
 
 /*
@@ -249,7 +238,6 @@ static void zmm_memcg_fn(struct work_struct *work)
 		return;
 	zmm_reclaim(pool, owner, want, &freed);
 	atomic_long_inc(&zmm_mod_stats[ZMM_MOD_MEMCG_SHRINKS]);
-	zmm_count_drops(pool);
 }
 
 /* Kick the limit worker if the pool is at its limit; true if it is. */
@@ -287,11 +275,9 @@ static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 		return -ENOMEM;
 	}
 	if (zmm_pool_over_limit()) {
-		if (key->type == ZMM_FILE) {
+		if (key->type == ZMM_FILE)
 			zmm_shrink(zmm_pool, owner, nid, ZMM_FILE,
 				   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
-			zmm_count_drops(zmm_pool);
-		}
 		if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >=
 		    zmm_pool_limit_pages()) {
 			atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_POOL_LIMIT]);
@@ -481,7 +467,6 @@ int zmm_set_enabled(bool enabled)
 	mutex_unlock(&zmm_self_lock);
 	if (!enabled) {
 		zmm_shrink_type(zmm_pool, ZMM_FILE);
-		zmm_count_drops(zmm_pool);
 		mod_delayed_work(system_wq, &zmm_drain_work, 0);
 	}
 	return 0;
@@ -493,6 +478,7 @@ static int __init zmm_init(void)
 		.alloc_block = zmm_alloc_block,
 		.free_block = zmm_free_block,
 		.writeback = zmm_writeback,
+		.dropped = zmm_dropped,
 	};
 	int ret;
 

@@ -104,6 +104,10 @@ struct zmm_writeback;
  *	data was taken, the caller's page is the only copy and must be kept
  *	(in the kernel it is a dirty swap-cache folio).
  *	May sleep.  May be NULL: anon zpages are then never evicted.
+ * @dropped: a file zpage of (@owner, @nid) was dropped to give memory
+ *	back (counted in evict_drop too), for the environment's per-owner
+ *	accounting.  Called with no pool lock held; must not sleep.  May be
+ *	NULL.
  * @priv: passed back to each op.
  */
 struct zmm_ops {
@@ -113,6 +117,7 @@ struct zmm_ops {
 			   u32 owner, int nid, enum zmm_type type);
 	int (*writeback)(void *priv, const struct zmm_key *key,
 			 struct zmm_writeback *wb);
+	void (*dropped)(void *priv, u32 owner, int nid);
 	void *priv;
 };
 

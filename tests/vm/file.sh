@@ -111,6 +111,21 @@ fi
 if [ "$BACKEND" = zmm ]; then
 	expect "small file: zmm stored pages of it" "$(($(zs stored) - st0))" -gt 0
 	note "small file: nr_file_zpages $f0 -> $(vm nr_file_zpages)"
+	# A memcg share of 10% (1.6 MiB of 16M), below what the cgroup's file
+	# zpages hold: its stores are refused and it drops file zpages, which
+	# count as zpage_drop for the cgroup as well as system-wide.
+	share0=$(cat "$P/memcg_max_percent")
+	d0=$(vm zpage_drop)
+	md0=$(awk '$1 == "zpage_drop" { print $2 }' "$cg/memory.stat")
+	echo 10 >"$P/memcg_max_percent"
+	in_cg "$cg" cat "$small" >/dev/null
+	in_cg "$cg" cat "$small" >/dev/null
+	sleep 1
+	echo "$share0" >"$P/memcg_max_percent"
+	md=$(($(awk '$1 == "zpage_drop" { print $2 }' "$cg/memory.stat") - md0))
+	expect "memcg share 10%: the cgroup's memory.stat zpage_drop rose" "$md" -gt 0
+	expect "memcg share 10%: vmstat zpage_drop rose at least as much" \
+		"$(($(vm zpage_drop) - d0))" -ge "$md"
 fi
 yes 'zmm new data after an overwrite' | head -c 16777216 >/tmp/new
 dd if=/tmp/new of="$small" bs=1M conv=notrunc 2>/dev/null
