@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Build the zmm test initramfs: busybox (static) + stress-ng with its shared
-# libraries, /init from scripts/vm/init, guest tests from scripts/vm/tests/,
-# and /bin/zmmtool (static) from scripts/vm/tests/tools/zmmtool.c.
+# libraries, /init from scripts/vm/init, guest tests from scripts/vm/tests/
+# (tests/vm/), and /bin/zmmtool built static from tests/vm/tools/zmmtool.c.
 #
 # The base archive is cached in ${ZMM_CACHE:-/var/cache/zmm}/initramfs-<key>/
 # (key: hashes of the busybox and stress-ng binaries and libraries, /init,
-# the tests, zmmtool.c, gcc's version and this script).  Extra files are packed into a second cpio
-# archive appended to a copy of the base (the kernel unpacks both).
+# the tests, zmmtool.c, gcc's version and this script).  Extra files are
+# packed into a second cpio archive appended to a copy of the base (the
+# kernel unpacks both).
 set -euo pipefail
 # The whole script is one compound command, read before it runs: editing
 # the file while it runs (e.g. during a long build) cannot break it.

@@ -11,6 +11,8 @@
 
 struct uenv_block;
 
+#define UENV_OWNERS	16
+
 /**
  * struct uenv - block allocator state.
  * @max_order: orders above it fail (a fragmented machine).
@@ -24,9 +26,9 @@ struct uenv_block;
  * @bad_frees: frees that matched no allocation (must stay 0).
  * @writeback: optional writeback op for the pool.
  * @wb_priv: its argument.
+ * @dropped: file zpages dropped (zmm_ops.dropped), by owner; owners from
+ *	UENV_OWNERS - 1 up share the last slot.
  */
-#define UENV_OWNERS	16
-
 struct uenv {
 	pthread_mutex_t lock;
 	unsigned int max_order;
@@ -43,7 +45,6 @@ struct uenv {
 	int (*writeback)(void *priv, const struct zmm_key *key,
 			 struct zmm_writeback *wb);
 	void *wb_priv;
-	/* file zpages dropped, by owner (the last slot: owners beyond) */
 	unsigned long dropped[UENV_OWNERS];
 };
 

@@ -144,9 +144,9 @@ EXPORT_SYMBOL_GPL(zmm_shrink);
 
 /*
  * The arenas of the pool (of one owner, or all with ZMM_OWNER_ANY; of one
- * type, or all with @type ZMM_NR_TYPES), in
- * an array to kfree(); arenas live as long as the pool, so the pointers
- * stay good.  NULL (and *@n == 0) if there are none or no memory.
+ * type, or all with @type ZMM_NR_TYPES), in an array to kfree(); arenas
+ * live as long as the pool, so the pointers stay good.  NULL (and *@n ==
+ * 0) if there are none or no memory.
  */
 static struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool,
 					      u32 owner, enum zmm_type type,

@@ -116,13 +116,13 @@ if [ "$BACKEND" = zmm ]; then
 	# count as zpage_drop for the cgroup as well as system-wide.
 	share0=$(cat "$P/memcg_max_percent")
 	d0=$(vm zpage_drop)
-	md0=$(awk '$1 == "zpage_drop" { print $2 }' "$cg/memory.stat")
+	md0=$(memstat "$cg" zpage_drop)
 	echo 10 >"$P/memcg_max_percent"
 	in_cg "$cg" cat "$small" >/dev/null
 	in_cg "$cg" cat "$small" >/dev/null
 	sleep 1
 	echo "$share0" >"$P/memcg_max_percent"
-	md=$(($(awk '$1 == "zpage_drop" { print $2 }' "$cg/memory.stat") - md0))
+	md=$(($(memstat "$cg" zpage_drop) - md0))
 	expect "memcg share 10%: the cgroup's memory.stat zpage_drop rose" "$md" -gt 0
 	expect "memcg share 10%: vmstat zpage_drop rose at least as much" \
 		"$(($(vm zpage_drop) - d0))" -ge "$md"

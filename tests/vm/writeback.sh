@@ -12,11 +12,6 @@ set -u
 . /tests/lib.sh
 
 cg=/sys/fs/cgroup/zmm-wb
-show() {
-	echo "# $1: $(grep -E '^(nr_anon_zpages|nr_file_zpages|zpage_|pswp)' /proc/vmstat | tr '\n' ' ')"
-	[ -r "$d/stats" ] &&
-		echo "#   zmm: $(grep -E '^(stored|loaded|same_filled|reject|pages_held|nr_zpages|evict|writeback_fail|pool_limit)' "$d/stats" | tr '\n' ' ')"
-}
 # compressible, not same-filled, different in every MiB: $1 MiB to stdout
 gen() {
 	i=0
@@ -32,11 +27,9 @@ grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
 [ -d /sys/module/zmm_kunit ] && rmmod zmm_kunit
 zmm_loaded || bail "zmm.ko not loaded"
 [ "$(wc -l </proc/swaps)" -ge 2 ] || bail "no swap"
-p=$P
-d=$D
 
 # --- a pool limit far below the working set: writeback must happen ------
-echo 2 >"$p/max_pool_percent"
+echo 2 >"$P/max_pool_percent"
 limit=$(zs pool_limit_pages)
 echo "# pool limit $limit pageframes"
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
@@ -54,30 +47,30 @@ stress-ng --vm 2 --vm-bytes 64M --vm-method flip --verify -t 20s \
 rc=$?
 sed 's/^/#   /' /tmp/stress.log
 check "stress-ng --verify under a 2% pool limit (rc $rc)" test "$rc" = 0
-show "after stress-ng"
+show_counters "after stress-ng"
 wb=$(( $(vm zpage_writeback) - wb0 ))
 check "zpage_writeback rose ($wb)" test "$wb" -gt 0
 check "evict_writeback > 0 ($(zs evict_writeback))" test "$(zs evict_writeback)" -gt 0
 held=$(zs pages_held)
 check "pool within limit + 2 MiB slack ($held <= $limit + 512)" \
 	test "$held" -le $((limit + 512))
-check "pool consistent" test "$(cat $d/check)" = 0
+check "pool consistent" zmm_check
 sum2=$(md5sum /mnt/wb/data | cut -d' ' -f1)
 check "tmpfs data intact after writeback" test "$sum1" = "$sum2"
 echo $$ >/sys/fs/cgroup/cgroup.procs
 
 # --- disable: every anon zpage goes back to swap; unload, no swapoff -----
-echo 20 >"$p/max_pool_percent"
+echo 20 >"$P/max_pool_percent"
 before=$(zs nr_zpages)
 check "zmm holds zpages before disable ($before)" test "$before" -gt 0
 echo "# zpages before disable: $before"
-echo 0 >"$p/enabled"
+echo 0 >"$P/enabled"
 i=0
 while [ "$(zs nr_zpages)" != 0 ] && [ $i -lt 60 ]; do
 	sleep 1
 	i=$((i + 1))
 done
-show "disabled, after ${i}s"
+show_counters "disabled, after ${i}s"
 # A zpage whose slot has a folio in the swap cache (a page swapped in and
 # mapped again, its slot kept) is not written: the kernel dirties that
 # folio and zmm drops its copy (evict_cached).  Every zpage must go.
@@ -92,7 +85,7 @@ check "tmpfs data intact from the swap device alone" test "$sum1" = "$sum3"
 
 # --- reload: it works again ------------------------------------------------
 insmod /lib/modules-zmm/zmm.ko
-check "reload zmm.ko" test -d "$p"
+check "reload zmm.ko" test -d "$P"
 st0=$(zs stored)
 echo $$ >"$cg/cgroup.procs"
 stress-ng --vm 2 --vm-bytes 64M --vm-method flip --verify -t 10s \
@@ -104,13 +97,13 @@ check "reloaded zmm stores ($(( $(zs stored) - st0 )))" \
 	test "$(zs stored)" -gt "$st0"
 sum4=$(md5sum /mnt/wb/data | cut -d' ' -f1)
 check "tmpfs data intact after reload" test "$sum1" = "$sum4"
-check "pool consistent after reload" test "$(cat $d/check)" = 0
+check "pool consistent after reload" zmm_check
 # the memcg share (memcg_max_percent, default 50) keeps a memcg's zpages
 # from filling its memory.max and starving its tasks into OOM
-zp=$(awk '$1 == "anon_zpages" || $1 == "file_zpages" { s += $2 } END { print s / 1024 }' "$cg/memory.stat")
-share=$(( $(cat "$cg/memory.max") / 1024 * $(cat "$p/memcg_max_percent") / 100 ))
+zp=$((($(memstat "$cg" anon_zpages) + $(memstat "$cg" file_zpages)) / 1024))
+share=$(( $(cat "$cg/memory.max") / 1024 * $(cat "$P/memcg_max_percent") / 100 ))
 check "memcg zpages ${zp}K within the share ${share}K + 2 MiB" \
-	test "${zp%.*}" -le $((share + 2048))
+	test "$zp" -le $((share + 2048))
 check "no OOM kill" sh -c '! dmesg | grep -q "Killed process"'
-show "end"
+show_counters "end"
 tap_end
