@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Reproducible, cached build of the zmm test kernel (Linux 6.1, x86_64).
+# Reproducible, cached build of the zmm test kernel (Linux 6.12, x86_64).
 #
 # See Documentation/dev/vm-harness.rst.  Summary:
-#   * source: Debian's linux-source-6.1 tarball, patched with
-#     kernel/patches/series (quilt style), configured with
+#   * source: Debian's linux-source-6.12 tarball, patched with
+#     kernel/patches/series (quilt style; its "# base-source:" header names
+#     the package version it was made on), configured with
 #     tinyconfig + kernel/config/zmm.config (+ debug.config for --debug);
 #   * cache: ${ZMM_CACHE:-/var/cache/zmm}/kernel-<key>/ where <key> hashes
 #     everything that goes into the build (see manifest() below), including
@@ -22,12 +23,12 @@ top=$(cd "$(dirname "$script")/.." && pwd)
 
 cache=${ZMM_CACHE:-/var/cache/zmm}
 keep=${ZMM_KERNEL_KEEP:-3}
-src_pkg=linux-source-6.1
-tarball=/usr/src/linux-source-6.1.tar.xz
+src_pkg=linux-source-6.12
+tarball=/usr/src/linux-source-6.12.tar.xz
 patch_dir=$top/kernel/patches
 series=$patch_dir/series
 arch=x86_64
-deps=(linux-source-6.1 build-essential flex bison bc libelf-dev libssl-dev
+deps=(linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
       cpio xz-utils kmod patch)
 
 usage() {
@@ -121,7 +122,7 @@ recipe_fns=(series_entries manifest sha extract apply_patches verify_config mk
 # Everything that determines the build output.  The cache key is its hash.
 manifest() {
 	local name opt f
-	echo "zmm-kernel-cache-v2 arch=$arch variant=$variant"
+	echo "zmm-kernel-cache-v3 arch=$arch variant=$variant"
 	echo "pkg $src_pkg $(dpkg-query -W -f='${Version}' "$src_pkg")"
 	echo "cc $(gcc -dumpfullversion 2>/dev/null || gcc -dumpversion)"
 	while IFS=$'\t' read -r name opt; do
@@ -136,16 +137,21 @@ manifest() {
 extract() {
 	mkdir -p "$tmp/x"
 	xz -T0 -dc "$tarball" | tar -C "$tmp/x" -x
-	mv "$tmp/x/linux-source-6.1" "$tmp/linux"
+	mv "$tmp/x/linux-source-6.12" "$tmp/linux"
 	rmdir "$tmp/x"
 }
 
+# The name of a patch that does not apply goes to $tmp/rejected.
 apply_patches() {
 	local name opt n=0
 	while IFS=$'\t' read -r name opt; do
 		echo "applying $name ($opt)"
 		patch -d "$tmp/linux" "$opt" --batch --forward --no-backup-if-mismatch \
-			-i "$patch_dir/$name" || { echo "patch $name does not apply"; return 1; }
+			-i "$patch_dir/$name" || {
+			echo "patch $name does not apply"
+			echo "$name" >"$tmp/rejected"
+			return 1
+		}
 		n=$((n + 1))
 	done < <(series_entries)
 	echo "$n patch(es) applied"
@@ -181,7 +187,8 @@ mk() { make -C "$tmp/linux" O="$kbuild" ARCH="$arch" "$@"; }
 build_tree() {
 	local bad
 	step "extract $tarball" extract
-	step "apply kernel/patches/series" apply_patches
+	step --no-die "apply kernel/patches/series" apply_patches ||
+		series_mismatch "$(cat "$tmp/rejected" 2>/dev/null || echo '?')"
 	step "make tinyconfig" mk tinyconfig
 	step "merge ${fragments[*]#"$top"/}" \
 		"$tmp/linux/scripts/kconfig/merge_config.sh" -m -O "$kbuild" "$kbuild/.config" "${fragments[@]}"
@@ -206,6 +213,39 @@ write_env() {
 	echo "KERNELRELEASE=$(cat "$1/linux/build/include/config/kernel.release")"
 	echo "ZMM_KERNEL_KEY=$key"
 	echo "ZMM_KERNEL_VARIANT=$variant"
+}
+
+# The base the series was exported on: "# base-source: PKG VERSION (Linux X)"
+# in kernel/patches/series (scripts/mkseries.sh export writes it).
+series_base() {
+	[ -f "$series" ] || return 0
+	sed -n 's/^# *base-source: *//p' "$series" | head -n 1
+}
+
+installed_version() { dpkg-query -W -f='${Version}' "$src_pkg"; }
+
+# Patch $1 of the series does not apply to the installed source: say which
+# source the series was made on, and what to do.
+series_mismatch() {
+	local base have bpkg bver fix
+	base=$(series_base)
+	have="$src_pkg $(installed_version)"
+	read -r bpkg bver _ <<<"$base" || true
+	fix="port the series to the installed source"
+	if [ -z "$base" ]; then
+		base="(unknown: no base-source line in kernel/patches/series)"
+	elif [ "$bpkg $bver" = "$have" ]; then
+		base="$base, the installed version"
+		fix="the patch itself is broken: fix the series"
+	elif [ "$bpkg" = "$src_pkg" ]; then
+		fix="apt-get install $src_pkg=$bver, or $fix"
+	fi
+	die "$(printf '%s\n' "kernel/patches/$1 does not apply to the installed $have." \
+		"  The series was made on: $base." \
+		"  To go on: $fix." \
+		"  Porting: scripts/mkseries.sh import DIR (git am stops at the failing" \
+		"  patch: fix it, git am --continue), then scripts/mkseries.sh export DIR." \
+		"  Build log: $log")"
 }
 
 series_entries >/dev/null # validate here: die() in $(...) would not stop us
@@ -251,6 +291,12 @@ printf '%s\n' "$man" >"$tmp/manifest"
 t0=$(date +%s)
 
 note "building kernel-$key ($variant), log: $log (moved to $entry/ when done)"
+base=$(series_base)
+case $base in
+''|"$src_pkg $(installed_version) "*) ;;
+*) note "warning: kernel/patches/series was made on $base, the installed" \
+	"source is $src_pkg $(installed_version)" ;;
+esac
 kbuild=$tmp/linux/build
 build_tree
 mv "$tmp" "$entry"

@@ -7,11 +7,14 @@
 [ -n "${ZMM_LIB_CACHE_SH:-}" ] && return 0
 ZMM_LIB_CACHE_SH=1
 
-# step WHAT CMD...: run CMD with its output in $log (and on the terminal
-# with ZMM_VERBOSE=1); on failure show the end of the log and die.
+# step [--no-die] WHAT CMD...: run CMD with its output in $log (and on the
+# terminal with ZMM_VERBOSE=1); on failure show the end of the log and die,
+# or with --no-die return 1 (the caller then dies with a better message).
 # shellcheck disable=SC2154 # $log and $t0 are the caller's
 step() {
-	local what=$1
+	local what fatal=1
+	[ "$1" = --no-die ] && { fatal=0; shift; }
+	what=$1
 	shift
 	note "[$(($(date +%s) - t0))s] $what"
 	echo "+ $*" >>"$log"
@@ -21,6 +24,7 @@ step() {
 		"$@" >>"$log" 2>&1 && return 0
 	fi
 	tail -n 40 "$log" >&2
+	[ "$fatal" = 1 ] || return 1
 	die "$what failed (full log: $log)"
 }
 
