@@ -4,7 +4,7 @@
 # The series lives in kernel/patches/ as git format-patch files plus a
 # quilt-style `series` file (read by scripts/kernel-build.sh).  It is
 # developed as commits on top of a pristine import of Debian's
-# linux-source-6.1 in a separate kernel git tree, never in this repo.
+# linux-source-6.12 in a separate kernel git tree, never in this repo.
 #
 #   mkseries.sh export <kernel-tree> [<base>]
 #       Write <base>..HEAD of <kernel-tree> (base: the tag "base") to
@@ -13,10 +13,12 @@
 #       the tree's current branch (git branch --edit-description: first
 #       paragraph = subject, the rest = body), or from --cover FILE.
 #   mkseries.sh import <dir>
-#       Extract /usr/src/linux-source-6.1.tar.xz into <dir>, commit it as
-#       the base (tag "base"), apply kernel/patches/ with git am, and set
-#       the branch description from the cover letter: ready to edit and
-#       export again.
+#       Extract /usr/src/linux-source-6.12.tar.xz into <dir>, commit it as
+#       the base (tag "base"), set the branch description from the cover
+#       letter and apply kernel/patches/ with git am (--3way): ready to edit
+#       and export again.  When a patch does not apply (a new Debian
+#       version of the source), git am stops there: fix it in <dir>, run
+#       git am --continue for the rest of the series, then export.
 #
 # Options: --cover FILE (export), --out DIR (default: kernel/patches).
 set -euo pipefail
@@ -24,8 +26,8 @@ set -euo pipefail
 prog=mkseries.sh
 top=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 out=$top/kernel/patches
-tarball=/usr/src/linux-source-6.1.tar.xz
-src_pkg=linux-source-6.1
+tarball=/usr/src/linux-source-6.12.tar.xz
+src_pkg=linux-source-6.12
 cover=
 tmp=
 
@@ -48,13 +50,13 @@ done
 cmd=${args[0]}
 tree=$(readlink -f "${args[1]}")
 
-# "6.1.192" from a Makefile on stdin
+# "6.12.117" from a Makefile on stdin
 kver() {
 	awk -F' *= *' '$1 == "VERSION" { v = $2 } $1 == "PATCHLEVEL" { p = $2 }
 		$1 == "SUBLEVEL" { s = $2 } END { print v "." p "." s }'
 }
 
-# Debian package version of the installed linux-source-6.1, if any
+# Debian package version of the installed linux-source-6.12, if any
 pkgver() {
 	dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$src_pkg" 2>/dev/null |
 		sed -n 's/^ii *//p'
@@ -134,7 +136,7 @@ EOF
 }
 
 do_import() {
-	local g f name ver subject body
+	local g f name ver subject body n patches
 	[ -e "$tree" ] && die "$tree exists"
 	[ -f "$tarball" ] || die "$tarball missing: apt-get install $src_pkg"
 	[ -f "$out/series" ] || die "$out/series missing"
@@ -150,12 +152,7 @@ do_import() {
 	"${g[@]}" -c user.name=import -c user.email=import@localhost \
 		commit -q -m "Linux $ver ($src_pkg $(pkgver))"
 	"${g[@]}" tag base
-	while read -r name _; do
-		case $name in ''|'#'*) continue ;; esac
-		f=$out/$name
-		[ -f "$f" ] || die "series lists missing $name"
-		"${g[@]}" am -q --keep-cr "$f" || die "git am $name failed"
-	done <"$out/series"
+	# The description first: it is there too when git am stops below.
 	if [ -f "$out/0000-cover-letter.patch" ]; then
 		subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$out/0000-cover-letter.patch")
 		# body: after the headers, up to the shortlog ("Name (N):")
@@ -163,6 +160,25 @@ do_import() {
 			sed '/^[^ ].* ([0-9]\{1,\}):$/,$d')
 		"${g[@]}" config "branch.$("${g[@]}" symbolic-ref --short HEAD).description" \
 			"$(printf '%s\n\n%s\n' "$subject" "$body")"
+	fi
+	# One git am for the whole series: after a stop, git am --continue
+	# applies the rest.
+	patches=()
+	while read -r name _; do
+		case $name in ''|'#'*) continue ;; esac
+		f=$out/$name
+		[ -f "$f" ] || die "series lists missing $name"
+		patches+=("$f")
+	done <"$out/series"
+	if [ ${#patches[@]} -gt 0 ] &&
+		! "${g[@]}" am -q --keep-cr --3way "${patches[@]}"; then
+		n=$("${g[@]}" rev-list --count base..HEAD)
+		name=${patches[n]##*/}
+		die "$(printf '%s\n' "git am stopped at $name: it does not apply to $src_pkg $(pkgver)." \
+			"  The series was made on: $(sed -n 's/^# *base-source: *//p' "$out/series" | head -n 1)." \
+			"  Port it in $tree (git am --show-current-patch=diff shows it: apply" \
+			"  it by hand, git add the files), run git am --continue for the rest" \
+			"  of the series, then scripts/$prog export $tree.")"
 	fi
 	note "$tree: base + $("${g[@]}" rev-list --count base..HEAD) patches"
 }
