@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# checkpatch.pl --strict from Debian's linux-source-6.1, on files or patches.
+# checkpatch.pl --strict from Debian's linux-source-6.12, on files or patches.
 #   checkpatch.sh FILE...            (source files: -f)
 #   checkpatch.sh --patch PATCH...   (patches)
 set -euo pipefail
 
-cache=${ZMM_CACHE:-/var/cache/zmm}/checkpatch
-tarball=/usr/src/linux-source-6.1.tar.xz
+# one directory per source: an older checkpatch.pl is not reused
+cache=${ZMM_CACHE:-/var/cache/zmm}/checkpatch-6.12
+tarball=/usr/src/linux-source-6.12.tar.xz
 if [[ ! -x $cache/scripts/checkpatch.pl ]]; then
 	if [[ ! -f $tarball ]]; then
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends linux-source-6.1 >/dev/null
+			--no-install-recommends linux-source-6.12 >/dev/null
 	fi
 	mkdir -p "$cache"
-	top=linux-source-6.1
+	top=linux-source-6.12
 	tar -xJf "$tarball" -C "$cache" --strip-components=1 \
 		"$top/scripts/checkpatch.pl" "$top/scripts/spelling.txt" \
 		"$top/scripts/const_structs.checkpatch"
