@@ -129,7 +129,8 @@ static void zmm_account_block(struct page *page, int nid,
 			      enum zmm_type type, long nr)
 {
 	rcu_read_lock();
-	zpage_account(page_memcg(page), nid, zmm_zpage_type(type), nr);
+	zpage_account(folio_memcg(page_folio(page)), nid, zmm_zpage_type(type),
+		      nr);
 	rcu_read_unlock();
 }
 
@@ -199,8 +200,6 @@ static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 	unsigned int pct = READ_ONCE(zmm_config.memcg_max_percent);
 	unsigned long limit, share, zpages, over = 0;
 	struct mem_cgroup *m;
-	struct lruvec *lruvec;
-	int nid;
 
 	if (!memcg || pct >= 100)
 		return 0;
@@ -208,12 +207,8 @@ static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 		limit = READ_ONCE(m->memory.max);
 		if (limit >= PAGE_COUNTER_MAX)
 			continue;
-		zpages = 0;
-		for_each_node_state(nid, N_MEMORY) {
-			lruvec = mem_cgroup_lruvec(m, NODE_DATA(nid));
-			zpages += lruvec_page_state(lruvec, NR_ANON_ZPAGES) +
-				  lruvec_page_state(lruvec, NR_FILE_ZPAGES);
-		}
+		zpages = zpage_memcg_pageframes(m, ZPAGE_ANON) +
+			 zpage_memcg_pageframes(m, ZPAGE_FILE);
 		share = limit / 100 * pct;
 		if (zpages >= share)
 			over = max(over, zpages - (share - share / 16));
@@ -250,15 +245,17 @@ bool zmm_pool_over_limit(void)
 }
 
 /*
- * Store @folio under @key, charged to its memcg.  At the pool limit the
- * page is refused and the limit worker kicked; a file page first tries to
- * make room by dropping cold zpages of its own arena.
+ * Store @page under @key, charged to the memcg of its folio (locked by the
+ * caller, so the memcg is stable).  At the pool limit the page is refused
+ * and the limit worker kicked; a file page first tries to make room by
+ * dropping cold zpages of its own arena.  A page of a large folio is
+ * stored like any other: the hooks call us for each page of the folio.
  */
-static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
+static int zmm_store_page(const struct zmm_key *key, struct page *page)
 {
-	struct mem_cgroup *memcg = folio_memcg(folio);
+	struct mem_cgroup *memcg = folio_memcg(page_folio(page));
 	u32 owner = memcg ? mem_cgroup_id(memcg) : 0;
-	int nid = folio_nid(folio);
+	int nid = page_to_nid(page);
 	unsigned long freed, over;
 	struct mem_cgroup *old;
 	void *src;
@@ -285,7 +282,7 @@ static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 		}
 	}
 	old = set_active_memcg(memcg);
-	src = kmap_local_folio(folio, 0);
+	src = kmap_local_page(page);
 	ret = zmm_store(zmm_pool, key, owner, nid, src, PAGE_SIZE);
 	kunmap_local(src);
 	set_active_memcg(old);
@@ -293,10 +290,10 @@ static int zmm_store_folio(const struct zmm_key *key, struct folio *folio)
 }
 
 /* The core counts ZPAGE_STORE, ZPAGE_REJECT and ZPAGE_LOAD for us. */
-static int zmm_load_folio(const struct zmm_key *key, struct folio *folio,
-			  bool exclusive)
+static int zmm_load_page(const struct zmm_key *key, struct page *page,
+			 bool exclusive)
 {
-	void *dst = kmap_local_folio(folio, 0);
+	void *dst = kmap_local_page(page);
 	int ret;
 
 	ret = zmm_load(zmm_pool, key, dst, PAGE_SIZE, exclusive);
@@ -330,19 +327,19 @@ static int zmm_writeback(void *priv, const struct zmm_key *key,
 }
 
 static int zmm_swap_store(unsigned int type, pgoff_t offset,
-			  struct folio *folio)
+			  struct page *page)
 {
 	struct zmm_key key = { .type = ZMM_ANON, .id = type, .index = offset };
 
-	return zmm_store_folio(&key, folio);
+	return zmm_store_page(&key, page);
 }
 
 static int zmm_swap_load(unsigned int type, pgoff_t offset,
-			 struct folio *folio, bool exclusive)
+			 struct page *page, bool exclusive)
 {
 	struct zmm_key key = { .type = ZMM_ANON, .id = type, .index = offset };
 
-	return zmm_load_folio(&key, folio, exclusive);
+	return zmm_load_page(&key, page, exclusive);
 }
 
 static void zmm_swap_invalidate(unsigned int type, pgoff_t offset)
@@ -369,7 +366,7 @@ static int zmm_file_put(struct address_space *mapping, pgoff_t index,
 	struct zmm_key key = { .type = ZMM_FILE,
 			       .id = zmm_mapping_id(mapping), .index = index };
 
-	return zmm_store_folio(&key, folio);
+	return zmm_store_page(&key, folio_page(folio, 0));
 }
 
 static int zmm_file_get(struct address_space *mapping, pgoff_t index,
@@ -378,7 +375,7 @@ static int zmm_file_get(struct address_space *mapping, pgoff_t index,
 	struct zmm_key key = { .type = ZMM_FILE,
 			       .id = zmm_mapping_id(mapping), .index = index };
 
-	return zmm_load_folio(&key, folio, true);
+	return zmm_load_page(&key, folio_page(folio, 0), true);
 }
 
 static void zmm_file_invalidate_page(struct address_space *mapping,
