@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Build the kernel's own selftests that the zmm VM runs (cgroup/test_memcontrol
-# and vm/khugepaged) from the source tree of the cached test kernel, and
-# cache the binaries outside the work tree.
+# Build the kernel's own selftests that the zmm VM runs (cgroup/test_memcontrol,
+# cgroup/test_zswap, cgroup/test_kmem and mm/khugepaged) from the source tree
+# of the cached test kernel, and cache the binaries outside the work tree.
 #
 # See Documentation/dev/vm-harness.rst ("Kernel selftests").  Summary:
-#   * source: the patched linux-source-6.1 tree of scripts/kernel-build.sh
+#   * source: the patched linux-source-6.12 tree of scripts/kernel-build.sh
 #     (KDIR=<entry>/linux/build, the tree is <entry>/linux), or $KDIR;
 #   * UAPI headers: "make headers" with O= in our own directory; nothing is
 #     written into the kernel cache entry;
@@ -22,7 +22,8 @@ cache=${ZMM_CACHE:-/var/cache/zmm}
 keep=${ZMM_SELFTESTS_KEEP:-3}
 deps=(gcc make libc6-dev)
 # name in the output, selftests subdirectory, binary
-tests=("TEST_MEMCONTROL cgroup test_memcontrol" "KHUGEPAGED vm khugepaged")
+tests=("TEST_MEMCONTROL cgroup test_memcontrol" "KHUGEPAGED mm khugepaged"
+	"TEST_ZSWAP cgroup test_zswap" "TEST_KMEM cgroup test_kmem")
 
 usage() {
 	cat <<EOF
@@ -32,7 +33,9 @@ Build (or reuse from the cache) the kernel selftests run in the zmm VM and
 print
   SELFTESTS_DIR=<cache entry>
   TEST_MEMCONTROL=<path>   (tools/testing/selftests/cgroup)
-  KHUGEPAGED=<path>        (tools/testing/selftests/vm)
+  KHUGEPAGED=<path>        (tools/testing/selftests/mm)
+  TEST_ZSWAP=<path>        (tools/testing/selftests/cgroup)
+  TEST_KMEM=<path>         (tools/testing/selftests/cgroup)
   KERNEL_KEY=<key of the kernel cache entry they were built from>
 
 The kernel tree is the one of scripts/kernel-build.sh (built if needed),
@@ -147,6 +150,20 @@ echo "source $src" >>"$tmp/manifest"
 # make without what a calling make passed down (O=, -j jobserver, ...)
 # shellcheck disable=SC2317 # called through step
 mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u MAKEOVERRIDES nice -n 10 make "$@"; }
+
+# cc_mm BIN: tools/testing/selftests/mm/BIN.c, compiled here with the flags
+# of mm/Makefile and lib.mk (6.12).  Not through mm/Makefile: it runs
+# check_config.sh, which writes local_config.{h,mk} into the source tree.
+# -include kselftest.h: khugepaged.c uses KSFT_SKIP without including it.
+# shellcheck disable=SC2317 # called through step
+cc_mm() {
+	local sel=$src/tools/testing/selftests
+	nice -n 10 gcc -Wall -O2 -U_FORTIFY_SOURCE -D_GNU_SOURCE= -no-pie \
+		-I "$src" -isystem "$tmp/hdr/usr/include" \
+		-isystem "$src/tools/include/uapi" -include "$sel/kselftest.h" \
+		-o "$tmp/obj/mm/$1" "$sel/mm/$1.c" "$sel/mm/vm_util.c" \
+		"$sel/mm/thp_settings.c" -lrt -lpthread -lm
+}
 t0=$(date +%s)
 
 note "building selftests-$key from $src (log: $log)"
@@ -156,11 +173,16 @@ step "make headers" mk -C "$src" O="$tmp/hdr" ARCH=x86_64 -j"$(nproc)" headers
 for t in "${tests[@]}"; do
 	read -r name sub bin <<<"$t"
 	mkdir -p "$tmp/obj/$sub"
-	# lib.mk builds $(OUTPUT)/<test> from <test>.c; OUTPUT keeps the
-	# objects out of the source tree.
-	step "build $sub/$bin" mk -C "$src/tools/testing/selftests/$sub" \
-		OUTPUT="$tmp/obj/$sub" KHDR_INCLUDES="-isystem $tmp/hdr/usr/include" \
-		"$tmp/obj/$sub/$bin"
+	case $sub in
+	mm) step "build $sub/$bin" cc_mm "$bin" ;;
+	*)
+		# lib.mk builds $(OUTPUT)/<test> from <test>.c; OUTPUT keeps
+		# the objects out of the source tree.
+		step "build $sub/$bin" mk -C "$src/tools/testing/selftests/$sub" \
+			OUTPUT="$tmp/obj/$sub" KHDR_INCLUDES="-isystem $tmp/hdr/usr/include" \
+			"$tmp/obj/$sub/$bin"
+		;;
+	esac
 	install -m 0755 "$tmp/obj/$sub/$bin" "$tmp/bin/$bin"
 done
 rm -rf "$tmp/hdr" "$tmp/obj"
