@@ -5,6 +5,10 @@
 # 124 when the hard timeout fired, 125 when the marker is missing, 126 when
 # the test passed but the kernel log has a splat (BUG/WARNING/KASAN/lockdep/
 # Oops/panic...).  See Documentation/dev/vm-harness.rst.
+#
+# scripts/vm-run.sh --splats LOG prints the splat lines of a serial log
+# (exit 0 when there are none): the one definition of a splat (splat_re
+# below), which scripts/vm-suite.sh uses too.
 set -euo pipefail
 # The whole script is one compound command, read before it runs: editing
 # the file while it runs (e.g. during a long build) cannot break it.
@@ -32,13 +36,17 @@ Usage: scripts/$prog [options] [-- extra kernel command line]
   -m, --mem SIZE         guest memory (default 512M)
   -c, --smp N            virtual CPUs (default 2)
   -s, --swap SIZE        attach a sparse raw swap disk (virtio serial zmm-swap,
-                         usually /dev/vda) and boot with zmm.swap=1
+                         usually /dev/vda) and boot with zmm.swap=1; the guest
+                         marks it non-rotational before swapon
+      --swap-rotational  leave the swap disk rotational (zmm.swap_rotational=1):
+                         6.12 then splits large folios before swapping them
   -D, --data SIZE        attach an ext4 data disk (serial zmm-data, usually
                          /dev/vdb), mounted on /data in the guest
   -a, --append ARGS      extra kernel command line arguments
   -T, --timeout SECS     hard limit for the whole VM run (default 600)
   -l, --log FILE         serial log (default: \$ZMM_CACHE/logs/<test>-<time>.log)
       --no-splat-check   do not fail on kernel splats in the log
+      --splats LOG       only print the kernel splat lines of a serial log
   -h, --help             this text
 
 Example: scripts/$prog --swap 1G --test smoke
@@ -47,6 +55,21 @@ EOF
 
 die() { echo "$prog: error: $*" >&2; exit 2; }
 note() { echo "$prog: $*" >&2; }
+
+# Kernel splats: the kernel's own formats, never a bare word that a test's
+# output may contain too (LTP prints "TINFO: WARNING: ...", selftests
+# "WARNING: ...").  A message the kernel starts with a printk timestamp
+# (CONFIG_PRINTK_TIME; anywhere in the line, as userspace output on the
+# same console may precede it) followed by one of the usual headers; or,
+# without the timestamp, a header only the kernel prints.
+ts='\[ *[0-9]+\.[0-9]+\] '
+splat_re="$ts(WARNING: |BUG: |Oops|Kernel panic|kernel BUG at |KASAN: |UBSAN: |general protection fault|Unable to handle kernel|INFO: task .* blocked for more than|INFO: possible |INFO: rcu|rcu: INFO: |watchdog: BUG: |DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|kmemleak: [0-9]+ new suspected)"
+splat_re="$splat_re|WARNING: CPU: [0-9]+ PID: [0-9]+|kernel BUG at [^ ]+:[0-9]+|BUG: KASAN: |Kernel panic - not syncing|possible circular locking dependency detected|possible recursive locking detected|blocked for more than [0-9]+ seconds|UBSAN: [a-z-]+ in "
+unset ts
+# splats_of LOG: its splat lines; lines echoing the command line are ignored
+splats_of() {
+	grep -aE "$splat_re" "$1" | grep -avE 'Command line:|command line:|zmm-init: kernel .*cmdline:' || true
+}
 
 # ensure_pkgs: install missing Debian packages (one dpkg-query when present)
 # shellcheck source=scripts/lib/pkgs.sh
@@ -66,6 +89,7 @@ append=
 timeout_s=600
 log=
 splat_check=1
+swap_rot=0
 need() { [ $# -ge 2 ] || die "$1 needs an argument"; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -83,6 +107,11 @@ while [ $# -gt 0 ]; do
 	-T|--timeout) need "$@"; timeout_s=$2; shift ;;
 	-l|--log) need "$@"; log=$2; shift ;;
 	--no-splat-check) splat_check=0 ;;
+	--swap-rotational) swap_rot=1 ;;
+	--splats) need "$@"; tr -d '\r' <"$2" >"${TMPDIR:-/tmp}/zmm-splats.$$" || exit 2
+		splats_of "${TMPDIR:-/tmp}/zmm-splats.$$"
+		rm -f "${TMPDIR:-/tmp}/zmm-splats.$$"
+		exit 0 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; append="$append $*"; break ;;
 	*) usage >&2; exit 2 ;;
@@ -135,6 +164,7 @@ if [ -n "$swap_size" ]; then
 	disks+=(-drive "file=$work/swap.img,format=raw,if=none,id=swap,cache=unsafe"
 		-device "virtio-blk-pci,drive=swap,serial=zmm-swap")
 	cmdline="$cmdline zmm.swap=1"
+	[ "$swap_rot" = 1 ] && cmdline="$cmdline zmm.swap_rotational=1"
 fi
 if [ -n "$data_size" ]; then
 	truncate -s "$data_size" "$work/data.img"
@@ -149,7 +179,7 @@ if [ -z "$log" ]; then
 	mkdir -p "$cache/logs"
 	log=$cache/logs/${test_name:-shell}-$(date +%Y%m%d-%H%M%S)-$$.log
 	# shellcheck disable=SC2012 # names are ours
-	ls -1t "$cache"/logs/*.log 2>/dev/null | tail -n +51 | xargs -r rm -f
+	{ ls -1t "$cache"/logs/*.log 2>/dev/null || true; } | tail -n +51 | xargs -r rm -f
 fi
 mkdir -p "$(dirname "$log")"
 
@@ -173,9 +203,7 @@ elapsed=$(($(date +%s) - t0))
 clean=$work/log.txt
 tr -d '\r' <"$log" >"$clean"
 
-# Kernel splats.  Lines echoing the command line are ignored.
-splat_re='BUG:|WARNING:|KASAN|Kernel panic|Oops|general protection|INFO: possible|INFO: task .* blocked for more than|kernel BUG at|DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|rcu: INFO:|UBSAN:|kmemleak: [0-9]+ new suspected'
-splats=$(grep -aE "$splat_re" "$clean" | grep -avE 'Command line:|command line:|zmm-init: kernel .*cmdline:' || true)
+splats=$(splats_of "$clean")
 
 rc=$(grep -aoE 'ZMM-VM-RESULT: rc=[0-9]+' "$clean" | tail -n 1 | sed 's/.*rc=//' || true)
 reason=

@@ -50,6 +50,8 @@ if [ "$(wc -l </proc/swaps)" -lt 2 ]; then
 		[ -r "$s" ] && [ "$(cat "$s")" = zmm-swap ] && { d=${s%/serial}; dev=/dev/${d##*/}; }
 	done
 	[ -n "$dev" ] || fail "no swap active and no swap disk (run with scripts/vm-run.sh --swap SIZE)"
+	# non-rotational, as /init does (swap clusters; see scripts/vm/init)
+	echo 0 >"/sys/block/${dev#/dev/}/queue/rotational"
 	mkswap "$dev" >/dev/null
 	swapon "$dev"
 fi
@@ -62,8 +64,8 @@ if [ "$zswap" = 1 ]; then
 	echo lz4 >"$p/compressor"
 	echo zsmalloc >"$p/zpool"
 	echo 1 >"$p/enabled"
-	for f in enabled compressor zpool max_pool_percent same_filled_pages_enabled; do
-		echo "$f=$(cat "$p/$f")"
+	for f in enabled compressor zpool max_pool_percent accept_threshold_percent shrinker_enabled; do
+		echo "$f=$(cat "$p/$f" 2>/dev/null)"
 	done
 	[ "$(cat "$p/enabled")" = Y ] || fail "zswap did not enable"
 	[ "$(cat "$p/compressor")" = lz4 ] || fail "zswap compressor is not lz4"
