@@ -9,6 +9,7 @@
 # total of the workers, 144M), ZMM_ANON_WORKERS (4), ZMM_ANON_TIME (30s),
 # ZMM_ANON_METHOD (flip), ZMM_ANON_MIN_OPS (1), ZMM_SAMPLE (2).
 set -u
+# shellcheck source=lib.sh
 . /tests/lib.sh
 
 limit=${ZMM_ANON_LIMIT:-96M}

@@ -10,6 +10,7 @@
 # the files leaves no file zpage behind.
 # Tunables: ZMM_FILE_MB (size; default 5/4 of MemTotal), ZMM_SAMPLE (2).
 set -u
+# shellcheck source=lib.sh
 . /tests/lib.sh
 
 every=${ZMM_SAMPLE:-2}
@@ -147,6 +148,7 @@ inv0=$(zs invalidated)
 check "hole punch (fallocate)" zmmtool punch "$small" 10485760 2097152
 check "after a hole punch: zeros in the hole" \
 	[ "$(in_cg "$cg" dd if="$small" bs=1M skip=10 count=2 2>/dev/null | tr -d '\000' | wc -c)" = 0 ]
+# shellcheck disable=SC2317 # called through check
 around_hole() {
 	[ "$(in_cg "$cg" head -c 10485760 "$small" | md5sum)" = \
 	  "$(head -c 10485760 /tmp/new | md5sum)" ] &&

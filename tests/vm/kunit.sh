@@ -5,6 +5,7 @@
 # from /sys/kernel/debug/kunit/zmm/results (CONFIG_KUNIT_DEBUGFS), or from
 # the kernel log when that is missing.
 set -u
+# shellcheck source=lib.sh
 . /tests/lib.sh
 
 zmm_loaded || bail "zmm.ko not loaded"

@@ -9,6 +9,7 @@
 # and it unloads cleanly again.
 # Tunables: ZMM_LC_LIMIT (memory.max, 24M), ZMM_LC_MB (tmpfs data, 40).
 set -u
+# shellcheck source=lib.sh
 . /tests/lib.sh
 
 limit=${ZMM_LC_LIMIT:-24M}

@@ -4,6 +4,7 @@
 # what cannot change under a live pool) and changes nothing; a good write
 # is taken.
 set -u
+# shellcheck source=lib.sh
 . /tests/lib.sh
 
 zmm_loaded || bail "zmm.ko not loaded"

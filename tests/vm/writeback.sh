@@ -9,6 +9,7 @@
 # A scenario of tests/vm/group.sh (group zmm-writeback of
 # scripts/vm-suite.sh); TAP lines through tests/vm/lib.sh.
 set -u
+# shellcheck source=lib.sh
 . /tests/lib.sh
 
 cg=/sys/fs/cgroup/zmm-wb
@@ -101,7 +102,7 @@ check "pool consistent after reload" zmm_check
 # the memcg share (memcg_max_percent, default 50) keeps a memcg's zpages
 # from filling its memory.max and starving its tasks into OOM
 zp=$((($(memstat "$cg" anon_zpages) + $(memstat "$cg" file_zpages)) / 1024))
-share=$(( $(cat "$cg/memory.max") / 1024 * $(cat "$P/memcg_max_percent") / 100 ))
+share=$(( $(cat "$cg/memory.max") * $(cat "$P/memcg_max_percent") / 102400 ))
 check "memcg zpages ${zp}K within the share ${share}K + 2 MiB" \
 	test "$zp" -le $((share + 2048))
 check "no OOM kill" sh -c '! dmesg | grep -q "Killed process"'
