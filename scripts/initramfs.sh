@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build the zmm test initramfs: busybox (static) + stress-ng with its shared
 # libraries, /init from scripts/vm/init, guest tests from scripts/vm/tests/
-# (tests/vm/), and /bin/zmmtool built static from tests/vm/tools/zmmtool.c.
+# (tests/vm/), and each tests/vm/tools/NAME.c built static as /bin/NAME
+# (zmmtool, mthp).
 #
 # The base archive is cached in ${ZMM_CACHE:-/var/cache/zmm}/initramfs-<key>/
 # (key: hashes of the busybox and stress-ng binaries and libraries, /init,
-# the tests, zmmtool.c, gcc's version and this script).  Extra files are
+# the tests, the tools' sources, gcc's version and this script).  Extra files are
 # packed into a second cpio archive appended to a copy of the base (the
 # kernel unpacks both).
 set -euo pipefail
@@ -18,9 +19,9 @@ script=$(readlink -f "${BASH_SOURCE[0]}")
 top=$(cd "$(dirname "$script")/.." && pwd)
 cache=${ZMM_CACHE:-/var/cache/zmm}
 vm_dir=$top/scripts/vm
-# gcc and libc6-dev build tests/vm/tools/zmmtool.c (static)
+# gcc and libc6-dev build tests/vm/tools/*.c (static)
 deps=(busybox-static stress-ng cpio gzip gcc libc6-dev)
-tool_src=$vm_dir/tests/tools/zmmtool.c
+tool_srcs=("$vm_dir"/tests/tools/*.c)
 
 usage() {
 	cat <<EOF
@@ -88,7 +89,7 @@ cpio_of() {
 }
 
 build_base() {
-	local stage=$1 a lib
+	local stage=$1 a lib src
 	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,root,proc,sys,dev,tmp,run,data,tests,extra,lib/modules-zmm}
 	cp "$busybox" "$stage/bin/busybox"
 	for a in $("$busybox" --list-full); do
@@ -101,8 +102,11 @@ build_base() {
 	done < <(libs_of "$stressng")
 	install -m 0755 "$vm_dir/init" "$stage/init"
 	install -m 0755 "$vm_dir"/tests/*.sh "$stage/tests/"
-	gcc -static -O2 -Wall -Wextra -Werror -o "$stage/bin/zmmtool" "$tool_src" ||
-		die "building $tool_src failed"
+	for src in "${tool_srcs[@]}"; do
+		a=$(basename "$src" .c)
+		gcc -static -O2 -Wall -Wextra -Werror -o "$stage/bin/$a" "$src" ||
+			die "building $src failed"
+	done
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$stage/etc/passwd"
 	echo 'root:x:0:' >"$stage/etc/group"
 	: >"$stage/etc/fstab"
@@ -155,9 +159,9 @@ mapfile -t libs < <(libs_of "$stressng")
 key=$( {
 	echo "zmm-initramfs-v1"
 	sha256sum "$busybox" "$stressng" "${libs[@]}" "$vm_dir/init" \
-		"$vm_dir"/tests/*.sh "$tool_src" "$script" | awk '{ print $1 }'
+		"$vm_dir"/tests/*.sh "${tool_srcs[@]}" "$script" | awk '{ print $1 }'
 	gcc -dumpfullversion 2>/dev/null || gcc -dumpversion
-	(cd "$vm_dir/tests" && ls -1 ./*.sh)
+	(cd "$vm_dir/tests" && ls -1 ./*.sh tools/*.c)
 } | sha256sum | cut -c1-16)
 entry=$cache/initramfs-$key
 base=$entry/base.cpio.gz
