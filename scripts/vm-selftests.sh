@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run the kernel's own selftests (cgroup/test_memcontrol, vm/khugepaged) in
-# the zmm VM, with zmm.ko or with zswap storing the swapped pages, and
-# compare the two.  See Documentation/dev/vm-harness.rst ("Kernel
+# Run the kernel's own selftests (6.12: cgroup/test_memcontrol, cgroup/
+# test_kmem, mm/khugepaged; cgroup/test_zswap in zswap mode) in the zmm VM,
+# with zmm.ko or with zswap storing the swapped pages, and compare the two.  See Documentation/dev/vm-harness.rst ("Kernel
 # selftests").
 #
 # Exit status: 0 when the run(s) passed (--mode both: when every case that
@@ -32,7 +32,10 @@ Usage: scripts/$prog [options] [-- vm-run.sh options]
   --khugepaged-args ARGS arguments of khugepaged, no spaces inside one
                          argument (default none: khugepaged and madvise
                          contexts, anonymous memory)
-  --only SUITE           test_memcontrol or khugepaged
+  --only SUITE           test_memcontrol, test_kmem, test_zswap or khugepaged
+  -B, --bin-dir DIR      take the binaries from DIR (test_memcontrol,
+                         khugepaged, and test_kmem, test_zswap when there)
+                         instead of scripts/selftests-build.sh
   -o, --out DIR          logs and results (default: $top/build/vm)
   -h, --help             this text
 
@@ -55,6 +58,7 @@ mem=1536M
 timeout_s=2400
 kh_args=
 only=
+bin_dir=${ZMM_SELFTESTS_BIN_DIR:-}
 outdir=$top/build/vm
 vm_extra=()
 need() { [ $# -ge 2 ] || die "$1 needs an argument"; }
@@ -67,6 +71,7 @@ while [ $# -gt 0 ]; do
 	-T|--timeout) need "$@"; timeout_s=$2; shift ;;
 	--khugepaged-args) need "$@"; kh_args=$2; shift ;;
 	--only) need "$@"; only=$2; shift ;;
+	-B|--bin-dir) need "$@"; bin_dir=$2; shift ;;
 	-o|--out) need "$@"; outdir=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; vm_extra=("$@"); break ;;
@@ -75,7 +80,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $mode in zmm|zswap|both) ;; *) die "--mode wants zmm, zswap or both" ;; esac
-case $only in ''|test_memcontrol|khugepaged) ;; *) die "--only wants test_memcontrol or khugepaged" ;; esac
+case $only in ''|test_memcontrol|test_kmem|test_zswap|khugepaged) ;;
+*) die "--only wants test_memcontrol, test_kmem, test_zswap or khugepaged" ;; esac
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
 
@@ -97,10 +103,23 @@ export KDIR
 [ -f "$bzimage" ] || die "no kernel image $bzimage"
 release=$(cat "$KDIR/include/config/kernel.release" 2>/dev/null || echo unknown)
 
-senv=$("$top/scripts/selftests-build.sh" "${kargs[@]}") || die "selftests build failed"
+if [ -n "$bin_dir" ]; then
+	senv=$(for b in test_memcontrol khugepaged test_kmem test_zswap; do
+		if [ -f "$bin_dir/$b" ]; then echo "${b^^}=$(cd "$bin_dir" && pwd)/$b"; fi
+	done; echo "KERNEL_KEY=bin-dir")
+else
+	senv=$("$top/scripts/selftests-build.sh" "${kargs[@]}") || die "selftests build failed"
+fi
 memcontrol=$(sed -n 's/^TEST_MEMCONTROL=//p' <<<"$senv")
 khugepaged=$(sed -n 's/^KHUGEPAGED=//p' <<<"$senv")
+# optional: older builds of selftests-build.sh do not print them
+kmem=$(sed -n 's/^TEST_KMEM=//p' <<<"$senv")
+zswap_test=$(sed -n 's/^TEST_ZSWAP=//p' <<<"$senv")
 kkey=$(sed -n 's/^KERNEL_KEY=//p' <<<"$senv")
+[ -f "$memcontrol" ] || die "no test_memcontrol ($memcontrol)"
+[ -f "$khugepaged" ] || die "no khugepaged ($khugepaged)"
+[ -n "$kmem" ] || note "no TEST_KMEM from the selftests build: test_kmem is not run"
+[ -n "$zswap_test" ] || note "no TEST_ZSWAP from the selftests build: test_zswap is not run"
 
 if [ "$mode" != zswap ]; then
 	if [ -z "$module" ]; then
@@ -120,9 +139,12 @@ fi
 files=(-f "$top/tests/vm/selftests.sh:/tests/selftests.sh"
 	-f "$memcontrol:/opt/selftests/test_memcontrol"
 	-f "$khugepaged:/opt/selftests/khugepaged")
+bins=("$memcontrol" "$khugepaged")
+[ -n "$kmem" ] && files+=(-f "$kmem:/opt/selftests/test_kmem") && bins+=("$kmem")
+[ -n "$zswap_test" ] && files+=(-f "$zswap_test:/opt/selftests/test_zswap") && bins+=("$zswap_test")
 while read -r lib; do
 	files+=(-f "$lib:$lib")
-done < <(ldd "$memcontrol" "$khugepaged" | awk '
+done < <(ldd "${bins[@]}" | awk '
 	$2 == "=>" && $3 ~ /^\// { print $3; next }
 	$1 ~ /^\// { print $1 }' | sort -u)
 
