@@ -864,6 +864,21 @@ static void test_edges(void)
 	CHECK(zmm_invalidate_range(pool, ZMM_FILE, 7, 0, U64_MAX) == 200,
 	      "file dropped");
 
+	/* a long range invalidation yields between its batches */
+	for (i = 0; i < 4096; i++) {
+		k = K(ZMM_FILE, 11, i);
+		gen_page(pg, GEN_HALF, i);
+		CHECK(!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE), "file %lu", i);
+	}
+	{
+		unsigned long yields = zmm_shim_resched;
+
+		n = zmm_invalidate_range(pool, ZMM_FILE, 11, 0, U64_MAX);
+		yields = zmm_shim_resched - yields;
+		CHECK(n == 4096, "file of 4096 zpages dropped %ld", n);
+		CHECK(yields >= 4096 / 32, "yielded %lu times for 4096", yields);
+	}
+
 	/* no memory at all and no garbage: a clean -ENOMEM */
 	u.fail_all = true;
 	k = K(ZMM_FILE, 8, 0);

@@ -529,7 +529,9 @@ EXPORT_SYMBOL_GPL(zmm_invalidate);
  * For file keys this costs the number of zpages of the file; for anon
  * keys one lookup per 2^ZMM_ANON_CHUNK_SHIFT slots of the range, which
  * is clamped to the highest offset ever stored for the swap type.  Runs
- * in batches, so it never holds a lock for long, and never sleeps.
+ * in batches, so it never holds a lock for long, and yields between
+ * them: a file with millions of zpages, or a whole swap device, is no
+ * long non-preemptible stretch.  May sleep.
  *
  * Return: the number of zpages dropped, or -EINVAL.
  */
@@ -542,6 +544,7 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 	u64 chunk, last;
 	long dropped = 0;
 
+	might_sleep();
 	if ((unsigned int)type >= ZMM_NR_TYPES || start > end)
 		return -EINVAL;
 	if (type == ZMM_ANON) {
@@ -570,6 +573,7 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			for (i = 0; i < n; i++)
 				zmm_entry_put(pool, batch[i]);
 			dropped += n;
+			cond_resched();
 		} while (n == ARRAY_SIZE(batch));
 	}
 	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);

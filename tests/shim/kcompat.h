@@ -297,7 +297,11 @@ typedef pthread_rwlock_t rwlock_t;
 #define write_lock(l) (zmm_shim_enter_atomic(), pthread_rwlock_wrlock(l))
 #define write_unlock(l) (pthread_rwlock_unlock(l), zmm_shim_exit_atomic())
 
-#define cond_resched() zmm_shim_sleep_check("cond_resched")
+/* counted, so that tests can check that long walks yield */
+extern unsigned long zmm_shim_resched;
+#define cond_resched() ({ __atomic_add_fetch(&zmm_shim_resched, 1,	\
+					     __ATOMIC_RELAXED);		\
+			  zmm_shim_sleep_check("cond_resched"); })
 #define might_sleep() zmm_shim_sleep_check("might_sleep")
 
 /* ---- atomics ---- */

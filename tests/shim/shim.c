@@ -6,6 +6,7 @@
 #include "kcompat.h"
 
 unsigned long zmm_shim_warnings;
+unsigned long zmm_shim_resched;
 __thread int zmm_shim_atomic;
 
 void zmm_shim_sleep_check(const char *what)
