@@ -734,6 +734,25 @@ static void test_reclaim_and_drain(void)
 		      "drained key %lu loadable", i);
 	}
 	check_pool(pool, &u);
+
+	/*
+	 * zmm_drain() empties the pool: file zpages on an LRU, same-filled
+	 * file zpages (on no LRU), anon zpages of both kinds.
+	 */
+	fill(pool, ZMM_FILE, 5, 300, 0);
+	fill(pool, ZMM_ANON, 3, 300, 0);
+	for (i = 0; i < 16; i++) {
+		struct zmm_key kf = K(ZMM_FILE, 42, i);
+		struct zmm_key ka = K(ZMM_ANON, 2, 20000 + i);
+
+		gen_page(pg, GEN_SAME, 10000 + i);
+		CHECK(!zmm_store(pool, &kf, 5, 0, pg, PAGE_SIZE), "same file");
+		CHECK(!zmm_store(pool, &ka, 3, 0, pg, PAGE_SIZE), "same anon");
+	}
+	left = zmm_drain(pool);
+	CHECK(!left && !zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
+	      "drain left %lu zpages", zmm_stat(pool, ZMM_STAT_NR_ZPAGES));
+	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
 	uenv_fini(&u);

@@ -329,6 +329,36 @@ free_tables:
 	return ret;
 }
 
+/**
+ * zmm_index_any_object - find some object of a type in a shard.
+ * @s: the shard, locked.
+ * @type: the key type.
+ * @id: set to the object's id.
+ * @chunk: set to the object's chunk.
+ *
+ * For walks that drop a whole type, object by object.
+ *
+ * Return: true if there is one.
+ */
+bool zmm_index_any_object(struct zmm_shard *s, enum zmm_type type, u64 *id,
+			  u64 *chunk)
+{
+	struct zmm_object *o;
+	unsigned long b;
+
+	lockdep_assert_held(&s->lock);
+	for (b = 0; b < (1UL << s->objs.bits); b++) {
+		hlist_for_each_entry(o, &s->objs.heads[b], hnode) {
+			if (o->type == type) {
+				*id = o->id;
+				*chunk = o->chunk;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 /* Drop every key.  The caller guarantees nothing else runs on the pool. */
 void zmm_index_destroy(struct zmm_pool *pool)
 {

@@ -347,6 +347,8 @@ unsigned int zmm_index_take_range(struct zmm_shard *s, enum zmm_type type,
 				  u64 id, u64 chunk, u64 start, u64 end,
 				  struct zmm_entry **out, unsigned int max,
 				  struct zmm_range_pos *pos);
+bool zmm_index_any_object(struct zmm_shard *s, enum zmm_type type, u64 *id,
+			  u64 *chunk);
 int zmm_index_init(struct zmm_pool *pool);
 void zmm_index_destroy(struct zmm_pool *pool);
 

@@ -31,9 +31,12 @@
  * Unloading: the module holds a reference on itself while it is enabled
  * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
  * every zpage is gone.  Disabling drops the file zpages at once (they are
- * clean) and writes every anon zpage back to its swap slot, retrying
- * those whose slot is busy; the reference goes with the last zpage.
- * Nothing is ever dropped that is not safe elsewhere.
+ * clean), and the drain worker waits for stores that saw zmm enabled,
+ * then empties the pool with zmm_drain(): every file zpage, same-filled
+ * ones included, dropped; every anon zpage written back to its swap
+ * slot, retrying those whose slot is busy once a second; the reference
+ * goes with the last zpage.  Nothing is ever dropped that is not safe
+ * elsewhere.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,6 +47,7 @@
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/srcu.h>
 #include <linux/workqueue.h>
 #include <linux/zpage.h>
 
@@ -86,6 +90,8 @@ static DEFINE_MUTEX(zmm_self_lock);
 static bool zmm_self_ref;
 static void zmm_drain_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(zmm_drain_work, zmm_drain_fn);
+/* Stores in flight; see zmm_store_page() */
+DEFINE_STATIC_SRCU(zmm_store_srcu);
 
 /* Brings the pool back below its limit; see the top of this file. */
 static void zmm_limit_fn(struct work_struct *work);
@@ -251,7 +257,7 @@ bool zmm_pool_over_limit(void)
  * dropping cold zpages of its own arena.  A page of a large folio is
  * stored like any other: the hooks call us for each page of the folio.
  */
-static int zmm_store_page(const struct zmm_key *key, struct page *page)
+static int __zmm_store_page(const struct zmm_key *key, struct page *page)
 {
 	struct mem_cgroup *memcg = folio_memcg(page_folio(page));
 	u32 owner = memcg ? mem_cgroup_id(memcg) : 0;
@@ -261,8 +267,6 @@ static int zmm_store_page(const struct zmm_key *key, struct page *page)
 	void *src;
 	int ret;
 
-	if (!READ_ONCE(zmm_config.enabled))
-		return -ENODEV;
 	over = zmm_memcg_over_share(memcg);
 	if (over) {
 		atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_MEMCG_LIMIT]);
@@ -286,6 +290,22 @@ static int zmm_store_page(const struct zmm_key *key, struct page *page)
 	ret = zmm_store(zmm_pool, key, owner, nid, src, PAGE_SIZE);
 	kunmap_local(src);
 	set_active_memcg(old);
+	return ret;
+}
+
+/*
+ * A store that saw zmm enabled completes inside zmm_store_srcu, so that the
+ * drain, once it has seen zmm disabled, can wait for such stores before it
+ * counts what is left (zmm_drain_fn()).
+ */
+static int zmm_store_page(const struct zmm_key *key, struct page *page)
+{
+	int idx, ret = -ENODEV;
+
+	idx = srcu_read_lock(&zmm_store_srcu);
+	if (READ_ONCE(zmm_config.enabled))
+		ret = __zmm_store_page(key, page);
+	srcu_read_unlock(&zmm_store_srcu, idx);
 	return ret;
 }
 
@@ -420,14 +440,18 @@ static const struct zpage_backend_ops zmm_backend = {
 static void zmm_drain_fn(struct work_struct *work)
 {
 	struct zmm_pool *pool = READ_ONCE(zmm_pool);
+	unsigned long left = 0;
 
 	if (!pool)
 		return;
-	if (!READ_ONCE(zmm_config.enabled))
-		zmm_writeback_all(pool);
+	if (!READ_ONCE(zmm_config.enabled)) {
+		/* stores that saw zmm enabled are done after this */
+		synchronize_srcu(&zmm_store_srcu);
+		left = zmm_drain(pool);
+	}
 	mutex_lock(&zmm_self_lock);
 	if (zmm_self_ref && !READ_ONCE(zmm_config.enabled)) {
-		if (!zmm_stat(pool, ZMM_STAT_NR_ZPAGES)) {
+		if (!left) {
 			zmm_self_ref = false;
 			module_put(THIS_MODULE);
 			pr_info("empty and disabled: can be unloaded\n");

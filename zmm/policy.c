@@ -207,6 +207,28 @@ unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type)
 }
 EXPORT_SYMBOL_GPL(zmm_shrink_type);
 
+/**
+ * zmm_drain - empty the pool, to stop using it.
+ * @pool: the pool.
+ *
+ * Drops every file zpage (they are clean): those on an LRU as for memory
+ * (counted as drops), then every other, same-filled ones and those of
+ * stores that raced with the caller's decision to stop.  Writes every anon
+ * zpage back to its swap slot (zmm_writeback_all()); one whose slot is
+ * busy stays, so call again later.  May sleep.
+ *
+ * Return: the zpages left.
+ */
+unsigned long zmm_drain(struct zmm_pool *pool)
+{
+	might_sleep();
+	zmm_shrink_type(pool, ZMM_FILE);
+	zmm_invalidate_type(pool, ZMM_FILE);
+	zmm_writeback_all(pool);
+	return zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
+}
+EXPORT_SYMBOL_GPL(zmm_drain);
+
 /*
  * Ask every arena of @type for its share of what is still needed, in
  * proportion to the pageframes it holds (rounded up), so that no memcg or

@@ -582,6 +582,58 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 EXPORT_SYMBOL_GPL(zmm_invalidate_range);
 
 /**
+ * zmm_invalidate_type - drop every zpage of one type.
+ * @pool: the pool.
+ * @type: key type.
+ *
+ * Object by object and in batches, yielding between them, as
+ * zmm_invalidate_range(); same-filled zpages, which are on no LRU,
+ * included.  May sleep.
+ *
+ * Return: the number of zpages dropped, or -EINVAL.
+ */
+long zmm_invalidate_type(struct zmm_pool *pool, enum zmm_type type)
+{
+	struct zmm_entry *batch[32];
+	struct zmm_range_pos pos;
+	struct zmm_shard *s;
+	unsigned int i, n, sh;
+	long dropped = 0;
+	u64 id, chunk;
+	bool found;
+
+	might_sleep();
+	if ((unsigned int)type >= ZMM_NR_TYPES)
+		return -EINVAL;
+	for (sh = 0; sh < ZMM_NR_SHARDS; sh++) {
+		s = &pool->shards[sh];
+		for (;;) {
+			spin_lock(&s->lock);
+			found = zmm_index_any_object(s, type, &id, &chunk);
+			spin_unlock(&s->lock);
+			if (!found)
+				break;
+			memset(&pos, 0, sizeof(pos));
+			do {
+				spin_lock(&s->lock);
+				n = zmm_index_take_range(s, type, id, chunk, 0,
+							 U64_MAX, batch,
+							 ARRAY_SIZE(batch),
+							 &pos);
+				spin_unlock(&s->lock);
+				for (i = 0; i < n; i++)
+					zmm_entry_put(pool, batch[i]);
+				dropped += n;
+				cond_resched();
+			} while (n == ARRAY_SIZE(batch));
+		}
+	}
+	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);
+	return dropped;
+}
+EXPORT_SYMBOL_GPL(zmm_invalidate_type);
+
+/**
  * zmm_arena_info - snapshot of one (owner, node, type).
  * @pool: the pool.
  * @owner: memcg id.

@@ -189,6 +189,7 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key);
 long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			  u64 start, u64 end);
+long zmm_invalidate_type(struct zmm_pool *pool, enum zmm_type type);
 
 int zmm_writeback_fill(struct zmm_writeback *wb, void *dst);
 int zmm_writeback_drop(struct zmm_writeback *wb);
@@ -198,6 +199,7 @@ unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type);
 int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 		unsigned long *freed);
 long zmm_writeback_all(struct zmm_pool *pool);
+unsigned long zmm_drain(struct zmm_pool *pool);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 			  enum zmm_type type);
 unsigned long zmm_compact_all(struct zmm_pool *pool);
