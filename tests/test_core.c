@@ -582,6 +582,10 @@ static void test_shrink(void)
 static unsigned long dr_count, dr_bad;
 /* keys whose index is a multiple of this have their page "in memory" */
 static unsigned long dr_cached_mod, dr_dropped;
+/* index + 1 of an anon key whose writeback always fails (0: none) */
+static unsigned long dr_fail_index;
+/* index of the last zpage written back */
+static u64 dr_last;
 
 static int drain_writeback(void *priv, const struct zmm_key *key,
 			   struct zmm_writeback *wb)
@@ -593,6 +597,8 @@ static int drain_writeback(void *priv, const struct zmm_key *key,
 		wb_fail_left--;
 		return -EBUSY;
 	}
+	if (dr_fail_index && key->index + 1 == dr_fail_index)
+		return -EBUSY;
 	if (dr_cached_mod && !(key->index % dr_cached_mod)) {
 		/* the kernel found the slot's folio in the swap cache */
 		ret = zmm_writeback_drop(wb);
@@ -611,6 +617,7 @@ static int drain_writeback(void *priv, const struct zmm_key *key,
 	if (memcmp(want, page, PAGE_SIZE))
 		dr_bad++;
 	dr_count++;
+	dr_last = key->index;
 	return 0;
 }
 
@@ -732,6 +739,36 @@ static void test_reclaim_and_drain(void)
 
 		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
 		      "drained key %lu loadable", i);
+	}
+	check_pool(pool, &u);
+
+	/*
+	 * A zpage whose writeback fails keeps its place at the cold end:
+	 * the shrink writes back the next ones, and once the slot is free
+	 * again that zpage is the first to go.
+	 */
+	fill(pool, ZMM_ANON, 9, 3000, 0);
+	dr_fail_index = 0 + 1;
+	dr_count = 0;
+	ret = zmm_shrink(pool, 9, 0, ZMM_ANON, held_of(pool, 9, ZMM_ANON) / 4,
+			 &freed);
+	CHECK(dr_count > 0, "shrink past a failing zpage: %d, %lu written",
+	      ret, dr_count);
+	dr_fail_index = 0;
+	{
+		struct zmm_arena *a = zmm_arena_find(pool, 9, 0, ZMM_ANON,
+						     false);
+		struct zmm_entry *cold = NULL;
+
+		if (a) {
+			spin_lock(&a->lock);
+			cold = list_first_entry_or_null(&a->lru,
+							struct zmm_entry, lru);
+			spin_unlock(&a->lock);
+		}
+		CHECK(cold && cold->index == 0,
+		      "the zpage that failed is still the coldest: %lld",
+		      cold ? (long long)cold->index : -1LL);
 	}
 	check_pool(pool, &u);
 

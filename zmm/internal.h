@@ -374,7 +374,7 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 				 enum zmm_type type, bool create);
 int zmm_arenas_init(struct zmm_pool *pool);
 void zmm_arenas_destroy(struct zmm_pool *pool);
-long zmm_lru_evict_one(struct zmm_arena *a);
+long zmm_lru_evict_one(struct zmm_arena *a, unsigned int skip);
 
 /* store.c */
 unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e);

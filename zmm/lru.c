@@ -120,10 +120,15 @@ void zmm_arenas_destroy(struct zmm_pool *pool)
 }
 
 /* Put an entry whose eviction failed back on the hot end of the LRU. */
+/*
+ * Put @e back at the cold end of its LRU after a failed writeback: it is
+ * still the coldest, and is tried first once its slot is free again.  The
+ * shrink loop skips it meanwhile (zmm_lru_evict_one()'s @skip).
+ */
 static void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e)
 {
 	spin_lock(&a->lock);
-	list_add_tail(&e->lru, &a->lru);
+	list_add(&e->lru, &a->lru);
 	spin_unlock(&a->lock);
 }
 
@@ -208,8 +213,8 @@ EXPORT_SYMBOL_GPL(zmm_writeback_drop);
  * Hand @e, referenced by the caller and off the LRU, to zmm_ops.writeback
  * and account for the outcome.  @a is its arena, NULL for a same-filled
  * zpage.  Consumes the caller's reference.  Return pageframes freed, or
- * the writeback's errno if the zpage stayed (back on the hot end of the
- * LRU, so that the next attempt tries another one).
+ * the writeback's errno if the zpage stayed (back at the cold end of the
+ * LRU, where it was).
  */
 static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 				struct zmm_entry *e)
@@ -245,6 +250,9 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 /**
  * zmm_lru_evict_one - evict the coldest zpage of an arena.
  * @a: the arena.
+ * @skip: how many of the coldest zpages to pass over: those whose
+ *	writeback failed earlier in the caller's loop, which went back to
+ *	the cold end.
  *
  * A file zpage is dropped (it is clean).  An anon zpage is handed to
  * zmm_ops.writeback, which takes its swap slot and then the data, through
@@ -252,10 +260,10 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
  * data is in the caller's page, so no load can miss data that is not yet
  * on its way to the slot.
  *
- * Return: pageframes freed (>= 0), -ENOENT if the LRU is empty, -EAGAIN
- * if the zpage could not be evicted.
+ * Return: pageframes freed (>= 0), -ENOENT if the LRU has no zpage past
+ * @skip, -EAGAIN if the zpage could not be evicted.
  */
-long zmm_lru_evict_one(struct zmm_arena *a)
+long zmm_lru_evict_one(struct zmm_arena *a, unsigned int skip)
 {
 	struct zmm_pool *pool = a->pool;
 	unsigned long freed = 0;
@@ -269,8 +277,14 @@ long zmm_lru_evict_one(struct zmm_arena *a)
 	spin_lock(&a->lock);
 	list_for_each_entry(e, &a->lru, lru) {
 		/* not yet in the index, or already on its way out */
-		if (smp_load_acquire(&e->published) &&
-		    refcount_inc_not_zero(&e->refs))
+		if (!smp_load_acquire(&e->published) ||
+		    !refcount_read(&e->refs))
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (refcount_inc_not_zero(&e->refs))
 			goto found;
 	}
 	spin_unlock(&a->lock);

@@ -22,7 +22,7 @@
  */
 #include "internal.h"
 
-/* writeback failures in a row after which a shrink gives up */
+/* writeback failures after which a shrink gives up (each is skipped) */
 #define ZMM_SHRINK_MAX_FAILS	16
 
 static unsigned long zmm_garbage(const struct zmm_arena *a)
@@ -125,7 +125,8 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 			done += ret;
 			continue;
 		}
-		ret = zmm_lru_evict_one(a);
+		/* pass over the zpages that failed, left at the cold end */
+		ret = zmm_lru_evict_one(a, fails);
 		if (ret == -ENOENT)
 			break;
 		if (ret < 0) {
@@ -133,7 +134,6 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 				break;
 			continue;
 		}
-		fails = 0;
 		done += ret;
 		cond_resched();
 	}
