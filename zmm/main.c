@@ -101,11 +101,13 @@ static DECLARE_WORK(zmm_limit_work, zmm_limit_fn);
 static void zmm_memcg_fn(struct work_struct *work);
 static DECLARE_WORK(zmm_memcg_work, zmm_memcg_fn);
 /*
- * memcg id for zmm_memcg_work and the pageframes it should give back; the
- * last writer wins, see zmm_memcg_fn()
+ * The request of zmm_memcg_work: the memcg id (16 bits) above the
+ * pageframes it should give back (48 bits), in one word, so that the
+ * worker never pairs one memcg's id with another's amount; the last
+ * writer wins, see zmm_memcg_fn().
  */
-static atomic_t zmm_memcg_owner;
-static atomic_long_t zmm_memcg_want;
+#define ZMM_MEMCG_WANT_BITS	48
+static atomic64_t zmm_memcg_req;
 
 /*
  * Background compaction: once a second, every arena gives back its
@@ -232,8 +234,10 @@ static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 static void zmm_memcg_fn(struct work_struct *work)
 {
 	struct zmm_pool *pool = READ_ONCE(zmm_pool);
-	u32 owner = atomic_read(&zmm_memcg_owner);
-	unsigned long want = atomic_long_read(&zmm_memcg_want), freed;
+	u64 req = atomic64_read(&zmm_memcg_req);
+	u32 owner = req >> ZMM_MEMCG_WANT_BITS;
+	unsigned long want = req & GENMASK_ULL(ZMM_MEMCG_WANT_BITS - 1, 0);
+	unsigned long freed;
 
 	if (!pool || !want)
 		return;
@@ -270,8 +274,9 @@ static int __zmm_store_page(const struct zmm_key *key, struct page *page)
 	over = zmm_memcg_over_share(memcg);
 	if (over) {
 		atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_MEMCG_LIMIT]);
-		atomic_set(&zmm_memcg_owner, owner);
-		atomic_long_set(&zmm_memcg_want, over);
+		over = min_t(u64, over, GENMASK_ULL(ZMM_MEMCG_WANT_BITS - 1, 0));
+		atomic64_set(&zmm_memcg_req,
+			     (u64)owner << ZMM_MEMCG_WANT_BITS | over);
 		queue_work(system_unbound_wq, &zmm_memcg_work);
 		return -ENOMEM;
 	}
