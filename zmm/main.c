@@ -80,6 +80,7 @@ const char *const zmm_mod_stat_names[NR_ZMM_MOD_STATS] = {
 	[ZMM_MOD_REJECT_POOL_LIMIT] = "reject_pool_limit",
 	[ZMM_MOD_REJECT_MEMCG_LIMIT] = "reject_memcg_limit",
 	[ZMM_MOD_MEMCG_SHRINKS] = "memcg_shrinks",
+	[ZMM_MOD_COMPACT_RUNS] = "compact_runs",
 };
 
 /*
@@ -110,9 +111,11 @@ static DECLARE_WORK(zmm_memcg_work, zmm_memcg_fn);
 static atomic64_t zmm_memcg_req;
 
 /*
- * Background compaction: once a second, every arena gives back its
- * garbage beyond compact_slack_pct (see zmm_compact()).  Stores and loads
- * never wait for it.
+ * Background compaction: a second after a store, load or invalidation,
+ * every arena gives back its garbage beyond compact_slack_pct (see
+ * zmm_compact()), and again a second later for as long as that frees
+ * something.  An idle pool, or one without garbage, is left alone until
+ * the next event.  Stores and loads never wait for it.
  */
 #define ZMM_COMPACT_INTERVAL	HZ
 static void zmm_compact_fn(struct work_struct *work);
@@ -124,8 +127,16 @@ static void zmm_compact_fn(struct work_struct *work)
 
 	if (!pool)
 		return;
-	zmm_compact_all(pool);
-	schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
+	atomic_long_inc(&zmm_mod_stats[ZMM_MOD_COMPACT_RUNS]);
+	if (zmm_compact_all(pool))
+		schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
+}
+
+/* The pool changed: compact it soon, unless that is planned already. */
+static void zmm_compact_kick(void)
+{
+	if (!delayed_work_pending(&zmm_compact_work))
+		schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
 }
 
 static enum zpage_type zmm_zpage_type(enum zmm_type type)
@@ -323,6 +334,8 @@ static int zmm_load_page(const struct zmm_key *key, struct page *page,
 
 	ret = zmm_load(zmm_pool, key, dst, PAGE_SIZE, exclusive);
 	kunmap_local(dst);
+	if (!ret && exclusive)
+		zmm_compact_kick();
 	return ret;
 }
 
@@ -371,12 +384,14 @@ static void zmm_swap_invalidate(unsigned int type, pgoff_t offset)
 {
 	struct zmm_key key = { .type = ZMM_ANON, .id = type, .index = offset };
 
-	zmm_invalidate(zmm_pool, &key);
+	if (!zmm_invalidate(zmm_pool, &key))
+		zmm_compact_kick();
 }
 
 static void zmm_swap_invalidate_area(unsigned int type)
 {
-	zmm_invalidate_range(zmm_pool, ZMM_ANON, type, 0, U64_MAX);
+	if (zmm_invalidate_range(zmm_pool, ZMM_ANON, type, 0, U64_MAX) > 0)
+		zmm_compact_kick();
 }
 
 /* file keys: the mapping pointer, see struct zmm_key */
@@ -409,20 +424,21 @@ static void zmm_file_invalidate_page(struct address_space *mapping,
 	struct zmm_key key = { .type = ZMM_FILE,
 			       .id = zmm_mapping_id(mapping), .index = index };
 
-	zmm_invalidate(zmm_pool, &key);
+	if (!zmm_invalidate(zmm_pool, &key))
+		zmm_compact_kick();
 }
 
 static void zmm_file_invalidate_range(struct address_space *mapping,
 				      pgoff_t start, pgoff_t end)
 {
-	zmm_invalidate_range(zmm_pool, ZMM_FILE, zmm_mapping_id(mapping),
-			     start, end);
+	if (zmm_invalidate_range(zmm_pool, ZMM_FILE, zmm_mapping_id(mapping),
+				 start, end) > 0)
+		zmm_compact_kick();
 }
 
 static void zmm_file_invalidate_inode(struct address_space *mapping)
 {
-	zmm_invalidate_range(zmm_pool, ZMM_FILE, zmm_mapping_id(mapping), 0,
-			     U64_MAX);
+	zmm_file_invalidate_range(mapping, 0, ULONG_MAX);
 }
 
 static const struct zpage_backend_ops zmm_backend = {
@@ -517,7 +533,6 @@ static int __init zmm_init(void)
 		goto destroy_pool;
 	}
 	zmm_debugfs_init();
-	schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
 	mutex_lock(&zmm_self_lock);
 	if (zmm_config.enabled) {
 		__module_get(THIS_MODULE);

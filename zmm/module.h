@@ -30,12 +30,14 @@ struct zmm_config {
  * @ZMM_MOD_REJECT_POOL_LIMIT: stores refused at max_pool_percent.
  * @ZMM_MOD_REJECT_MEMCG_LIMIT: stores refused at memcg_max_percent.
  * @ZMM_MOD_MEMCG_SHRINKS: batches given back by a memcg over its share.
+ * @ZMM_MOD_COMPACT_RUNS: runs of the background compaction.
  * @NR_ZMM_MOD_STATS: number of items.
  */
 enum zmm_module_stat {
 	ZMM_MOD_REJECT_POOL_LIMIT,
 	ZMM_MOD_REJECT_MEMCG_LIMIT,
 	ZMM_MOD_MEMCG_SHRINKS,
+	ZMM_MOD_COMPACT_RUNS,
 	NR_ZMM_MOD_STATS,
 };
 
