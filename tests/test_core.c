@@ -854,6 +854,53 @@ static void test_fallback_and_compaction(void)
 	uenv_fini(&u);
 }
 
+/*
+ * A workload dies (an OOM kill, say) and leaves 10 zpages in each of its
+ * arenas, scattered over 2 MiB blocks: right after, the blocks are held
+ * as slack; one background compaction pass gives all but small blocks
+ * back.
+ */
+static void test_after_exit(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, anon, file;
+	enum zmm_type t;
+
+	fill(pool, ZMM_ANON, 1, 3000, 0);
+	fill(pool, ZMM_FILE, 1, 3000, 0);
+	for (t = ZMM_ANON; t <= ZMM_FILE; t++)
+		for (i = 0; i < 3000; i++) {
+			struct zmm_key k = K(t, 1, i);
+
+			if (i % 300)
+				CHECK(!zmm_invalidate(pool, &k), "inval %lu", i);
+		}
+	anon = held_of(pool, 1, ZMM_ANON);
+	file = held_of(pool, 1, ZMM_FILE);
+	CHECK(zmm_stat(pool, ZMM_STAT_NR_ZPAGES) == 20, "20 zpages left");
+	/* slack: the blocks the 20 zpages keep alive until compaction */
+	CHECK(anon + file > 4UL << ZMM_BLOCK_ORDER_MIN,
+	      "held %lu + %lu before compaction", anon, file);
+	zmm_compact_all(pool);
+	CHECK(held_of(pool, 1, ZMM_ANON) <= 2UL << ZMM_BLOCK_ORDER_MIN &&
+	      held_of(pool, 1, ZMM_FILE) <= 2UL << ZMM_BLOCK_ORDER_MIN,
+	      "20 zpages: held %lu + %lu before compaction, %lu + %lu after",
+	      anon, file, held_of(pool, 1, ZMM_ANON),
+	      held_of(pool, 1, ZMM_FILE));
+	for (i = 0; i < 3000; i += 300) {
+		struct zmm_key k = K(ZMM_ANON, 1, i);
+
+		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true) &&
+		      !memcmp(pg, out, PAGE_SIZE), "data kept %lu", i);
+	}
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 /* Paths the other tests do not reach. */
 static void test_edges(void)
 {
@@ -1295,6 +1342,7 @@ static const struct {
 	{ "reclaim_file_first_proportional_drain", test_reclaim_and_drain },
 	{ "order_fallback_and_compaction", test_fallback_and_compaction },
 	{ "edges_corrupt_range_owners_nomem", test_edges },
+	{ "after_exit_compaction", test_after_exit },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "threads_disjoint_and_shared_keys", test_threads },
 };
