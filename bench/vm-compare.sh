@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# zmm against zswap on the same kernel, in QEMU: one workload, several
+# backends, N rounds interleaved (round 1: zmm, zswap, zswap+shrinker;
+# round 2: the same again ...), so that the drift of a TCG guest on a
+# shared host hits every backend alike.  Reports, per backend, the median
+# with min and max over the rounds of what the workload's ZMM-STAT line
+# says (tests/vm/lib.sh stat_line), and per round the ratio to zswap with
+# 6.12 defaults.  See bench/README.md ("VM comparison").
+#
+# Usage: bench/vm-compare.sh [-n ROUNDS] [-w anon|mthp] [-o DIR]
+#   -n ROUNDS   rounds (default 3; fewer than 3 gives no median worth a name)
+#   -w NAME     the scenario of tests/vm/ (default anon)
+#   -o DIR      logs and results (default build/vm-compare)
+# Environment: KDIR and BZIMAGE (another kernel), ZMM_COMPARE_MODES
+# (default "zmm zswap zswap-shrinker").
+set -euo pipefail
+# The whole script is one compound command, read before it runs.
+{
+
+prog=vm-compare.sh
+top=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+rounds=3
+work=anon
+out=$top/build/vm-compare
+# shellcheck disable=SC2206 # a list of words
+modes=(${ZMM_COMPARE_MODES:-zmm zswap zswap-shrinker})
+
+die() { echo "$prog: error: $*" >&2; exit 2; }
+note() { echo "$prog: $*" >&2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) [ $# -ge 2 ] || die "-n needs a number"; rounds=$2; shift ;;
+	-w) [ $# -ge 2 ] || die "-w needs a scenario"; work=$2; shift ;;
+	-o) [ $# -ge 2 ] || die "-o needs a directory"; out=$2; shift ;;
+	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+	shift
+done
+case $rounds in '' | *[!0-9]* | 0) die "-n wants a positive number" ;; esac
+[ -f "$top/tests/vm/$work.sh" ] || die "no scenario tests/vm/$work.sh"
+mkdir -p "$out"
+
+# The kernel, zmm.ko and the initramfs, as scripts/vm-suite.sh finds them.
+if [ -n "${KDIR:-}" ] && [ -n "${BZIMAGE:-}" ]; then
+	kdir=$KDIR bzimage=$BZIMAGE
+else
+	kenv=$("$top/scripts/kernel-build.sh") || die "kernel build failed"
+	kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
+	bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
+fi
+"$top/scripts/vm-kmod.sh" "$kdir" "$out/kmod" >/dev/null ||
+	die "module build failed ($out/kmod/build.log)"
+"$top/scripts/initramfs.sh" "$out/initramfs.cpio.gz" >/dev/null ||
+	die "initramfs failed"
+
+# mode -> vm-run.sh arguments
+mode_args() {
+	case $1 in
+	zmm) echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zswap) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N" ;;
+	zswap-shrinker) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=Y" ;;
+	*) die "unknown mode '$1'" ;;
+	esac
+}
+vm_args=(-m 256M --swap 1G)
+[ "$work" = file ] && vm_args=(-m 192M --swap 1G --data 1G)
+
+results=$out/results.txt
+: >"$results"
+for r in $(seq 1 "$rounds"); do
+	for m in "${modes[@]}"; do
+		log=$out/$work-$m-$r.log
+		note "round $r/$rounds: $m ($work), log $log"
+		# shellcheck disable=SC2046 # words of mode_args
+		"$top/scripts/vm-run.sh" -k "$bzimage" --initrd "$out/initramfs.cpio.gz" \
+			"${vm_args[@]}" $(mode_args "$m") -a ZMM_LRU_GEN=y \
+			-a "ZMM_SCENARIOS=$work" -t group -T 1200 -l "$log" \
+			>/dev/null 2>&1 </dev/null || note "round $r $m: the run failed (see $log)"
+		stat=$(tr -d '\r' <"$log" | grep -a '^ZMM-STAT: ' | tail -n 1 || true)
+		[ -n "$stat" ] || { note "round $r $m: no ZMM-STAT line"; continue; }
+		echo "round=$r mode=$m ${stat#ZMM-STAT: }" >>"$results"
+	done
+done
+
+# Median, min, max of each number per mode; ratio to zswap per round.
+python3 - "$results" "$work" "${modes[@]}" <<'EOF'
+import statistics, sys
+path, work, modes = sys.argv[1], sys.argv[2], sys.argv[3:]
+runs = []
+for line in open(path):
+    kv = dict(w.split("=", 1) for w in line.split() if "=" in w)
+    runs.append(kv)
+keys = ["ops_per_s", "pswpout", "pswpin", "stored", "loaded", "rejects",
+        "peak_pageframes", "ratio"]
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+print(f"# {work}: median [min, max] over {len(runs) // max(len(modes), 1)} rounds, interleaved")
+print("| mode | " + " | ".join(keys) + " |")
+print("|---" * (len(keys) + 1) + "|")
+for m in modes:
+    row = []
+    for k in keys:
+        xs = [num(r.get(k)) for r in runs if r.get("mode") == m]
+        xs = [x for x in xs if x is not None]
+        row.append(f"{statistics.median(xs):g} [{min(xs):g}, {max(xs):g}]" if xs else "-")
+    print(f"| {m} | " + " | ".join(row) + " |")
+base = "zswap"
+if base in modes:
+    print(f"\n# per-round ratio to {base} (ops_per_s; pswpout)")
+    by = {(r.get("round"), r.get("mode")): r for r in runs}
+    for m in modes:
+        if m == base:
+            continue
+        rs, ps = [], []
+        for rnd in sorted({r.get("round") for r in runs}, key=int):
+            a, b = by.get((rnd, m)), by.get((rnd, base))
+            if not a or not b:
+                continue
+            x, y = num(a.get("ops_per_s")), num(b.get("ops_per_s"))
+            if x is not None and y:
+                rs.append(x / y)
+            x, y = num(a.get("pswpout")), num(b.get("pswpout"))
+            if x is not None and y:
+                ps.append(x / y)
+        fmt = lambda v: f"{statistics.median(v):.2f} [{min(v):.2f}, {max(v):.2f}]" if v else "-"
+        print(f"{m}/{base}: ops_per_s {fmt(rs)}; pswpout {fmt(ps)}")
+EOF
+note "raw: $results"
+exit 0
+}
