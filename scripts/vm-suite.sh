@@ -24,11 +24,15 @@ initramfs, then runs each scenario group in its own QEMU guest.
   --ko-dir DIR   take zmm.ko and tests/kunit/zmm_kunit.ko from DIR (make
                  vm-test passes the tree after "make module"); default:
                  build them in $out/kmod-<variant>/
-  --only LIST    run only these groups (comma separated)
+  --only LIST    run only these groups (comma separated; shell patterns
+                 such as 'zswap-*' or '*-classic' select several, and a
+                 name selects its mode variants too: zmm-anon selects
+                 zmm-anon-mglru and zmm-anon-classic)
   --list         list the groups and exit
   -h, --help     this text
 
-Environment: ZMM_VM_OUT (logs and results, default build/vm),
+Environment: KDIR and BZIMAGE (both: that kernel instead of the one of
+scripts/kernel-build.sh), ZMM_VM_OUT (logs and results, default build/vm),
 ZMM_VERBOSE=1 (stream the whole serial console), ZMM_SELFTESTS_TIMEOUT
 (seconds per selftest mode, default 2400).
 EOF
@@ -39,14 +43,29 @@ note() { echo "$prog: $*" >&2; }
 
 # group: name|backend|scenarios|vm-run options|timeout (s)
 # Timeouts are about 3x the time measured on the 2-core machine under load.
+# Modes (kernel arguments read by tests/vm/lib.sh): ZMM_LRU_GEN=y|n turns
+# the multi-gen LRU on (-mglru, the 6.12 default) or off (-classic) before
+# the workload; ZMM_ZSWAP_SHRINKER=N|Y is zswap's shrinker (off by default
+# in 6.12, -shrinker: on).  The swap disk is non-rotational (see
+# scripts/vm/init), so 6.12 swaps large folios out whole (mthp).
+# anon on the classic LRU: 104M of stress-ng in 96M, not 144M.  With 112M
+# and more the cgroup sees OOM kills there with zswap and with zmm alike
+# (1-3 per run; none on the multi-gen LRU at 144M): see vm-harness.rst.
 groups_normal=(
 	"zmm-basic|zmm|kunit,params|-m 256M --swap 1G -M @zmm -f @kunit:/lib/modules-zmm/|300"
-	"zmm-anon|zmm|anon|-m 256M --swap 1G -M @zmm|600"
-	"zmm-file|zmm|file|-m 192M --swap 1G --data 1G -M @zmm|1200"
+	"zmm-anon-mglru|zmm|anon|-m 256M --swap 1G -M @zmm -a ZMM_LRU_GEN=y|600"
+	"zmm-anon-classic|zmm|anon|-m 256M --swap 1G -M @zmm -a ZMM_LRU_GEN=n -a ZMM_ANON_BYTES=104M|600"
+	"zmm-file-mglru|zmm|file|-m 192M --swap 1G --data 1G -M @zmm -a ZMM_LRU_GEN=y|1200"
+	"zmm-file-classic|zmm|file|-m 192M --swap 1G --data 1G -M @zmm -a ZMM_LRU_GEN=n|1200"
+	"zmm-mthp|zmm|mthp|-m 256M --swap 1G -M @zmm|600"
 	"zmm-lifecycle|zmm|lifecycle|-m 256M --swap 1G -M @zmm|600"
 	"zmm-writeback|zmm|writeback|-m 384M --swap 1G -M @zmm|900"
-	"zswap-anon|zswap|anon|-m 256M --swap 1G|600"
-	"zswap-file|zswap|file|-m 192M --swap 1G --data 1G|1200"
+	"zswap-anon|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=y -a ZMM_ZSWAP_SHRINKER=N|600"
+	"zswap-anon-shrinker|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=y -a ZMM_ZSWAP_SHRINKER=Y|600"
+	"zswap-anon-classic|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=n -a ZMM_ZSWAP_SHRINKER=N -a ZMM_ANON_BYTES=104M|600"
+	"zswap-file|zswap|file|-m 192M --swap 1G --data 1G -a ZMM_LRU_GEN=y|1200"
+	"zswap-file-classic|zswap|file|-m 192M --swap 1G --data 1G -a ZMM_LRU_GEN=n|1200"
+	"zswap-mthp|zswap|mthp|-m 256M --swap 1G|600"
 	"selftests|both|@selftests||"
 )
 # KASAN + lockdep under TCG: about 4x slower, smaller workloads, one boot.
@@ -55,7 +74,7 @@ groups_normal=(
 # 30 s AML loop timeout: the virtio disks then get no interrupt and the
 # boot hangs (with an RCU stall report on the way).
 groups_debug=(
-	"debug|zmm|kunit,anon,file|-m 192M --swap 1G --data 1G -a pci=noacpi -M @zmm -f @kunit:/lib/modules-zmm/ -a ZMM_ANON_TIME=30s -a ZMM_ANON_WORKERS=2 -a ZMM_ANON_MIN_OPS=0 -a ZMM_ANON_LIMIT=64M -a ZMM_ANON_BYTES=96M -a ZMM_SAMPLE=5 -a ZMM_LEFT_WAIT=90|3600"
+	"debug|zmm|kunit,anon,file,mthp|-m 192M --swap 1G --data 1G -a pci=noacpi -M @zmm -f @kunit:/lib/modules-zmm/ -a ZMM_ANON_TIME=30s -a ZMM_ANON_WORKERS=2 -a ZMM_ANON_MIN_OPS=0 -a ZMM_ANON_LIMIT=64M -a ZMM_ANON_BYTES=96M -a ZMM_SAMPLE=5 -a ZMM_LEFT_WAIT=90 -a ZMM_MTHP_MIB=16 -a ZMM_MTHP_CG_MIB=24 -a ZMM_MTHP_LIMIT=12M|3600"
 	"debug-writeback|zmm|writeback|-m 384M --swap 1G -a pci=noacpi -M @zmm|2400"
 )
 debug_groups=$(printf '%s\n' "${groups_debug[@]}" | cut -d'|' -f1 | paste -sd, -)
@@ -86,13 +105,22 @@ else
 	kargs=()
 fi
 if [ "$list" = 1 ]; then
-	printf '%s\n' "${groups[@]}" | awk -F'|' '{ printf "%-16s %-6s %s\n", $1, $2, $3 }'
+	printf '%s\n' "${groups[@]}" | awk -F'|' '{
+		m = ""
+		if ($4 ~ /ZMM_LRU_GEN=y/) m = m " mglru"
+		if ($4 ~ /ZMM_LRU_GEN=n/) m = m " classic"
+		if ($4 ~ /ZMM_ZSWAP_SHRINKER=Y/) m = m " shrinker"
+		printf "%-20s %-6s %-22s%s\n", $1, $2, $3, m }'
 	exit 0
 fi
 if [ -n "$only" ]; then
 	sel=()
+	IFS=, read -r -a pats <<<"$only"
 	for g in "${groups[@]}"; do
-		case ",$only," in *",${g%%|*},"*) sel+=("$g") ;; esac
+		for pat in "${pats[@]}"; do
+			# shellcheck disable=SC2254 # a pattern on purpose
+			case ${g%%|*} in $pat|$pat-*) sel+=("$g"); break ;; esac
+		done
 	done
 	[ ${#sel[@]} -gt 0 ] || die "no group matches --only $only (see --list)"
 	groups=("${sel[@]}")
@@ -106,11 +134,12 @@ stats=$out/stats-$variant.txt
 t_start=$(date +%s)
 passed=0
 failed=0
+todos=0
 # record GROUP PASSED FAILED STATUS SECONDS NOTE
 record() {
 	passed=$((passed + $2))
 	failed=$((failed + $3))
-	printf '%-16s %4d passed %4d failed  %-8s %5ss  %s\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$results"
+	printf '%-20s %4d passed %4d failed  %-8s %5ss  %s\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$results"
 }
 setup_failed() { # setup_failed WHAT: nothing can run; one failure, summary
 	echo "$prog: $1 failed: no VM scenario ran" >&2
@@ -121,11 +150,17 @@ setup_failed() { # setup_failed WHAT: nothing can run; one failure, summary
 }
 
 # ---- kernel, modules, initramfs ---------------------------------------------
-note "kernel ($variant): $top/scripts/kernel-build.sh ${kargs[*]}"
-kenv=$("$top/scripts/kernel-build.sh" "${kargs[@]}") || setup_failed "kernel build"
-kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
-bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
-key=$(basename "$(dirname "$(dirname "$kdir")")")
+if [ -n "${KDIR:-}" ] && [ -n "${BZIMAGE:-}" ]; then
+	# another kernel, e.g. a build tree of one's own
+	kdir=$KDIR bzimage=$BZIMAGE key="KDIR=$KDIR"
+	[ -f "$bzimage" ] || setup_failed "kernel: no $bzimage"
+else
+	note "kernel ($variant): $top/scripts/kernel-build.sh ${kargs[*]}"
+	kenv=$("$top/scripts/kernel-build.sh" "${kargs[@]}") || setup_failed "kernel build"
+	kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
+	bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
+	key=$(basename "$(dirname "$(dirname "$kdir")")")
+fi
 note "kernel: $key ($bzimage)"
 
 if [ -z "$ko_dir" ]; then
@@ -146,7 +181,7 @@ initrd=$out/initramfs.cpio.gz
 show_re='^(not )?ok [0-9]+ - |^# |^ZMM-|^vm-run.sh: |^zmm-init: '
 run_group() { # run_group NAME BACKEND SCENARIOS OPTIONS TIMEOUT
 	local name=$1 backend=$2 scen=$3 opts=$4 tmo=$5
-	local log=$out/$name.log opt args=() rc t0 dt p f sum st msg
+	local log=$out/$name.log opt args=() rc t0 dt p f t sum st msg
 	for opt in $opts; do
 		opt=${opt//@zmm/$zmm_ko}
 		opt=${opt//@kunit/$kunit_ko}
@@ -171,12 +206,16 @@ run_group() { # run_group NAME BACKEND SCENARIOS OPTIONS TIMEOUT
 	tr -d '\r' <"$log" >"$clean" 2>/dev/null || : >"$clean"
 	grep -a '^ZMM-STAT: ' "$clean" | sed "s/^ZMM-STAT: /$variant /" >>"$stats"
 	sum=$(grep -aoE 'ZMM-TAP-SUMMARY: passed=[0-9]+ failed=[0-9]+' "$clean" | tail -n 1)
+	# "not ok ... # TODO": a zswap baseline that differs from what we
+	# expected, reported and not counted
+	t=$(grep -acE '^not ok [0-9]+ - .* # TODO ' "$clean")
+	todos=$((todos + t))
 	if [ -n "$sum" ]; then
 		p=$(sed -E 's/.*passed=([0-9]+).*/\1/' <<<"$sum")
 		f=$(sed -E 's/.*failed=([0-9]+)/\1/' <<<"$sum")
 	else # the guest died: count what it printed
 		p=$(grep -acE '^ok [0-9]+ - ' "$clean")
-		f=$(grep -acE '^not ok [0-9]+ - ' "$clean")
+		f=$(grep -aE '^not ok [0-9]+ - ' "$clean" | grep -acv ' # TODO ')
 	fi
 	st=PASS
 	msg=
@@ -184,12 +223,15 @@ run_group() { # run_group NAME BACKEND SCENARIOS OPTIONS TIMEOUT
 	0) ;;
 	124) f=$((f + 1)); st=FAIL; msg="VM timed out after ${tmo}s" ;;
 	125) f=$((f + 1)); st=FAIL; msg="no result line: kernel panic or hang" ;;
-	126) f=$((f + 1)); st=FAIL; msg="kernel splat: $(grep -aE -m1 'BUG:|WARNING:|KASAN|Oops|INFO: possible|DEBUG_LOCKS_WARN_ON|UBSAN:|general protection|rcu: INFO:' "$clean" | cut -c1-100)" ;;
+	126) f=$((f + 1)); st=FAIL; msg="kernel splat: $("$top/scripts/vm-run.sh" --splats "$clean" | head -n 1 | cut -c1-100)" ;;
 	*) if [ "$f" = 0 ]; then f=1; msg="guest exit status $rc"; fi; st=FAIL ;;
 	esac
 	[ "$f" = 0 ] || st=FAIL
-	[ -n "$msg" ] && echo "not ok - $name: $msg"
-	echo "== $name: $p passed, $f failed ($st, ${dt}s)"
+	[ "$t" = 0 ] || msg="${msg:+$msg; }$t baseline TODO(s)"
+	[ -n "$msg" ] && [ "$st" = FAIL ] && echo "not ok - $name: $msg"
+	local tnote=
+	[ "$t" = 0 ] || tnote=", $t todo"
+	echo "== $name: $p passed, $f failed$tnote ($st, ${dt}s)"
 	record "$name" "$p" "$f" "$st" "$dt" "$msg"
 }
 
@@ -249,21 +291,32 @@ echo "== VM suite ($variant kernel $key, $(($(date +%s) - t_start))s, load $(cut
 cat "$results"
 if [ -s "$stats" ]; then
 	echo
-	echo "== zmm next to zswap (peak = the sample with the most pageframes in use)"
+	echo "== zmm next to zswap (peak = the sample with the most pageframes in use;"
+	echo "   mode: backend[+zswap shrinker]/multi-gen or classic LRU)"
 	awk '
 	function kv(i, a) { delete v; for (i = 4; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] } }
 	$2 == "anon" { kv(); an++
-		anon[an] = sprintf("%-6s %-7s %11s %9s %9s %12s %11s %6s", "", $3, v["ops_per_s"], v["pswpout"], v["pswpin"], v["peak_zpages"], v["peak_pageframes"], v["ratio"]) }
+		anon[an] = sprintf("%-5s %-22s %10s %9s %9s %11s %10s %6s", "", $3, v["ops_per_s"], v["pswpout"], v["pswpin"], v["peak_zpages"], v["peak_pageframes"], v["ratio"]) }
 	$2 == "file" { kv(); fn++
-		file[fn] = sprintf("%-6s %-7s %11s %9s %9s %12s %11s %6s", "", $3, v["read2_s"], v["read2_disk_kb"], v["loads_2nd_read"], v["peak_zpages"], v["peak_pageframes"], v["ratio"]) }
+		file[fn] = sprintf("%-5s %-22s %10s %9s %9s %11s %10s %6s", "", $3, v["read2_s"], v["read2_disk_kb"], v["loads_2nd_read"], v["peak_zpages"], v["peak_pageframes"], v["ratio"]) }
+	$2 == "mthp" { kv(); mn++
+		mthp[mn] = sprintf("%-5s %-22s %-7s %6s %6s %6s %5s %6s %7s %7s %7s %7s %4s", "", $3, v["phase"], v["folios"], v["fault_alloc"], v["swpout"], v["swpout_fallback"], v["whole64k"], v["pswpout"], v["stored"], v["loaded"], v["held_pageframes"], v["bad"]) }
 	END {
-		f = "%-6s %-7s %11s %9s %9s %12s %11s %6s\n"
-		if (an) printf f, "anon", "backend", "bogo-ops/s", "pswpout", "pswpin", "peak-zpages", "pageframes", "ratio"
+		f = "%-5s %-22s %10s %9s %9s %11s %10s %6s\n"
+		if (an) printf f, "anon", "mode", "bogo-ops/s", "pswpout", "pswpin", "peak-zpages", "pageframes", "ratio"
 		for (i = 1; i <= an; i++) print anon[i]
-		if (fn) printf f, "file", "backend", "2nd-read-s", "disk-KiB", "zmm-loads", "peak-zpages", "pageframes", "ratio"
+		if (fn) printf f, "file", "mode", "2nd-read-s", "disk-KiB", "zmm-loads", "peak-zpages", "pageframes", "ratio"
 		for (i = 1; i <= fn; i++) print file[i]
+		if (mn) {
+			printf "%-5s %-22s %-7s %6s %6s %6s %5s %6s %7s %7s %7s %7s %4s\n", "mthp", "mode", "phase", "folios", "alloc", "swpout", "fallb", "whole", "pswpout", "stored", "loaded", "held", "bad"
+			print "      (64 KiB folios: faulted, swpout = written to the swap device whole, fallb = split for"
+			print "       want of a swap cluster, whole = swapped as 16 aligned slots; stored/loaded: zpage_store/"
+			print "       zpage_load or zswpout/zswpin pages; held: pool pageframes while out)"
+		}
+		for (i = 1; i <= mn; i++) print mthp[i]
 	}' "$stats"
 fi
+[ "$todos" = 0 ] || echo "($todos zswap baseline expectation(s) did not hold: \"not ok ... # TODO\" lines above, not counted)"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
 exit
