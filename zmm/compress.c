@@ -6,10 +6,15 @@
  * liblz4/libzstd through the shim).
  *
  * Each CPU has a context holding the work memory and an output buffer,
- * taken with a local_lock: preemption is off while it is held (as zswap
- * held its per-CPU transform), so every zmm operation that compresses or
- * decompresses can run where sleeping is not allowed, such as a page
- * cache read miss.  Nothing called with a context held may sleep.
+ * taken with a local_lock: preemption is off while it is held, so every
+ * zmm operation that compresses or decompresses can run where sleeping is
+ * not allowed, such as the page cache's ->get at a read miss.  Nothing
+ * called with a context held may sleep.  This differs from zswap, whose
+ * per-CPU compression context (6.12: acomp_ctx) is taken with a mutex
+ * and may sleep, since zswap is only called where sleeping is allowed.
+ * The cost is a non-preemptible section as long as one compression: a
+ * few microseconds with lz4, but much longer with zstd at high levels
+ * (the admin guide warns about zstd_level).
  */
 #include "internal.h"
 
