@@ -11,6 +11,8 @@
 #   B. ZMM_MTHP_CG_MIB (48) MiB filled in a cgroup with memory.max =
 #      ZMM_MTHP_LIMIT (24M): reclaim pushes folios out during the fill;
 #      verified twice.
+# ZMM_MTHP_MIN_PCT (90): the share of the region's folios that must fault
+# in as 64 KiB folios, be swapped and be swapped whole in A.
 #
 # Both backends: the region faults in as 64 KiB folios, no folio is split
 # for want of a swap cluster (swpout_fallback; the swap disk is
@@ -18,10 +20,10 @@
 # block sit in 16 consecutive aligned slots (/proc/self/pagemap: the folio
 # went out whole), every page reads back intact, no OOM kill.
 # zmm: it stores each page of the folios (zpage_store >= 16 x whole
-# folios, = its own "stored"), holds them (nr_anon_zpages > 0), nothing
-# of the region goes to disk (pswpout = 16 x the 64 KiB swpout, which in
-# 6.12 counts only folios written to the swap device), and loads them
-# back.  zswap, as observed on 6.12 and reported as TODO lines when it
+# folios, = its own "stored"), holds them (nr_anon_zpages > 0), every
+# swapped page is in zmm or on disk in a whole folio it refused (the
+# 64 KiB swpout, which in 6.12 counts only folios written to the swap
+# device), and it loads back the pages it kept.  zswap, as observed on 6.12 and reported as TODO lines when it
 # differs: zswap_store() refuses large folios, so they go to disk whole
 # (64 KiB swpout ~ the folios, pswpout = 16 x swpout, zswpout ~ 0).
 set -u
@@ -31,6 +33,10 @@ set -u
 mib=${ZMM_MTHP_MIB:-32}
 cg_mib=${ZMM_MTHP_CG_MIB:-48}
 cg_limit=${ZMM_MTHP_LIMIT:-24M}
+# share of the region that must behave (faulted as 64 KiB folios, swapped,
+# swapped whole): the debug group runs mthp after anon and file in one
+# small guest, where reclaim splits some folios first
+pct=${ZMM_MTHP_MIN_PCT:-90}
 T=/sys/kernel/mm/transparent_hugepage
 H=$T/hugepages-64kB
 
@@ -52,7 +58,7 @@ save() {
 		  swpout swpout_fallback split split_deferred; do
 		eval "$1_$_k=$(cat "$H/stats/$_k")"
 	done
-	for _k in pswpout pswpin zpage_store zpage_load zpage_reject zswpout zswpin \
+	for _k in pswpout pswpin zpage_store zpage_load zpage_reject zpage_writeback zswpout zswpin \
 		  nr_anon_zpages; do
 		eval "$1_$_k=$(vm "$_k")"
 	done
@@ -113,13 +119,13 @@ blocks=$(field /tmp/mthp-a.log pageout blocks64k)
 bad=$(bad_of /tmp/mthp-a.log 1)
 expect "A: mthp exit status" "$rc" -eq 0
 expect "A: the region faulted in as 64 KiB folios (anon_fault_alloc +$fa of $folios)" \
-	"$fa" -ge $((folios * 9 / 10))
+	"$fa" -ge $((folios * pct / 100))
 expect "A: every page present after the fill" "$(field /tmp/mthp-a.log fill present)" -eq "$pages"
 expect "A: MADV_PAGEOUT swapped the region out (pagemap swapped of $pages)" \
-	"${swapped:-0}" -ge $((pages * 9 / 10))
+	"${swapped:-0}" -ge $((pages * pct / 100))
 expect "A: no 64 KiB folio split for want of a swap cluster (swpout_fallback)" "$fb" -eq 0
 expect "A: 64 KiB blocks in 16 consecutive aligned slots, i.e. swapped whole (of ${blocks:-?})" \
-	"${whole:-0}" -ge $((${blocks:-0} * 9 / 10))
+	"${whole:-0}" -ge $((${blocks:-0} * pct / 100))
 expect "A: every page read back intact (bad pages)" "$bad" -eq 0
 if [ "$BACKEND" = zmm ]; then
 	zst=$(dl a b zpage_store)
@@ -128,10 +134,18 @@ if [ "$BACKEND" = zmm ]; then
 		"$zst" -ge $((16 * ${whole:-0}))
 	check "A: vmstat zpage_store ($zst) agrees with zmm stored ($stored)" near "$zst" "$stored"
 	expect "A: zmm's pool holds them while out (nr_anon_zpages)" "$held" -gt 0
-	expect "A: pages to disk = 16 x 64 KiB swpout (+$swpout): what zmm refused went whole" \
-		"$pswpout" -eq $((16 * swpout))
-	expect "A: read back through zmm (zpage_load of $swapped swapped pages)" \
-		"$(dl b c zpage_load)" -ge $((${swapped:-0} * 9 / 10))
+	# Every swapped page of the region is in zmm or went to disk in a
+	# whole folio that zmm refused (at its pool limit, say).  pswpout also
+	# counts zpages zmm wrote back to make room and other 4 KiB pages it
+	# refused meanwhile: shown, not asserted.
+	wb=$(dl a b zpage_writeback)
+	note "A: to disk: pswpout +$pswpout = 16 x swpout +$swpout, zmm writeback +$wb, other +$((pswpout - 16 * swpout - wb))"
+	expect "A: every swapped page in zmm or on disk in a whole folio (zpage_store + 16 x swpout of $swapped)" \
+		$((zst + 16 * swpout)) -ge "${swapped:-0}"
+	# loads: the pages zmm kept (not refused, not written back)
+	kept=$((${swapped:-0} - 16 * swpout - $(dl a c zpage_writeback)))
+	expect "A: read back through zmm (zpage_load of the $kept pages it kept)" \
+		"$(dl b c zpage_load)" -ge $((kept * 9 / 10))
 	check "A: pool consistent (debugfs check = 0)" zmm_check
 	out="stored=$zst loaded=$(dl b c zpage_load) held_pageframes=$held"
 else
