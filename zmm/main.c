@@ -206,13 +206,35 @@ static void zmm_limit_fn(struct work_struct *work)
 }
 
 /*
+ * What zmm's own arenas of @memcg hold, exactly and now: the memcg
+ * counters lag by up to a stats flush, in which a memcg storing fast can
+ * fill its whole memory.max with zpages.
+ */
+static unsigned long zmm_owner_pageframes(u32 owner)
+{
+	struct zmm_arena_info info;
+	unsigned long held = 0;
+	int nid;
+
+	for_each_node_state(nid, N_MEMORY) {
+		if (!zmm_arena_info(zmm_pool, owner, nid, ZMM_ANON, &info))
+			held += info.pages_held;
+		if (!zmm_arena_info(zmm_pool, owner, nid, ZMM_FILE, &info))
+			held += info.pages_held;
+	}
+	return held;
+}
+
+/*
  * Once the zpages of @memcg, or of one of its ancestors, hold their share
  * of that level's memory.max or more: how many pageframes they are above
  * 1/16 below the share (the most over any level), which is what the
  * memcg worker gives back.  0 while every level is below its share.  The
  * counters are the memcg's own hierarchical ones (NR_*_ZPAGES in
- * memory.stat), which lag by up to one stats flush (2s): the share is a
- * soft bound.
+ * memory.stat), which lag by up to one stats flush (2s); for @memcg
+ * itself zmm's exact count of its arenas is a floor, so a memcg storing
+ * fast cannot fill its memory.max in that window.  An ancestor's share
+ * is still a soft bound.
  */
 static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 {
@@ -228,6 +250,9 @@ static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 			continue;
 		zpages = zpage_memcg_pageframes(m, ZPAGE_ANON) +
 			 zpage_memcg_pageframes(m, ZPAGE_FILE);
+		if (m == memcg)
+			zpages = max(zpages,
+				     zmm_owner_pageframes(mem_cgroup_id(m)));
 		share = limit / 100 * pct;
 		if (zpages >= share)
 			over = max(over, zpages - (share - share / 16));
