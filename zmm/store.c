@@ -518,6 +518,32 @@ int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key)
 }
 EXPORT_SYMBOL_GPL(zmm_invalidate);
 
+/*
+ * Drop the zpages of object (@type, @id, @chunk) with an index in
+ * @start..@end, in batches, yielding between them.  Return how many.
+ */
+static long zmm_drop_object_range(struct zmm_pool *pool, struct zmm_shard *s,
+				  enum zmm_type type, u64 id, u64 chunk,
+				  u64 start, u64 end)
+{
+	struct zmm_range_pos pos = { 0 };
+	struct zmm_entry *batch[32];
+	unsigned int i, n;
+	long dropped = 0;
+
+	do {
+		spin_lock(&s->lock);
+		n = zmm_index_take_range(s, type, id, chunk, start, end, batch,
+					 ARRAY_SIZE(batch), &pos);
+		spin_unlock(&s->lock);
+		for (i = 0; i < n; i++)
+			zmm_entry_put(pool, batch[i]);
+		dropped += n;
+		cond_resched();
+	} while (n == ARRAY_SIZE(batch));
+	return dropped;
+}
+
 /**
  * zmm_invalidate_range - drop the zpages of one id in an index range.
  * @pool: the pool.
@@ -538,9 +564,7 @@ EXPORT_SYMBOL_GPL(zmm_invalidate);
 long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 			  u64 start, u64 end)
 {
-	struct zmm_entry *batch[32];
 	struct zmm_shard *s;
-	unsigned int n, i;
 	u64 chunk, last;
 	long dropped = 0;
 
@@ -563,18 +587,8 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 		s = zmm_shard_of(pool, type, id,
 				 type == ZMM_ANON ?
 				 chunk << ZMM_ANON_CHUNK_SHIFT : 0);
-		struct zmm_range_pos pos = { 0 };
-
-		do {
-			spin_lock(&s->lock);
-			n = zmm_index_take_range(s, type, id, chunk, start, end,
-						 batch, ARRAY_SIZE(batch), &pos);
-			spin_unlock(&s->lock);
-			for (i = 0; i < n; i++)
-				zmm_entry_put(pool, batch[i]);
-			dropped += n;
-			cond_resched();
-		} while (n == ARRAY_SIZE(batch));
+		dropped += zmm_drop_object_range(pool, s, type, id, chunk,
+						 start, end);
 	}
 	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);
 	return dropped;
@@ -594,11 +608,9 @@ EXPORT_SYMBOL_GPL(zmm_invalidate_range);
  */
 long zmm_invalidate_type(struct zmm_pool *pool, enum zmm_type type)
 {
-	struct zmm_entry *batch[32];
-	struct zmm_range_pos pos;
 	struct zmm_shard *s;
-	unsigned int i, n, sh;
 	long dropped = 0;
+	unsigned int sh;
 	u64 id, chunk;
 	bool found;
 
@@ -613,19 +625,8 @@ long zmm_invalidate_type(struct zmm_pool *pool, enum zmm_type type)
 			spin_unlock(&s->lock);
 			if (!found)
 				break;
-			memset(&pos, 0, sizeof(pos));
-			do {
-				spin_lock(&s->lock);
-				n = zmm_index_take_range(s, type, id, chunk, 0,
-							 U64_MAX, batch,
-							 ARRAY_SIZE(batch),
-							 &pos);
-				spin_unlock(&s->lock);
-				for (i = 0; i < n; i++)
-					zmm_entry_put(pool, batch[i]);
-				dropped += n;
-				cond_resched();
-			} while (n == ARRAY_SIZE(batch));
+			dropped += zmm_drop_object_range(pool, s, type, id,
+							 chunk, 0, U64_MAX);
 		}
 	}
 	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);
