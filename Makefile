@@ -106,8 +106,7 @@ check-all:
 # scripts/kernel-build.sh (make kernel builds it); W=1 is kept clean.
 module:
 	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
-	$(MAKE) -C $(KDIR) M=$(TOP)/tests/kunit \
-		KBUILD_EXTRA_SYMBOLS=$(TOP)/Module.symvers W=1 modules
+	$(MAKE) -C $(KDIR) M=$(TOP)/tests/kunit W=1 modules
 
 module-clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean

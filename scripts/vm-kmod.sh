@@ -14,7 +14,8 @@ dir=$(cd "$dir" && pwd)
 # the copy keeps the sources' mtimes: unchanged files are not rebuilt
 (cd "$top" && tar -cf - --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
 	--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.o.d' \
-	Kbuild zmm include tests/kunit/Kbuild tests/kunit/zmm_kunit.c) | tar -C "$dir" -xf -
+	Kbuild zmm include tests/zmm_core.c tests/kunit/Kbuild \
+	tests/kunit/zmm_kunit.c) | tar -C "$dir" -xf -
 # a different kernel than last time: start clean
 if [ "$(cat "$dir/.kdir" 2>/dev/null)" != "$kdir" ]; then
 	find "$dir" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \
@@ -22,7 +23,7 @@ if [ "$(cat "$dir/.kdir" 2>/dev/null)" != "$kdir" ]; then
 	echo "$kdir" >"$dir/.kdir"
 fi
 if ! { make -C "$kdir" M="$dir" modules &&
-       make -C "$kdir" M="$dir/tests/kunit" KBUILD_EXTRA_SYMBOLS="$dir/Module.symvers" modules
+       make -C "$kdir" M="$dir/tests/kunit" modules
      } >"$dir/build.log" 2>&1; then
 	tail -n 30 "$dir/build.log" >&2
 	echo "vm-kmod.sh: module build against $kdir failed (log: $dir/build.log)" >&2

@@ -2,12 +2,16 @@
 /*
  * The zmm portable core, built for userspace: the kernel's own .c files,
  * included unchanged, against tests/shim/kcompat.h (force-included by the
- * build before anything else).
+ * build before anything else).  Bottom layer first, as in Kbuild.
  */
-#include "../zmm/index.c"
+#include "../zmm/stats.c"
 #include "../zmm/compress.c"
+#include "../zmm/htab.c"
 #include "../zmm/block.c"
-#include "../zmm/lru.c"
-#include "../zmm/policy.c"
+#include "../zmm/arena.c"
+#include "../zmm/index.c"
 #include "../zmm/store.c"
+#include "../zmm/evict.c"
+#include "../zmm/policy.c"
+#include "../zmm/pool.c"
 #include "../zmm/check.c"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm block pool: storage in physically contiguous blocks.
+ * zmm core, layer 1: the block pool, storage in physically contiguous
+ * blocks, and the space inside them.  Pure mechanism: when to recycle,
+ * evacuate or grow is asked of pool->policy (struct zmm_policy).
  *
  * Blocks are 2 MiB (order 9) when the page allocator has one at hand, and
  * smaller orders down to params.min_order when it has not; the allocation
@@ -29,7 +31,8 @@
  * Blocks other than the head and the spare sit on one of ZMM_NR_BUCKETS
  * lists by live fraction, so the sparsest block is found in constant time.
  */
-#include "internal.h"
+#include "block.h"
+#include "stats.h"
 
 static void zmm_block_file(struct zmm_arena *a, struct zmm_block *b)
 {
@@ -57,7 +60,7 @@ static void zmm_block_account(struct zmm_arena *a, struct zmm_block *b,
 	/* read locklessly by zmm_shrink() */
 	WRITE_ONCE(a->pages_held, a->pages_held + pages);
 	a->nr_blocks[b->order] += sign;
-	zmm_stat_add(a->pool, ZMM_STAT_PAGES_HELD, pages);
+	zmm_pages_held_add(a->pool, pages);
 }
 
 /*
@@ -198,13 +201,15 @@ static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
 			continue;
 		}
 		victim = zmm_sparsest(a);
-		if (victim && zmm_policy_compact_on_store(a, victim) &&
+		if (victim && a->pool->policy->recycle(a, victim) &&
 		    victim->size - victim->live >= len) {
 			zmm_recycle_sparsest(a, victim);
 			continue;
 		}
 		if (may_alloc) {
-			unsigned int order = zmm_policy_block_order(a);
+			unsigned int order;
+
+			order = a->pool->policy->block_order(a, a->pages_held);
 
 			spin_unlock(&a->lock);
 			b = zmm_block_alloc(a, order);
@@ -360,8 +365,8 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 		spin_unlock(&a->lock);
 		return 0;
 	}
-	order = zmm_policy_block_order_for(a, DIV_ROUND_UP(old->live,
-							   PAGE_SIZE));
+	order = a->pool->policy->block_order(a, DIV_ROUND_UP(old->live,
+							     PAGE_SIZE));
 	spin_unlock(&a->lock);
 	if (order + 2 > old->order)
 		return 0;
@@ -435,7 +440,7 @@ unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
 
 	spin_lock(&a->lock);
 	v = zmm_sparsest(a);
-	if (!v || !zmm_policy_evacuate(a, v))
+	if (!v || !a->pool->policy->evacuate(a, v))
 		goto unlock;
 	/*
 	 * Off the buckets, so that it is neither a target of itself nor

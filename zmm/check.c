@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm consistency check: recount everything from the data structures and
+ * zmm core, layer 6: the consistency checker.  Recount everything from the data structures and
  * compare with the counters.  Used by the userspace tests after every
  * operation, by the KUnit suite, and by the debugfs "check" file.
  */
-#include "internal.h"
+#include "index.h"
 
 #define ZMM_BAD(cond, fmt, ...) ({					\
 	bool __bad = !!(cond);						\
@@ -203,4 +203,3 @@ long zmm_pool_check(struct zmm_pool *pool, bool quiet)
 		       zmm_stat(pool, ZMM_STAT_NR_ZPAGES), nr);
 	return bad;
 }
-EXPORT_SYMBOL_GPL(zmm_pool_check);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm compressors: lz4 (default) and zstd, called directly through the
+ * zmm core, layer 0: page codecs.
+ *
+ * Compressors: lz4 (default) and zstd, called directly through the
  * kernel's lib/lz4 and lib/zstd rather than the crypto API (no transform
  * lookup, no scatterlists, and the same calls build in userspace against
  * liblz4/libzstd through the shim).
@@ -16,7 +18,7 @@
  * few microseconds with lz4, but much longer with zstd at high levels
  * (the admin guide warns about zstd_level).
  */
-#include "internal.h"
+#include "compress.h"
 
 static int zmm_lz4_init(struct zmm_cpu_ctx *c, const struct zmm_params *p)
 {
@@ -119,7 +121,6 @@ const char *zmm_comp_name(enum zmm_comp comp)
 
 	return c ? c->name : "?";
 }
-EXPORT_SYMBOL_GPL(zmm_comp_name);
 
 void zmm_ctx_destroy(struct zmm_pool *pool)
 {
@@ -173,4 +174,34 @@ struct zmm_cpu_ctx *zmm_ctx_get(struct zmm_pool *pool)
 void zmm_ctx_put(struct zmm_pool *pool)
 {
 	local_unlock(&pool->ctx->lock);
+}
+
+/* Is @src one word repeated?  Then *@value is that word. */
+bool zmm_same_filled(const void *src, unsigned long *value)
+{
+	const unsigned long *w = src;
+	unsigned int i, n = PAGE_SIZE / sizeof(*w);
+
+	if (w[0] != w[n - 1])
+		return false;
+	for (i = 1; i < n - 1; i++) {
+		if (w[i] != w[0])
+			return false;
+	}
+	*value = w[0];
+	return true;
+}
+
+/* Fill a page with a same-filled zpage's word. */
+void zmm_fill(void *dst, unsigned long value)
+{
+	unsigned long *w = dst;
+	unsigned int i;
+
+	if (!value) {
+		memset(dst, 0, PAGE_SIZE);
+		return;
+	}
+	for (i = 0; i < PAGE_SIZE / sizeof(*w); i++)
+		w[i] = value;
 }

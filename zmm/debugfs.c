@@ -21,10 +21,8 @@ static int zmm_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < NR_ZMM_STAT_ITEMS; i++)
 		seq_printf(m, "%s %lu\n", zmm_stat_name(i),
 			   zmm_stat(zmm_pool, i));
-	for (i = 0; i < NR_ZMM_MOD_STATS; i++)
-		seq_printf(m, "%s %ld\n", zmm_mod_stat_names[i],
-			   atomic_long_read(&zmm_mod_stats[i]));
-	seq_printf(m, "pool_limit_pages %lu\n", zmm_pool_limit_pages());
+	seq_printf(m, "pool_limit_pages %lu\n",
+		   READ_ONCE(zmm_config.params.limit_pages));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(zmm_stats);

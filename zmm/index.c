@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm index: key -> entry.
+ * zmm core, layer 2: the key index, key -> entry.
  *
  * Two levels, as tmem/cleancache had: an object per (type, id, chunk) and,
  * inside it, its entries by index.  Objects are spread over
@@ -8,29 +8,14 @@
  * invalidations of unrelated keys take different locks.  Anon keys are cut
  * into objects of 2^ZMM_ANON_CHUNK_SHIFT swap slots, so one swap device
  * spreads over all shards; a file's keys share one object, so truncation
- * and inode eviction find them without a scan of the pool.
+ * and inode eviction find them without a scan of the pool.  The tables
+ * are htab.c's.
  *
- * Tables start small and double when their load passes 2, up to 2^16
- * chains; growth allocates without waiting under the shard lock and is
- * simply skipped when memory is short (chains get longer, nothing fails).
+ * The index only links and unlinks: the references it hands back (erase,
+ * take) go to the caller, which puts them (store.c).
  */
-#include "internal.h"
-
-int zmm_htab_init(struct zmm_htab *t, unsigned int bits)
-{
-	t->heads = kcalloc(1UL << bits, sizeof(*t->heads), GFP_KERNEL);
-	if (!t->heads)
-		return -ENOMEM;
-	t->bits = bits;
-	t->nr = 0;
-	return 0;
-}
-
-void zmm_htab_free(struct zmm_htab *t)
-{
-	kfree(t->heads);
-	t->heads = NULL;
-}
+#include "htab.h"
+#include "index.h"
 
 static u64 zmm_obj_hash(enum zmm_type type, u64 id, u64 chunk)
 {
@@ -48,37 +33,6 @@ struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
 	u64 h = zmm_obj_hash(type, id, zmm_chunk_of(type, index));
 
 	return &pool->shards[hash_64(h, ZMM_NR_SHARDS_SHIFT)];
-}
-
-/*
- * Double @t when it holds more than two nodes per chain.  @key gives the
- * hash key of a node.  Allocation failure leaves the table as it is.
- */
-void zmm_htab_maybe_grow(struct zmm_htab *t,
-			 u64 (*key)(struct hlist_node *n),
-			 struct hlist_head *inline_heads)
-{
-	unsigned int bits = t->bits + 1;
-	struct hlist_head *heads;
-	struct hlist_node *n, *next;
-	unsigned long i;
-
-	if (t->nr <= (2UL << t->bits) || bits > ZMM_HTAB_MAX_BITS)
-		return;
-	heads = kcalloc(1UL << bits, sizeof(*heads),
-			GFP_NOWAIT | __GFP_NOWARN);
-	if (!heads)
-		return;
-	for (i = 0; i < (1UL << t->bits); i++) {
-		for (n = t->heads[i].first; n; n = next) {
-			next = n->next;
-			hlist_add_head(n, &heads[hash_64(key(n), bits)]);
-		}
-	}
-	if (t->heads != inline_heads)
-		kfree(t->heads);
-	t->heads = heads;
-	t->bits = bits;
 }
 
 static u64 zmm_entry_hkey(struct hlist_node *n)
@@ -359,50 +313,17 @@ bool zmm_index_any_object(struct zmm_shard *s, enum zmm_type type, u64 *id,
 	return false;
 }
 
-/* Drop every key.  The caller guarantees nothing else runs on the pool. */
+/* Free the index, which must be empty (zmm_pool_destroy() emptied it). */
 void zmm_index_destroy(struct zmm_pool *pool)
 {
-	struct zmm_range_pos pos;
-	struct zmm_entry *batch[32];
-	struct zmm_object *o;
 	struct zmm_shard *s;
-	unsigned int i, n, k;
-	enum zmm_type type;
-	unsigned long b;
-	u64 id, chunk;
+	unsigned int i;
 
 	if (!pool->shards)
 		return;
 	for (i = 0; i < ZMM_NR_SHARDS; i++) {
 		s = &pool->shards[i];
-		for (;;) {
-			o = NULL;
-			spin_lock(&s->lock);
-			for (b = 0; b < (1UL << s->objs.bits) && !o; b++)
-				o = hlist_entry_safe(s->objs.heads[b].first,
-						     struct zmm_object, hnode);
-			if (o) {
-				type = o->type;
-				id = o->id;
-				chunk = o->chunk;
-			}
-			spin_unlock(&s->lock);
-			if (!o)
-				break;
-			/* one pass drains the object: nothing else runs */
-			memset(&pos, 0, sizeof(pos));
-			do {
-				spin_lock(&s->lock);
-				n = zmm_index_take_range(s, type, id, chunk, 0,
-							 U64_MAX, batch,
-							 ARRAY_SIZE(batch),
-							 &pos);
-				spin_unlock(&s->lock);
-				for (k = 0; k < n; k++)
-					zmm_entry_put(pool, batch[k]);
-				cond_resched();
-			} while (n == ARRAY_SIZE(batch));
-		}
+		WARN_ON_ONCE(s->objs.nr);
 		zmm_htab_free(&s->objs);
 	}
 	kfree(pool->shards);

@@ -10,13 +10,9 @@
  * compaction, on the page's node, charged to the page's memcg, and counted
  * in NR_ANON_ZPAGES / NR_FILE_ZPAGES as they are taken and given back.
  *
- * The pool limit: past max_pool_percent of RAM a store is refused (the
- * page goes to the swap device, or is simply dropped if it is a clean
- * file page) and the limit worker brings the pool back below the limit,
- * less a sixteenth so that it does not run for every page: file zpages
- * are dropped first, then the coldest anon zpages are written back to
- * their swap slots (zmm_reclaim()).  A file store at the limit first
- * drops cold zpages of its own arena, which costs no I/O.
+ * Policy is the core's (zmm/policy.c): this file only runs the work the
+ * core asks for (enum zmm_work) on the system workqueues, and turns
+ * max_pool_percent into the pool's params.limit_pages.
  *
  * The memcg share: zpage blocks are charged to the memcg of the page
  * stored, and until reclaim can shrink them they are memory that memcg
@@ -25,8 +21,10 @@
  * a memcg (counted hierarchically, as memory.stat does) may hold at most
  * memcg_max_percent of the lowest memory.max on its path to the root; a
  * store beyond that is refused and the memcg worker makes that memcg give
- * back down to 1/16 below its share (zmm_reclaim() on its arenas: file
- * zpages first, then anon written back).
+ * back down to 1/16 below its share (zmm_share_excess(), then
+ * zmm_reclaim() on its arenas: file zpages first, then anon written back).
+ * This share is a stopgap until reclaim shrinks zpages itself; it is the
+ * one policy still held here.
  *
  * Unloading: the module holds a reference on itself while it is enabled
  * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
@@ -64,23 +62,9 @@ struct zmm_pool *zmm_pool;
 
 struct zmm_config zmm_config = {
 	.enabled = true,
-	.params = {
-		.comp = ZMM_COMP_LZ4,
-		.zstd_level = 3,
-		.accept_pct = 75,
-		.min_order = ZMM_BLOCK_ORDER_MIN,
-		.compact_slack_pct = 3,
-	},
+	.params = ZMM_PARAMS_DEFAULT,
 	.max_pool_percent = 20,
 	.memcg_max_percent = 50,
-};
-
-atomic_long_t zmm_mod_stats[NR_ZMM_MOD_STATS];
-const char *const zmm_mod_stat_names[NR_ZMM_MOD_STATS] = {
-	[ZMM_MOD_REJECT_POOL_LIMIT] = "reject_pool_limit",
-	[ZMM_MOD_REJECT_MEMCG_LIMIT] = "reject_memcg_limit",
-	[ZMM_MOD_MEMCG_SHRINKS] = "memcg_shrinks",
-	[ZMM_MOD_COMPACT_RUNS] = "compact_runs",
 };
 
 /*
@@ -94,7 +78,7 @@ static DECLARE_DELAYED_WORK(zmm_drain_work, zmm_drain_fn);
 /* Stores in flight; see zmm_store_page() */
 DEFINE_STATIC_SRCU(zmm_store_srcu);
 
-/* Brings the pool back below its limit; see the top of this file. */
+/* ZMM_WORK_LIMIT: zmm_limit_reclaim() */
 static void zmm_limit_fn(struct work_struct *work);
 static DECLARE_WORK(zmm_limit_work, zmm_limit_fn);
 
@@ -110,14 +94,8 @@ static DECLARE_WORK(zmm_memcg_work, zmm_memcg_fn);
 #define ZMM_MEMCG_WANT_BITS	48
 static atomic64_t zmm_memcg_req;
 
-/*
- * Background compaction: a second after a store, load or invalidation,
- * every arena gives back its garbage beyond compact_slack_pct (see
- * zmm_compact()), and again a second later for as long as that frees
- * something.  An idle pool, or one without garbage, is left alone until
- * the next event.  Stores and loads never wait for it.
- */
-#define ZMM_COMPACT_INTERVAL	HZ
+/* ZMM_WORK_COMPACT: zmm_compact_all(), a second after the core asked */
+#define ZMM_COMPACT_DELAY	HZ
 static void zmm_compact_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(zmm_compact_work, zmm_compact_fn);
 
@@ -125,18 +103,32 @@ static void zmm_compact_fn(struct work_struct *work)
 {
 	struct zmm_pool *pool = READ_ONCE(zmm_pool);
 
-	if (!pool)
-		return;
-	atomic_long_inc(&zmm_mod_stats[ZMM_MOD_COMPACT_RUNS]);
-	if (zmm_compact_all(pool))
-		schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
+	if (pool)
+		zmm_compact_all(pool);
 }
 
-/* The pool changed: compact it soon, unless that is planned already. */
-static void zmm_compact_kick(void)
+static void zmm_limit_fn(struct work_struct *work)
 {
-	if (!delayed_work_pending(&zmm_compact_work))
-		schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_INTERVAL);
+	struct zmm_pool *pool = READ_ONCE(zmm_pool);
+
+	if (pool)
+		zmm_limit_reclaim(pool);
+}
+
+/* zmm_ops.kick: run what the core asks for; any context */
+static void zmm_kick(void *priv, enum zmm_work work)
+{
+	/* unloading: zmm_exit() cancels the work after clearing zmm_pool */
+	if (!READ_ONCE(zmm_pool))
+		return;
+	switch (work) {
+	case ZMM_WORK_COMPACT:
+		schedule_delayed_work(&zmm_compact_work, ZMM_COMPACT_DELAY);
+		break;
+	case ZMM_WORK_LIMIT:
+		queue_work(system_unbound_wq, &zmm_limit_work);
+		break;
+	}
 }
 
 static enum zpage_type zmm_zpage_type(enum zmm_type type)
@@ -181,28 +173,23 @@ static void zmm_free_block(void *priv, void *base, unsigned int order,
 	__free_pages(page, order);
 }
 
+/* max_pool_percent of RAM, in pageframes */
 unsigned long zmm_pool_limit_pages(void)
 {
 	return totalram_pages() / 100 * READ_ONCE(zmm_config.max_pool_percent);
+}
+
+/* params.limit_pages changed: a lower limit takes effect now */
+void zmm_limit_changed(void)
+{
+	if (READ_ONCE(zmm_pool))
+		queue_work(system_unbound_wq, &zmm_limit_work);
 }
 
 /* zmm_ops.dropped: a file zpage of @owner was dropped to give memory back */
 static void zmm_dropped(void *priv, u32 owner, int nid)
 {
 	zpage_count_events_id(owner, ZPAGE_DROP, 1);
-}
-
-static void zmm_limit_fn(struct work_struct *work)
-{
-	struct zmm_pool *pool = READ_ONCE(zmm_pool);
-	unsigned long limit = zmm_pool_limit_pages();
-	unsigned long target = limit - limit / 16, held, freed;
-
-	if (!pool)
-		return;
-	held = zmm_stat(pool, ZMM_STAT_PAGES_HELD);
-	if (held > target)
-		zmm_reclaim(pool, ZMM_OWNER_ANY, held - target, &freed);
 }
 
 /*
@@ -239,7 +226,7 @@ static unsigned long zmm_owner_pageframes(u32 owner)
 static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 {
 	unsigned int pct = READ_ONCE(zmm_config.memcg_max_percent);
-	unsigned long limit, share, zpages, over = 0;
+	unsigned long limit, zpages, over = 0;
 	struct mem_cgroup *m;
 
 	if (!memcg || pct >= 100)
@@ -253,9 +240,7 @@ static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
 		if (m == memcg)
 			zpages = max(zpages,
 				     zmm_owner_pageframes(mem_cgroup_id(m)));
-		share = limit / 100 * pct;
-		if (zpages >= share)
-			over = max(over, zpages - (share - share / 16));
+		over = max(over, zmm_share_excess(zpages, limit, pct));
 	}
 	return over;
 }
@@ -278,53 +263,33 @@ static void zmm_memcg_fn(struct work_struct *work)
 	if (!pool || !want)
 		return;
 	zmm_reclaim(pool, owner, want, &freed);
-	atomic_long_inc(&zmm_mod_stats[ZMM_MOD_MEMCG_SHRINKS]);
-}
-
-/* Kick the limit worker if the pool is at its limit; true if it is. */
-bool zmm_pool_over_limit(void)
-{
-	if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) < zmm_pool_limit_pages())
-		return false;
-	queue_work(system_unbound_wq, &zmm_limit_work);
-	return true;
+	zmm_count(pool, ZMM_STAT_MEMCG_SHRINKS);
 }
 
 /*
  * Store @page under @key, charged to the memcg of its folio (locked by the
- * caller, so the memcg is stable).  At the pool limit the page is refused
- * and the limit worker kicked; a file page first tries to make room by
- * dropping cold zpages of its own arena.  A page of a large folio is
- * stored like any other: the hooks call us for each page of the folio.
+ * caller, so the memcg is stable), unless that memcg is over its share.
+ * A page of a large folio is stored like any other: the hooks call us for
+ * each page of the folio.
  */
 static int __zmm_store_page(const struct zmm_key *key, struct page *page)
 {
 	struct mem_cgroup *memcg = folio_memcg(page_folio(page));
 	u32 owner = memcg ? mem_cgroup_id(memcg) : 0;
 	int nid = page_to_nid(page);
-	unsigned long freed, over;
 	struct mem_cgroup *old;
+	unsigned long over;
 	void *src;
 	int ret;
 
 	over = zmm_memcg_over_share(memcg);
 	if (over) {
-		atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_MEMCG_LIMIT]);
+		zmm_count(zmm_pool, ZMM_STAT_REJECT_MEMCG_LIMIT);
 		over = min_t(u64, over, GENMASK_ULL(ZMM_MEMCG_WANT_BITS - 1, 0));
 		atomic64_set(&zmm_memcg_req,
 			     (u64)owner << ZMM_MEMCG_WANT_BITS | over);
 		queue_work(system_unbound_wq, &zmm_memcg_work);
 		return -ENOMEM;
-	}
-	if (zmm_pool_over_limit()) {
-		if (key->type == ZMM_FILE)
-			zmm_shrink(zmm_pool, owner, nid, ZMM_FILE,
-				   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
-		if (zmm_stat(zmm_pool, ZMM_STAT_PAGES_HELD) >=
-		    zmm_pool_limit_pages()) {
-			atomic_long_inc(&zmm_mod_stats[ZMM_MOD_REJECT_POOL_LIMIT]);
-			return -ENOMEM;
-		}
 	}
 	old = set_active_memcg(memcg);
 	src = kmap_local_page(page);
@@ -350,7 +315,7 @@ static int zmm_store_page(const struct zmm_key *key, struct page *page)
 	return ret;
 }
 
-/* The core counts ZPAGE_STORE, ZPAGE_REJECT and ZPAGE_LOAD for us. */
+/* The kernel counts ZPAGE_STORE, ZPAGE_REJECT and ZPAGE_LOAD for us. */
 static int zmm_load_page(const struct zmm_key *key, struct page *page,
 			 bool exclusive)
 {
@@ -359,8 +324,6 @@ static int zmm_load_page(const struct zmm_key *key, struct page *page,
 
 	ret = zmm_load(zmm_pool, key, dst, PAGE_SIZE, exclusive);
 	kunmap_local(dst);
-	if (!ret && exclusive)
-		zmm_compact_kick();
 	return ret;
 }
 
@@ -409,14 +372,12 @@ static void zmm_swap_invalidate(unsigned int type, pgoff_t offset)
 {
 	struct zmm_key key = { .type = ZMM_ANON, .id = type, .index = offset };
 
-	if (!zmm_invalidate(zmm_pool, &key))
-		zmm_compact_kick();
+	zmm_invalidate(zmm_pool, &key);
 }
 
 static void zmm_swap_invalidate_area(unsigned int type)
 {
-	if (zmm_invalidate_range(zmm_pool, ZMM_ANON, type, 0, U64_MAX) > 0)
-		zmm_compact_kick();
+	zmm_invalidate_range(zmm_pool, ZMM_ANON, type, 0, U64_MAX);
 }
 
 /* file keys: the mapping pointer, see struct zmm_key */
@@ -449,16 +410,14 @@ static void zmm_file_invalidate_page(struct address_space *mapping,
 	struct zmm_key key = { .type = ZMM_FILE,
 			       .id = zmm_mapping_id(mapping), .index = index };
 
-	if (!zmm_invalidate(zmm_pool, &key))
-		zmm_compact_kick();
+	zmm_invalidate(zmm_pool, &key);
 }
 
 static void zmm_file_invalidate_range(struct address_space *mapping,
 				      pgoff_t start, pgoff_t end)
 {
-	if (zmm_invalidate_range(zmm_pool, ZMM_FILE, zmm_mapping_id(mapping),
-				 start, end) > 0)
-		zmm_compact_kick();
+	zmm_invalidate_range(zmm_pool, ZMM_FILE, zmm_mapping_id(mapping),
+			     start, end);
 }
 
 static void zmm_file_invalidate_inode(struct address_space *mapping)
@@ -546,9 +505,11 @@ static int __init zmm_init(void)
 		.free_block = zmm_free_block,
 		.writeback = zmm_writeback,
 		.dropped = zmm_dropped,
+		.kick = zmm_kick,
 	};
 	int ret;
 
+	zmm_config.params.limit_pages = zmm_pool_limit_pages();
 	zmm_pool = zmm_pool_create(&zmm_config.params, &ops);
 	if (!zmm_pool)
 		return -ENOMEM;

@@ -218,11 +218,17 @@ static const struct kernel_param_ops zmm_pct_ops = {
 	.get = zmm_get_pct,
 };
 
-/* a lower pool limit takes effect now, not at the next store */
+/* the pool gets the limit in pageframes; a lower one takes effect now */
 static void zmm_max_pool_changed(void)
 {
-	if (zmm_pool)
-		zmm_pool_over_limit();
+	struct zmm_params p;
+
+	mutex_lock(&zmm_param_lock);
+	p = zmm_config.params;
+	p.limit_pages = zmm_pool_limit_pages();
+	zmm_param_commit(&p);
+	mutex_unlock(&zmm_param_lock);
+	zmm_limit_changed();
 }
 
 static const struct zmm_pct_param zmm_max_pool = {

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm policy: when to compact, and how to meet a shrink request.
+ * zmm core, layer 5: policy.  The mechanism below (block.c, arena.c,
+ * store.c, evict.c) knows how to append, move, evict and give back; this
+ * file decides when, and how much.  It has two faces:
  *
- * The mechanism (block.c, lru.c) knows how to append, move, evict and
- * give back; this file decides when.  Its interface is four calls:
- *
- * zmm_policy_compact_on_store(): the head is full; recycle the sparsest
- *	block (compact it in place) instead of taking a new one?
- * zmm_policy_evacuate(): empty the sparsest block into the rest of the
- *	arena and give it back?
- * zmm_shrink(): MM asks for N pageframes back from one arena.
- * zmm_compact(): give back the garbage above the slack, evicting nothing.
+ * - the answers the mechanism asks for, struct zmm_policy (types.h):
+ *   admit a store (the pool limit), what to do when zpages go (ask for
+ *   compaction), recycle or evacuate the sparsest block, the next block's
+ *   order.  zmm_default_policy is what every pool gets.
+ * - the drivers the environment calls: zmm_shrink() (MM wants N
+ *   pageframes back from one arena), zmm_reclaim() (a whole pool or memcg
+ *   must shrink), zmm_limit_reclaim(), zmm_compact() and
+ *   zmm_compact_all() (give back garbage, evicting nothing), zmm_drain().
  *
  * The trade-off is density against copying.  compact_slack_pct is the
  * share of the pageframes held that may be garbage before a store
@@ -20,7 +21,11 @@
  * bytes copied per byte reclaimed by (100 - 4s) / 4s for a slack of s%
  * (about 7 at the default of 3; bench/README.md has measured figures).
  */
-#include "internal.h"
+#include "arena.h"
+#include "block.h"
+#include "evict.h"
+#include "policy.h"
+#include "stats.h"
 
 /* writeback failures after which a shrink gives up (each is skipped) */
 #define ZMM_SHRINK_MAX_FAILS	16
@@ -37,8 +42,8 @@ static unsigned long zmm_garbage(const struct zmm_arena *a)
 	return held - a->bytes_used - free_tail;
 }
 
-bool zmm_policy_compact_on_store(const struct zmm_arena *a,
-				 const struct zmm_block *victim)
+static bool zmm_policy_recycle(const struct zmm_arena *a,
+			       const struct zmm_block *victim)
 {
 	unsigned int slack = READ_ONCE(a->pool->params.compact_slack_pct);
 	unsigned long held = a->pages_held << PAGE_SHIFT;
@@ -52,8 +57,8 @@ bool zmm_policy_compact_on_store(const struct zmm_arena *a,
 							  50U);
 }
 
-bool zmm_policy_evacuate(const struct zmm_arena *a,
-			 const struct zmm_block *victim)
+static bool zmm_policy_evacuate(const struct zmm_arena *a,
+				const struct zmm_block *victim)
 {
 	unsigned long held = a->pages_held << PAGE_SHIFT;
 	unsigned long room;
@@ -65,13 +70,13 @@ bool zmm_policy_evacuate(const struct zmm_arena *a,
 }
 
 /*
- * The order of the next block: up to four times what the arena already
- * holds, so that the arena of a memcg with a few zpages does not pin a
- * 2 MiB block, and 2 MiB blocks from 1.3 MiB held on (64, 256 and
- * 1024 KiB blocks first).
+ * The order of the next block for an arena holding @pages pageframes: up
+ * to four times that, so that the arena of a memcg with a few zpages does
+ * not pin a 2 MiB block, and 2 MiB blocks from 1.3 MiB held on (64, 256
+ * and 1024 KiB blocks first).
  */
-unsigned int zmm_policy_block_order_for(const struct zmm_arena *a,
-					unsigned long pages)
+static unsigned int zmm_policy_block_order(const struct zmm_arena *a,
+					   unsigned long pages)
 {
 	unsigned int order = pages ? ilog2(pages) + 2 : 0;
 
@@ -79,11 +84,51 @@ unsigned int zmm_policy_block_order_for(const struct zmm_arena *a,
 		     (unsigned int)ZMM_BLOCK_ORDER_MAX);
 }
 
-unsigned int zmm_policy_block_order(const struct zmm_arena *a)
+/* Ask the environment for @work, once until it has run. */
+static void zmm_kick_compaction(struct zmm_pool *pool)
 {
-	lockdep_assert_held(&a->lock);
-	return zmm_policy_block_order_for(a, a->pages_held);
+	if (pool->ops.kick && !atomic_xchg(&pool->compact_due, 1))
+		pool->ops.kick(pool->ops.priv, ZMM_WORK_COMPACT);
 }
+
+static bool zmm_over_limit(struct zmm_pool *pool)
+{
+	unsigned long limit = READ_ONCE(pool->params.limit_pages);
+
+	return limit && atomic_long_read(&pool->pages_held) >= limit;
+}
+
+/*
+ * At params.limit_pages a store is refused and the pool brought back
+ * below its limit in the background (zmm_limit_reclaim()); a file store
+ * first drops cold zpages of its own arena, which costs no I/O, and goes
+ * ahead if that made room.
+ */
+static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
+			    u32 owner, int nid)
+{
+	unsigned long freed;
+
+	if (!zmm_over_limit(pool))
+		return 0;
+	if (pool->ops.kick)
+		pool->ops.kick(pool->ops.priv, ZMM_WORK_LIMIT);
+	if (key->type == ZMM_FILE)
+		zmm_shrink(pool, owner, nid, ZMM_FILE,
+			   1UL << ZMM_BLOCK_ORDER_MAX, &freed);
+	if (!zmm_over_limit(pool))
+		return 0;
+	zmm_stat_inc(pool, ZMM_STAT_REJECT_POOL_LIMIT);
+	return -ENOMEM;
+}
+
+const struct zmm_policy zmm_default_policy = {
+	.admit = zmm_policy_admit,
+	.released = zmm_kick_compaction,
+	.recycle = zmm_policy_recycle,
+	.evacuate = zmm_policy_evacuate,
+	.block_order = zmm_policy_block_order,
+};
 
 /**
  * zmm_shrink - give back pageframes of one arena, on MM's direction.
@@ -126,7 +171,7 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 			continue;
 		}
 		/* pass over the zpages that failed, left at the cold end */
-		ret = zmm_lru_evict_one(a, fails);
+		ret = zmm_evict_one(a, fails);
 		if (ret == -ENOENT)
 			break;
 		if (ret < 0) {
@@ -139,46 +184,6 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	}
 	*freed = done;
 	return done >= nr_pages ? 0 : -EAGAIN;
-}
-EXPORT_SYMBOL_GPL(zmm_shrink);
-
-/*
- * The arenas of the pool (of one owner, or all with ZMM_OWNER_ANY; of one
- * type, or all with @type ZMM_NR_TYPES), in an array to kfree(); arenas
- * live as long as the pool, so the pointers stay good.  NULL (and *@n ==
- * 0) if there are none or no memory.
- */
-static struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool,
-					      u32 owner, enum zmm_type type,
-					      unsigned long *n)
-{
-	struct zmm_arena **arenas, *a;
-	unsigned long i, nr;
-
-	*n = 0;
-	read_lock(&pool->arenas_lock);
-	nr = pool->arenas.nr;
-	read_unlock(&pool->arenas_lock);
-	if (!nr)
-		return NULL;
-	arenas = kcalloc(nr, sizeof(*arenas), GFP_KERNEL);
-	if (!arenas)
-		return NULL;
-	read_lock(&pool->arenas_lock);
-	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
-		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
-			if ((type == ZMM_NR_TYPES || a->type == type) &&
-			    (owner == ZMM_OWNER_ANY || a->owner == owner) &&
-			    *n < nr)
-				arenas[(*n)++] = a;
-		}
-	}
-	read_unlock(&pool->arenas_lock);
-	if (!*n) {
-		kfree(arenas);
-		return NULL;
-	}
-	return arenas;
 }
 
 /**
@@ -205,7 +210,6 @@ unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type)
 	kfree(arenas);
 	return total;
 }
-EXPORT_SYMBOL_GPL(zmm_shrink_type);
 
 /**
  * zmm_drain - empty the pool, to stop using it.
@@ -227,7 +231,6 @@ unsigned long zmm_drain(struct zmm_pool *pool)
 	zmm_writeback_all(pool);
 	return zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
 }
-EXPORT_SYMBOL_GPL(zmm_drain);
 
 /*
  * Ask every arena of @type for its share of what is still needed, in
@@ -307,7 +310,6 @@ int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 	*freed = done;
 	return done >= nr_pages ? 0 : -EAGAIN;
 }
-EXPORT_SYMBOL_GPL(zmm_reclaim);
 
 /**
  * zmm_compact - give back an arena's garbage beyond the slack.
@@ -349,7 +351,6 @@ unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 	}
 	return done + zmm_block_shrink_head(a);
 }
-EXPORT_SYMBOL_GPL(zmm_compact);
 
 /**
  * zmm_compact_all - zmm_compact() every arena of the pool.
@@ -365,11 +366,63 @@ unsigned long zmm_compact_all(struct zmm_pool *pool)
 	struct zmm_arena **arenas;
 
 	might_sleep();
+	atomic_set(&pool->compact_due, 0);
+	zmm_stat_inc(pool, ZMM_STAT_COMPACT_RUNS);
 	arenas = zmm_arenas_snapshot(pool, ZMM_OWNER_ANY, ZMM_NR_TYPES, &n);
 	for (i = 0; i < n; i++)
 		total += zmm_compact(pool, arenas[i]->owner, arenas[i]->nid,
 				     arenas[i]->type);
 	kfree(arenas);
+	/* it freed something: there may be more once the dust settles */
+	if (total)
+		zmm_kick_compaction(pool);
 	return total;
 }
-EXPORT_SYMBOL_GPL(zmm_compact_all);
+
+/**
+ * zmm_limit_reclaim - bring the pool back below params.limit_pages.
+ * @pool: the pool.
+ *
+ * To a sixteenth below the limit, so that it does not run for every
+ * store: file zpages first, then anon (zmm_reclaim()).  For the
+ * environment's ZMM_WORK_LIMIT worker.  May sleep.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_limit_reclaim(struct zmm_pool *pool)
+{
+	unsigned long limit = READ_ONCE(pool->params.limit_pages);
+	unsigned long target = limit - limit / 16, held, freed = 0;
+
+	held = atomic_long_read(&pool->pages_held);
+	if (!limit || held <= target)
+		return 0;
+	zmm_stat_inc(pool, ZMM_STAT_LIMIT_RECLAIMS);
+	zmm_reclaim(pool, ZMM_OWNER_ANY, held - target, &freed);
+	return freed;
+}
+
+/**
+ * zmm_share_excess - how far zpages are over a share of a limit.
+ * @held: pageframes the zpages hold.
+ * @limit: the limit, in pageframes.
+ * @pct: the share of @limit they may hold, in percent.
+ *
+ * For an environment that bounds the zpages of a group (the module's
+ * memcg share): once @held reaches the share, what to give back to be a
+ * sixteenth below it, so that the bound does not trip on every store.
+ *
+ * Return: pageframes to give back, 0 while below the share.
+ */
+unsigned long zmm_share_excess(unsigned long held, unsigned long limit,
+			       unsigned int pct)
+{
+	unsigned long share;
+
+	if (pct >= 100)
+		return 0;
+	share = limit / 100 * pct;
+	if (held < share)
+		return 0;
+	return held - (share - share / 16);
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm store: the pool, and store / load / invalidate of zpages.
+ * zmm core, layer 3: zpages (entries) and their store, load and
+ * invalidation.
  *
  * Semantics the callers (the kernel hooks, the tests) rely on:
  *
@@ -20,39 +21,15 @@
  *   synchronous swap devices, where the slot is freed just after) moves it
  *   to the hot end of the LRU instead.
  * - Same-filled pages (one repeated word, zero included) take no storage.
+ * - Before a store takes anything, pool->policy->admit() may refuse it;
+ *   after zpages go, pool->policy->released() hears of it.
  */
-#include "internal.h"
-
-static const char * const zmm_stat_names[NR_ZMM_STAT_ITEMS] = {
-	[ZMM_STAT_STORED] = "stored",
-	[ZMM_STAT_SAME_FILLED] = "same_filled",
-	[ZMM_STAT_LOADED] = "loaded",
-	[ZMM_STAT_LOAD_MISS] = "load_miss",
-	[ZMM_STAT_INVALIDATED] = "invalidated",
-	[ZMM_STAT_REPLACED] = "replaced",
-	[ZMM_STAT_REJECT_POOR] = "reject_poor_ratio",
-	[ZMM_STAT_REJECT_NOMEM] = "reject_nomem",
-	[ZMM_STAT_REJECT_COMP] = "reject_compressor",
-	[ZMM_STAT_REJECT_INVAL] = "reject_invalid",
-	[ZMM_STAT_DECOMP_ERR] = "decompress_error",
-	[ZMM_STAT_EVICT_WB] = "evict_writeback",
-	[ZMM_STAT_EVICT_DROP] = "evict_drop",
-	[ZMM_STAT_EVICT_CACHED] = "evict_cached",
-	[ZMM_STAT_WB_FAIL] = "writeback_fail",
-	[ZMM_STAT_COMPACT_MOVES] = "compact_moves",
-	[ZMM_STAT_COMPACT_BYTES] = "compact_bytes",
-	[ZMM_STAT_BLOCK_ALLOC_FAIL] = "block_alloc_fail",
-	[ZMM_STAT_BLOCKS_FREED] = "blocks_freed",
-	[ZMM_STAT_BLOCKS_O4] = "blocks_order4",
-	[ZMM_STAT_BLOCKS_O5] = "blocks_order5",
-	[ZMM_STAT_BLOCKS_O6] = "blocks_order6",
-	[ZMM_STAT_BLOCKS_O7] = "blocks_order7",
-	[ZMM_STAT_BLOCKS_O8] = "blocks_order8",
-	[ZMM_STAT_BLOCKS_O9] = "blocks_order9",
-	[ZMM_STAT_PAGES_HELD] = "pages_held",
-	[ZMM_STAT_BYTES_USED] = "bytes_used",
-	[ZMM_STAT_NR_ZPAGES] = "nr_zpages",
-};
+#include "arena.h"
+#include "block.h"
+#include "compress.h"
+#include "index.h"
+#include "stats.h"
+#include "store.h"
 
 /*
  * One slab of entries for every pool: accounted to the memcg that is
@@ -62,7 +39,7 @@ static struct kmem_cache *zmm_entry_cache;
 static unsigned int zmm_entry_cache_users;
 static DEFINE_MUTEX(zmm_entry_cache_lock);
 
-static int zmm_entry_cache_get(void)
+int zmm_entry_cache_get(void)
 {
 	int ret = 0;
 
@@ -80,7 +57,7 @@ static int zmm_entry_cache_get(void)
 	return ret;
 }
 
-static void zmm_entry_cache_put(void)
+void zmm_entry_cache_put(void)
 {
 	mutex_lock(&zmm_entry_cache_lock);
 	if (!--zmm_entry_cache_users) {
@@ -89,160 +66,6 @@ static void zmm_entry_cache_put(void)
 	}
 	mutex_unlock(&zmm_entry_cache_lock);
 }
-
-const char *zmm_stat_name(enum zmm_stat_item item)
-{
-	if ((unsigned int)item >= NR_ZMM_STAT_ITEMS)
-		return "?";
-	return zmm_stat_names[item];
-}
-EXPORT_SYMBOL_GPL(zmm_stat_name);
-
-unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item)
-{
-	if ((unsigned int)item >= NR_ZMM_STAT_ITEMS)
-		return 0;
-	return atomic_long_read(&pool->stats[item]);
-}
-EXPORT_SYMBOL_GPL(zmm_stat);
-
-void zmm_params_default(struct zmm_params *p)
-{
-	p->comp = ZMM_COMP_LZ4;
-	p->zstd_level = 3;
-	p->accept_pct = 75;
-	p->min_order = ZMM_BLOCK_ORDER_MIN;
-	p->compact_slack_pct = 3;
-}
-EXPORT_SYMBOL_GPL(zmm_params_default);
-
-/**
- * zmm_params_check - validate tunables.
- * @p: the tunables.
- *
- * Return: 0, or -EINVAL with a message naming the bad one.
- */
-int zmm_params_check(const struct zmm_params *p)
-{
-	if (!zmm_compressor(p->comp)) {
-		pr_err("unknown compressor %d\n", p->comp);
-		return -EINVAL;
-	}
-	if (p->zstd_level < 1 || p->zstd_level > 19) {
-		pr_err("zstd level %d not in 1..19\n", p->zstd_level);
-		return -EINVAL;
-	}
-	if (p->accept_pct < 10 || p->accept_pct > 100) {
-		pr_err("accept_pct %u not in 10..100\n", p->accept_pct);
-		return -EINVAL;
-	}
-	if (p->min_order < ZMM_BLOCK_ORDER_MIN ||
-	    p->min_order > ZMM_BLOCK_ORDER_MAX) {
-		pr_err("min_order %u not in %d..%d\n", p->min_order,
-		       ZMM_BLOCK_ORDER_MIN, ZMM_BLOCK_ORDER_MAX);
-		return -EINVAL;
-	}
-	if (p->compact_slack_pct > 50) {
-		pr_err("compact_slack_pct %u not in 0..50\n",
-		       p->compact_slack_pct);
-		return -EINVAL;
-	}
-	return 0;
-}
-EXPORT_SYMBOL_GPL(zmm_params_check);
-
-/**
- * zmm_pool_set_params - change the tunables of a live pool.
- * @pool: the pool.
- * @p: the new tunables.
- *
- * accept_pct, min_order and compact_slack_pct take effect for the next
- * operations; the compressor and its level cannot change under stored
- * zpages.
- *
- * Return: 0, -EINVAL (with a message) for a bad value, -EBUSY for a
- * compressor change.
- */
-int zmm_pool_set_params(struct zmm_pool *pool, const struct zmm_params *p)
-{
-	int ret = zmm_params_check(p);
-
-	if (ret)
-		return ret;
-	if (p->comp != pool->params.comp ||
-	    (p->comp == ZMM_COMP_ZSTD &&
-	     p->zstd_level != pool->params.zstd_level))
-		return -EBUSY;
-	WRITE_ONCE(pool->params.accept_pct, p->accept_pct);
-	WRITE_ONCE(pool->accept_max, PAGE_SIZE * p->accept_pct / 100);
-	WRITE_ONCE(pool->params.min_order, p->min_order);
-	WRITE_ONCE(pool->params.compact_slack_pct, p->compact_slack_pct);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(zmm_pool_set_params);
-
-/**
- * zmm_pool_create - create a pool.
- * @p: tunables (copied).
- * @ops: environment (copied); alloc_block and free_block are required.
- *
- * Return: the pool, or NULL (bad arguments, with a message, or no memory).
- */
-struct zmm_pool *zmm_pool_create(const struct zmm_params *p,
-				 const struct zmm_ops *ops)
-{
-	struct zmm_pool *pool;
-
-	if (!p || !ops || !ops->alloc_block || !ops->free_block) {
-		pr_err("pool needs params, alloc_block and free_block\n");
-		return NULL;
-	}
-	if (zmm_params_check(p))
-		return NULL;
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
-	if (!pool)
-		return NULL;
-	pool->params = *p;
-	pool->ops = *ops;
-	pool->comp = zmm_compressor(p->comp);
-	pool->accept_max = PAGE_SIZE * p->accept_pct / 100;
-	if (zmm_entry_cache_get())
-		goto free_pool;
-	if (zmm_ctx_init(pool))
-		goto destroy_cache;
-	if (zmm_index_init(pool))
-		goto destroy_ctx;
-	if (zmm_arenas_init(pool))
-		goto destroy_index;
-	return pool;
-
-destroy_index:
-	zmm_index_destroy(pool);
-destroy_ctx:
-	zmm_ctx_destroy(pool);
-destroy_cache:
-	zmm_entry_cache_put();
-free_pool:
-	kfree(pool);
-	return NULL;
-}
-EXPORT_SYMBOL_GPL(zmm_pool_create);
-
-/**
- * zmm_pool_destroy - drop every zpage and free the pool.
- * @pool: the pool; nothing else may use it any more.
- */
-void zmm_pool_destroy(struct zmm_pool *pool)
-{
-	if (!pool)
-		return;
-	zmm_index_destroy(pool);
-	zmm_arenas_destroy(pool);
-	zmm_ctx_destroy(pool);
-	zmm_entry_cache_put();
-	kfree(pool);
-}
-EXPORT_SYMBOL_GPL(zmm_pool_destroy);
 
 /**
  * zmm_entry_put - drop a reference; the last one frees the zpage.
@@ -270,35 +93,6 @@ static bool zmm_key_valid(const struct zmm_key *key)
 		return false;
 	return key->type != ZMM_ANON ||
 	       (key->index <= ZMM_ANON_INDEX_MAX && key->id < ZMM_ANON_MAX_IDS);
-}
-
-static bool zmm_same_filled(const void *src, unsigned long *value)
-{
-	const unsigned long *w = src;
-	unsigned int i, n = PAGE_SIZE / sizeof(*w);
-
-	if (w[0] != w[n - 1])
-		return false;
-	for (i = 1; i < n - 1; i++) {
-		if (w[i] != w[0])
-			return false;
-	}
-	*value = w[0];
-	return true;
-}
-
-/* Fill a page with a same-filled zpage's word. */
-void zmm_fill(void *dst, unsigned long value)
-{
-	unsigned long *w = dst;
-	unsigned int i;
-
-	if (!value) {
-		memset(dst, 0, PAGE_SIZE);
-		return;
-	}
-	for (i = 0; i < PAGE_SIZE / sizeof(*w); i++)
-		w[i] = value;
 }
 
 /* Remove @key, if present, after a failed store; counts nothing. */
@@ -376,6 +170,9 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 			zmm_drop_key(pool, key);
 		return -EINVAL;
 	}
+	ret = pool->policy->admit(pool, key, owner, nid);
+	if (ret)
+		goto drop_key;
 	e = kmem_cache_alloc(zmm_entry_cache, GFP_KERNEL | __GFP_NOWARN);
 	if (!e) {
 		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
@@ -434,7 +231,6 @@ drop_key:
 	zmm_drop_key(pool, key);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(zmm_store);
 
 /**
  * zmm_load - load a page.
@@ -483,6 +279,8 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 		zmm_ctx_put(pool);
 	}
 	zmm_entry_put(pool, e);
+	if (exclusive)
+		pool->policy->released(pool);
 	if (WARN_ON_ONCE(ret)) {
 		zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
 		return -EIO;
@@ -490,7 +288,6 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 	zmm_stat_inc(pool, ZMM_STAT_LOADED);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(zmm_load);
 
 /**
  * zmm_invalidate - drop a zpage.
@@ -514,9 +311,9 @@ int zmm_invalidate(struct zmm_pool *pool, const struct zmm_key *key)
 		return -ENOENT;
 	zmm_entry_put(pool, e);
 	zmm_stat_inc(pool, ZMM_STAT_INVALIDATED);
+	pool->policy->released(pool);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(zmm_invalidate);
 
 /*
  * Drop the zpages of object (@type, @id, @chunk) with an index in
@@ -591,9 +388,10 @@ long zmm_invalidate_range(struct zmm_pool *pool, enum zmm_type type, u64 id,
 						 start, end);
 	}
 	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);
+	if (dropped)
+		pool->policy->released(pool);
 	return dropped;
 }
-EXPORT_SYMBOL_GPL(zmm_invalidate_range);
 
 /**
  * zmm_invalidate_type - drop every zpage of one type.
@@ -630,37 +428,7 @@ long zmm_invalidate_type(struct zmm_pool *pool, enum zmm_type type)
 		}
 	}
 	zmm_stat_add(pool, ZMM_STAT_INVALIDATED, dropped);
+	if (dropped)
+		pool->policy->released(pool);
 	return dropped;
 }
-EXPORT_SYMBOL_GPL(zmm_invalidate_type);
-
-/**
- * zmm_arena_info - snapshot of one (owner, node, type).
- * @pool: the pool.
- * @owner: memcg id.
- * @nid: node.
- * @type: zpage type.
- * @info: filled in; all zero if the arena does not exist.
- *
- * Return: 0, -ENOENT if the arena does not exist, -EINVAL.
- */
-int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
-		   enum zmm_type type, struct zmm_arena_info *info)
-{
-	struct zmm_arena *a;
-
-	if (!info || (unsigned int)type >= ZMM_NR_TYPES)
-		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	a = zmm_arena_find(pool, owner, nid, type, false);
-	if (!a)
-		return -ENOENT;
-	spin_lock(&a->lock);
-	info->pages_held = a->pages_held;
-	info->bytes_used = a->bytes_used;
-	info->nr_zpages = a->nr_zpages;
-	memcpy(info->nr_blocks, a->nr_blocks, sizeof(info->nr_blocks));
-	spin_unlock(&a->lock);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(zmm_arena_info);

@@ -70,6 +70,10 @@ enum zmm_comp {
  * @compact_slack_pct: garbage kept before a store prefers compacting an
  *	existing block to taking a new one, in percent of the pageframes
  *	held (0..50).  Lower is denser and costs more copying.
+ * @limit_pages: pageframes the pool may hold, 0 for no limit.  A store
+ *	at the limit is refused (a file store first drops cold zpages of
+ *	its own arena) and the pool is brought back below it, less a
+ *	sixteenth, by zmm_limit_reclaim().
  */
 struct zmm_params {
 	enum zmm_comp comp;
@@ -77,6 +81,30 @@ struct zmm_params {
 	unsigned int accept_pct;
 	unsigned int min_order;
 	unsigned int compact_slack_pct;
+	unsigned long limit_pages;
+};
+
+/* The defaults, the one place they are written (zmm_params_default()). */
+#define ZMM_PARAMS_DEFAULT {				\
+	.comp = ZMM_COMP_LZ4,				\
+	.zstd_level = 3,				\
+	.accept_pct = 75,				\
+	.min_order = ZMM_BLOCK_ORDER_MIN,		\
+	.compact_slack_pct = 3,				\
+	.limit_pages = 0,				\
+}
+
+/**
+ * enum zmm_work - background work a pool asks its environment for.
+ * @ZMM_WORK_COMPACT: call zmm_compact_all() in about a second.  Asked
+ *	when zpages go (load, invalidation) and again after a run that
+ *	freed something; an idle pool asks nothing.
+ * @ZMM_WORK_LIMIT: call zmm_limit_reclaim() soon: a store found the pool
+ *	at params.limit_pages.
+ */
+enum zmm_work {
+	ZMM_WORK_COMPACT,
+	ZMM_WORK_LIMIT,
 };
 
 struct zmm_writeback;
@@ -108,6 +136,9 @@ struct zmm_writeback;
  *	back (counted in evict_drop too), for the environment's per-owner
  *	accounting.  Called with no pool lock held; must not sleep.  May be
  *	NULL.
+ * @kick: schedule @work (see enum zmm_work).  Called from any context,
+ *	possibly with pool locks held: must not sleep and must not call
+ *	back into the pool.  May be NULL: nothing runs in the background.
  * @priv: passed back to each op.
  */
 struct zmm_ops {
@@ -118,46 +149,18 @@ struct zmm_ops {
 	int (*writeback)(void *priv, const struct zmm_key *key,
 			 struct zmm_writeback *wb);
 	void (*dropped)(void *priv, u32 owner, int nid);
+	void (*kick)(void *priv, enum zmm_work work);
 	void *priv;
 };
 
-/*
- * enum zmm_stat_item - pool-wide event counters and gauges.
- *
- * Events only ever grow; gauges (marked) go up and down.  Their names,
- * as zmm_stat_name() gives them, are in Documentation/admin-guide/zmm.rst.
- */
+#define ZMM_STAT(item, ...)	ZMM_STAT_##item,
+/* enum zmm_stat_item - the counters of a pool, see <zmm/stat_items.h> */
 enum zmm_stat_item {
-	ZMM_STAT_STORED,		/* stores that kept the page */
-	ZMM_STAT_SAME_FILLED,		/* ... of which same-filled */
-	ZMM_STAT_LOADED,		/* loads that returned the page */
-	ZMM_STAT_LOAD_MISS,		/* loads of an unknown key */
-	ZMM_STAT_INVALIDATED,		/* zpages dropped by invalidation */
-	ZMM_STAT_REPLACED,		/* stores that replaced a zpage */
-	ZMM_STAT_REJECT_POOR,		/* rejects: compressed too poorly */
-	ZMM_STAT_REJECT_NOMEM,		/* rejects: no storage at hand */
-	ZMM_STAT_REJECT_COMP,		/* rejects: compressor error */
-	ZMM_STAT_REJECT_INVAL,		/* rejects: bad arguments */
-	ZMM_STAT_DECOMP_ERR,		/* loads whose data failed to decompress */
-	ZMM_STAT_EVICT_WB,		/* anon zpages written back */
-	ZMM_STAT_EVICT_DROP,		/* file zpages dropped by shrink */
-	ZMM_STAT_EVICT_CACHED,		/* anon zpages given up: page cached */
-	ZMM_STAT_WB_FAIL,		/* writebacks that failed: zpage kept */
-	ZMM_STAT_COMPACT_MOVES,		/* objects moved by compaction */
-	ZMM_STAT_COMPACT_BYTES,		/* bytes moved by compaction */
-	ZMM_STAT_BLOCK_ALLOC_FAIL,	/* block allocations that failed */
-	ZMM_STAT_BLOCKS_FREED,		/* blocks returned */
-	ZMM_STAT_BLOCKS_O4,		/* blocks allocated, by order */
-	ZMM_STAT_BLOCKS_O5,
-	ZMM_STAT_BLOCKS_O6,
-	ZMM_STAT_BLOCKS_O7,
-	ZMM_STAT_BLOCKS_O8,
-	ZMM_STAT_BLOCKS_O9,
-	ZMM_STAT_PAGES_HELD,		/* gauge: pageframes in blocks */
-	ZMM_STAT_BYTES_USED,		/* gauge: compressed bytes stored */
-	ZMM_STAT_NR_ZPAGES,		/* gauge: zpages, same-filled included */
+#include <zmm/stat_items.h>
 	NR_ZMM_STAT_ITEMS,
 };
+
+#undef ZMM_STAT
 
 /**
  * struct zmm_arena_info - a snapshot of one (owner, node, type).
@@ -203,6 +206,10 @@ unsigned long zmm_drain(struct zmm_pool *pool);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 			  enum zmm_type type);
 unsigned long zmm_compact_all(struct zmm_pool *pool);
+unsigned long zmm_limit_reclaim(struct zmm_pool *pool);
+unsigned long zmm_share_excess(unsigned long held, unsigned long limit,
+			       unsigned int pct);
+void zmm_count(struct zmm_pool *pool, enum zmm_stat_item item);
 
 int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
 		   enum zmm_type type, struct zmm_arena_info *info);

@@ -323,6 +323,16 @@ typedef struct {
 #define atomic_long_dec(v) atomic_long_sub(1, v)
 
 typedef struct {
+	int counter;
+} atomic_t;
+
+#define atomic_read(v) __atomic_load_n(&(v)->counter, __ATOMIC_RELAXED)
+#define atomic_set(v, i) \
+	__atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
+#define atomic_xchg(v, i) \
+	__atomic_exchange_n(&(v)->counter, (i), __ATOMIC_SEQ_CST)
+
+typedef struct {
 	int refs;
 } refcount_t;
 
@@ -429,7 +439,7 @@ static inline struct kmem_cache *kmem_cache_create(const char *name,
  * A thread is a CPU: threads take slots round robin, once.
  */
 #define ZMM_SHIM_NR_CPUS 16
-#define ZMM_SHIM_PCPU_STRIDE 256
+#define ZMM_SHIM_PCPU_STRIDE 512
 #define nr_cpu_ids ZMM_SHIM_NR_CPUS
 int zmm_shim_cpu(void);
 #define alloc_percpu(t) ({						\
@@ -442,6 +452,9 @@ int zmm_shim_cpu(void);
 	((typeof(p))((char *)(p) + (size_t)(cpu) * ZMM_SHIM_PCPU_STRIDE))
 #define this_cpu_ptr(p) per_cpu_ptr(p, zmm_shim_cpu())
 #define raw_cpu_ptr(p) this_cpu_ptr(p)
+/* threads may share a slot: the add itself must be atomic */
+#define this_cpu_add(var, n) \
+	((void)__atomic_add_fetch(this_cpu_ptr(&(var)), (n), __ATOMIC_RELAXED))
 #define for_each_possible_cpu(cpu) \
 	for ((cpu) = 0; (cpu) < ZMM_SHIM_NR_CPUS; (cpu)++)
 

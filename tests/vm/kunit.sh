@@ -1,6 +1,6 @@
 #!/bin/sh
 # shellcheck shell=dash
-# KUnit: load zmm_kunit.ko (needs zmm.ko) unless /init already did, and
+# KUnit: load zmm_kunit.ko (the core and its tests) unless /init already did, and
 # turn each case of its KTAP report into one TAP line.  The report is read
 # from /sys/kernel/debug/kunit/zmm/results (CONFIG_KUNIT_DEBUGFS), or from
 # the kernel log when that is missing.

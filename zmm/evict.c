@@ -1,136 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm arenas and the zpage LRU.
+ * zmm core, layer 4: eviction, a zpage out of the pool to give its
+ * pageframes back.
  *
- * An arena is the unit MM reasons about: the zpages of one type charged to
- * one memcg on one node, with the pageframes that hold them.  Its LRU runs
- * from cold (head of the list) to hot (tail): a store adds at the hot end,
- * a load removes the entry (loads are exclusive, see zmm_load()), and an
- * eviction takes from the cold end.
- *
- * Same-filled zpages take no storage, hence no pageframes, and stay off
- * the LRU: evicting them would give MM nothing back.
+ * A file zpage is dropped: it is clean, and the page cache reads it from
+ * the file again.  An anon zpage is written back to its swap slot through
+ * zmm_ops.writeback, which takes the slot first and then the data
+ * (zmm_writeback_fill()); the zpage stays in the index, loadable, until
+ * the data is in the caller's page, so no load can miss data that is not
+ * yet on its way to the slot.  Which zpages go, and how many, is decided
+ * above (policy.c).
  */
-#include "internal.h"
-
-static u64 zmm_arena_hkey(u32 owner, int nid, enum zmm_type type)
-{
-	return ((u64)owner << 32) ^ ((u64)(u32)nid << 1) ^ (u64)type;
-}
-
-static u64 zmm_arena_node_hkey(struct hlist_node *n)
-{
-	struct zmm_arena *a = container_of(n, struct zmm_arena, hnode);
-
-	return zmm_arena_hkey(a->owner, a->nid, a->type);
-}
-
-static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
-					  int nid, enum zmm_type type)
-{
-	u64 h = zmm_arena_hkey(owner, nid, type);
-	struct hlist_head *head;
-	struct zmm_arena *a;
-
-	head = &pool->arenas.heads[hash_64(h, pool->arenas.bits)];
-	hlist_for_each_entry(a, head, hnode) {
-		if (a->owner == owner && a->nid == nid && a->type == type)
-			return a;
-	}
-	return NULL;
-}
-
-/**
- * zmm_arena_find - look up, and optionally create, an arena.
- * @pool: the pool.
- * @owner: memcg id.
- * @nid: node.
- * @type: zpage type.
- * @create: create it when missing.
- *
- * Return: the arena, or NULL (missing and not created, or no memory).
- */
-struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
-				 enum zmm_type type, bool create)
-{
-	struct zmm_arena *a, *na;
-	unsigned int i;
-
-	read_lock(&pool->arenas_lock);
-	a = zmm_arena_lookup(pool, owner, nid, type);
-	read_unlock(&pool->arenas_lock);
-	if (a || !create)
-		return a;
-
-	na = kzalloc(sizeof(*na), GFP_KERNEL | __GFP_NOWARN);
-	if (!na)
-		return NULL;
-	spin_lock_init(&na->lock);
-	INIT_LIST_HEAD(&na->lru);
-	INIT_LIST_HEAD(&na->evacuating);
-	for (i = 0; i < ZMM_NR_BUCKETS; i++)
-		INIT_LIST_HEAD(&na->buckets[i]);
-	na->pool = pool;
-	na->owner = owner;
-	na->nid = nid;
-	na->type = type;
-
-	write_lock(&pool->arenas_lock);
-	a = zmm_arena_lookup(pool, owner, nid, type);
-	if (!a) {
-		hlist_add_head(&na->hnode,
-			       &pool->arenas.heads[hash_64(zmm_arena_hkey(owner,
-								nid, type),
-						  pool->arenas.bits)]);
-		pool->arenas.nr++;
-		zmm_htab_maybe_grow(&pool->arenas, zmm_arena_node_hkey, NULL);
-		a = na;
-		na = NULL;
-	}
-	write_unlock(&pool->arenas_lock);
-	kfree(na);
-	return a;
-}
-
-int zmm_arenas_init(struct zmm_pool *pool)
-{
-	rwlock_init(&pool->arenas_lock);
-	return zmm_htab_init(&pool->arenas, 4);
-}
-
-/* Free every arena; they must hold nothing by now. */
-void zmm_arenas_destroy(struct zmm_pool *pool)
-{
-	struct hlist_node *next;
-	struct zmm_arena *a;
-	unsigned long i;
-
-	if (!pool->arenas.heads)
-		return;
-	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
-		hlist_for_each_entry_safe(a, next, &pool->arenas.heads[i],
-					  hnode) {
-			zmm_block_drop_spare(a);
-			WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held);
-			hlist_del_init(&a->hnode);
-			kfree(a);
-		}
-	}
-	zmm_htab_free(&pool->arenas);
-}
-
-/* Put an entry whose eviction failed back on the hot end of the LRU. */
-/*
- * Put @e back at the cold end of its LRU after a failed writeback: it is
- * still the coldest, and is tried first once its slot is free again.  The
- * shrink loop skips it meanwhile (zmm_lru_evict_one()'s @skip).
- */
-static void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e)
-{
-	spin_lock(&a->lock);
-	list_add(&e->lru, &a->lru);
-	spin_unlock(&a->lock);
-}
+#include "arena.h"
+#include "block.h"
+#include "compress.h"
+#include "evict.h"
+#include "index.h"
+#include "stats.h"
+#include "store.h"
 
 /* Take the zpage of @wb out of the index if the key still maps to it. */
 static int zmm_writeback_take(struct zmm_writeback *wb)
@@ -185,7 +72,6 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 	}
 	return zmm_writeback_take(wb);
 }
-EXPORT_SYMBOL_GPL(zmm_writeback_fill);
 
 /**
  * zmm_writeback_drop - give up a zpage whose page is safe elsewhere.
@@ -207,7 +93,6 @@ int zmm_writeback_drop(struct zmm_writeback *wb)
 	wb->dropped = true;
 	return zmm_writeback_take(wb);
 }
-EXPORT_SYMBOL_GPL(zmm_writeback_drop);
 
 /*
  * Hand @e, referenced by the caller and off the LRU, to zmm_ops.writeback
@@ -247,68 +132,50 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 	return freed;
 }
 
+/* Drop the file zpage @e, referenced by the caller and off the LRU. */
+static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
+				    struct zmm_entry *e)
+{
+	unsigned long freed = 0;
+	struct zmm_shard *s;
+	bool erased;
+
+	s = zmm_shard_of(pool, e->type, e->id, e->index);
+	spin_lock(&s->lock);
+	erased = zmm_index_erase_entry(s, e);
+	spin_unlock(&s->lock);
+	if (erased) {
+		freed += zmm_entry_put(pool, e);
+		zmm_stat_inc(pool, ZMM_STAT_EVICT_DROP);
+		if (pool->ops.dropped)
+			pool->ops.dropped(pool->ops.priv, a->owner, a->nid);
+	}
+	return freed + zmm_entry_put(pool, e);
+}
+
 /**
- * zmm_lru_evict_one - evict the coldest zpage of an arena.
+ * zmm_evict_one - evict the coldest zpage of an arena.
  * @a: the arena.
  * @skip: how many of the coldest zpages to pass over: those whose
  *	writeback failed earlier in the caller's loop, which went back to
  *	the cold end.
  *
- * A file zpage is dropped (it is clean).  An anon zpage is handed to
- * zmm_ops.writeback, which takes its swap slot and then the data, through
- * zmm_writeback_fill(); the zpage stays in the index, loadable, until the
- * data is in the caller's page, so no load can miss data that is not yet
- * on its way to the slot.
- *
  * Return: pageframes freed (>= 0), -ENOENT if the LRU has no zpage past
  * @skip, -EAGAIN if the zpage could not be evicted.
  */
-long zmm_lru_evict_one(struct zmm_arena *a, unsigned int skip)
+long zmm_evict_one(struct zmm_arena *a, unsigned int skip)
 {
 	struct zmm_pool *pool = a->pool;
-	unsigned long freed = 0;
 	struct zmm_entry *e;
-	struct zmm_shard *s;
-	bool erased;
 	long ret;
 
 	if (a->type == ZMM_ANON && !pool->ops.writeback)
 		return -EAGAIN;
-	spin_lock(&a->lock);
-	list_for_each_entry(e, &a->lru, lru) {
-		/* not yet in the index, or already on its way out */
-		if (!smp_load_acquire(&e->published) ||
-		    !refcount_read(&e->refs))
-			continue;
-		if (skip) {
-			skip--;
-			continue;
-		}
-		if (refcount_inc_not_zero(&e->refs))
-			goto found;
-	}
-	spin_unlock(&a->lock);
-	return -ENOENT;
-
-found:
-	/* off the LRU: no other evictor picks it meanwhile */
-	list_del_init(&e->lru);
-	spin_unlock(&a->lock);
-
-	if (a->type == ZMM_FILE) {
-		s = zmm_shard_of(pool, e->type, e->id, e->index);
-		spin_lock(&s->lock);
-		erased = zmm_index_erase_entry(s, e);
-		spin_unlock(&s->lock);
-		if (erased) {
-			freed += zmm_entry_put(pool, e);
-			zmm_stat_inc(pool, ZMM_STAT_EVICT_DROP);
-			if (pool->ops.dropped)
-				pool->ops.dropped(pool->ops.priv, a->owner,
-						  a->nid);
-		}
-		return freed + zmm_entry_put(pool, e);
-	}
+	e = zmm_lru_take_coldest(a, skip);
+	if (!e)
+		return -ENOENT;
+	if (a->type == ZMM_FILE)
+		return zmm_drop_entry(pool, a, e);
 	ret = zmm_writeback_entry(pool, a, e);
 	return ret < 0 ? -EAGAIN : ret;
 }
@@ -350,16 +217,10 @@ long zmm_writeback_all(struct zmm_pool *pool)
 			if (!e)
 				continue;
 			a = e->arena;
-			if (a) {
-				spin_lock(&a->lock);
-				if (list_empty(&e->lru)) {
-					/* an evictor has it */
-					spin_unlock(&a->lock);
-					zmm_entry_put(pool, e);
-					continue;
-				}
-				list_del_init(&e->lru);
-				spin_unlock(&a->lock);
+			if (a && !zmm_lru_take(a, e)) {
+				/* an evictor has it */
+				zmm_entry_put(pool, e);
+				continue;
 			}
 			if (zmm_writeback_entry(pool, a, e) >= 0)
 				done++;
@@ -367,4 +228,3 @@ long zmm_writeback_all(struct zmm_pool *pool)
 	}
 	return done;
 }
-EXPORT_SYMBOL_GPL(zmm_writeback_all);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * zmm internals shared by the portable core files.
- *
- * Objects and where they live
- * ---------------------------
+ * zmm core: the data model.  Every structure of the portable core, with
+ * what protects each field; the functions live in one header per layer
+ * (compress.h, stats.h, htab.h, block.h, arena.h, index.h, store.h,
+ * evict.h, policy.h), and the layers, their order and the lock order are
+ * drawn in one place: Documentation/mm/zmm.rst, "Layers" and "Locking".
  *
  *   zmm_pool ──┬── shards[]  ── zmm_object (type, id, chunk) ── zmm_entry
  *              │   (index: key → entry)
@@ -17,23 +18,9 @@
  * block lists).  Its lifetime is a reference count: the index holds one,
  * and a reader that found it on the LRU (the evictor) takes another.  The
  * last put releases its storage under the arena lock.
- *
- * Lock order (outer to inner), the one place it is written down:
- *
- *   zmm_entry_cache_lock (mutex) nothing is taken inside it (pool create/
- *                                destroy only)
- *   pool->arenas_lock (rwlock)  ->  zmm_arena.lock (zmm_pool_check() only)
- *   zmm_cpu_ctx.lock (local)    ->  zmm_shard.lock  or  zmm_arena.lock
- *   zmm_shard.lock and zmm_arena.lock are never held together.
- *
- * The store path therefore publishes in two steps: data into the arena
- * (arena lock), then the key into the index (shard lock); a reader can
- * never see a key whose data is not in place.  Compaction moves data only
- * under the arena lock, and readers copy data out only under the arena
- * lock, so a copy-out always sees a whole object.
  */
-#ifndef _ZMM_INTERNAL_H
-#define _ZMM_INTERNAL_H
+#ifndef _ZMM_TYPES_H
+#define _ZMM_TYPES_H
 
 #ifndef pr_fmt
 #define pr_fmt(fmt) "zmm: " fmt
@@ -268,16 +255,68 @@ struct zmm_compressor {
 };
 
 /**
+ * struct zmm_stats_cpu - one CPU's share of the pool's counters.
+ * @v: per item of enum zmm_stat_item, a signed delta for gauges: the sum
+ *	over CPUs is the value (zmm_stat()).
+ */
+struct zmm_stats_cpu {
+	long v[NR_ZMM_STAT_ITEMS];
+};
+
+/**
+ * struct zmm_policy - the decisions the mechanism leaves to policy.
+ *
+ * The mechanism (block.c, store.c) asks; policy.c gives the default
+ * answers (zmm_default_policy), and a test may install its own in
+ * pool->policy.  Each op only reads what it is given and the pool's
+ * params: none may call back into the mechanism, except @admit, which
+ * runs before the store takes any lock and may shrink.
+ *
+ * @admit: may a store of @key for (@owner, @nid) go ahead?  Returns 0 or
+ *	the errno the store fails with (counted by the policy).  No lock
+ *	held; may evict, must not sleep.
+ * @released: zpages went (a load took one, or an invalidation dropped
+ *	some), leaving garbage that compaction may want to give back.  Any
+ *	context; must not sleep.
+ * @recycle: the head is full: compact @victim, the sparsest block, in
+ *	place and make it the head, rather than take a new block?  Arena
+ *	lock held.
+ * @evacuate: empty @victim, the sparsest block, into the rest of the
+ *	arena and give it back?  Arena lock held.
+ * @block_order: the order of the next block for an arena that holds
+ *	@pages pageframes.
+ */
+struct zmm_policy {
+	int (*admit)(struct zmm_pool *pool, const struct zmm_key *key,
+		     u32 owner, int nid);
+	void (*released)(struct zmm_pool *pool);
+	bool (*recycle)(const struct zmm_arena *a,
+			const struct zmm_block *victim);
+	bool (*evacuate)(const struct zmm_arena *a,
+			 const struct zmm_block *victim);
+	unsigned int (*block_order)(const struct zmm_arena *a,
+				    unsigned long pages);
+};
+
+/**
  * struct zmm_pool - a zmm instance.
- * @params: tunables, fixed at creation.
+ * @params: tunables; changed only through zmm_pool_set_params(), read
+ *	with READ_ONCE() where a live pool may see them change.
  * @ops: environment callbacks.
+ * @policy: the policy the mechanism consults (policy.h); zmm_pool_create()
+ *	installs the default one, tests may install their own.
  * @comp: compressor for @params.comp.
  * @accept_max: largest compressed length stored, from @params.accept_pct.
  * @ctx: per-CPU compression contexts.
  * @shards: the index.
  * @arenas_lock: protects @arenas (readers on every store; writers create).
  * @arenas: arenas by (owner, nid, type).  Arenas live as long as the pool.
- * @stats: counters, NR_ZMM_STAT_ITEMS of them.
+ * @stats: per-CPU counters, every item but ZMM_STAT_PAGES_HELD.
+ * @pages_held: pageframes of all blocks (ZMM_STAT_PAGES_HELD): changes
+ *	per block, read by admission on every store, so one atomic rather
+ *	than a per-CPU sum.
+ * @compact_due: a ZMM_WORK_COMPACT kick is outstanding; cleared when the
+ *	compaction runs.
  * @anon_end: per swap type, one past the highest offset ever stored: a
  *	whole-device invalidation walks only that far.
  * @reclaim_start: where zmm_reclaim() starts its walk over the arenas, so
@@ -287,13 +326,16 @@ struct zmm_compressor {
 struct zmm_pool {
 	struct zmm_params params;
 	struct zmm_ops ops;
+	const struct zmm_policy *policy;
 	const struct zmm_compressor *comp;
 	unsigned int accept_max;
 	struct zmm_cpu_ctx __percpu *ctx;
 	struct zmm_shard *shards;
 	rwlock_t arenas_lock;
 	struct zmm_htab arenas;
-	atomic_long_t stats[NR_ZMM_STAT_ITEMS];
+	struct zmm_stats_cpu __percpu *stats;
+	atomic_long_t pages_held;
+	atomic_t compact_due;
 	atomic_long_t anon_end[ZMM_ANON_MAX_IDS];
 	unsigned long reclaim_start;
 };
@@ -305,34 +347,6 @@ static inline unsigned int zmm_bucket_of(const struct zmm_block *b)
 		     ZMM_NR_BUCKETS - 1);
 }
 
-static inline void zmm_stat_add(struct zmm_pool *pool,
-				enum zmm_stat_item item, long n)
-{
-	atomic_long_add(n, &pool->stats[item]);
-}
-
-static inline void zmm_stat_inc(struct zmm_pool *pool,
-				enum zmm_stat_item item)
-{
-	atomic_long_inc(&pool->stats[item]);
-}
-
-/* index.c: the key → entry index */
-int zmm_htab_init(struct zmm_htab *t, unsigned int bits);
-void zmm_htab_free(struct zmm_htab *t);
-void zmm_htab_maybe_grow(struct zmm_htab *t,
-			 u64 (*key)(struct hlist_node *n),
-			 struct hlist_head *inline_heads);
-struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
-			       u64 id, u64 index);
-u64 zmm_chunk_of(enum zmm_type type, u64 index);
-struct zmm_entry *zmm_index_lookup(struct zmm_shard *s,
-				   const struct zmm_key *key);
-struct zmm_entry *zmm_index_erase(struct zmm_shard *s,
-				  const struct zmm_key *key);
-bool zmm_index_erase_entry(struct zmm_shard *s, struct zmm_entry *e);
-int zmm_index_insert(struct zmm_shard *s, struct zmm_entry *e,
-		     struct zmm_entry **old);
 /**
  * struct zmm_range_pos - where a zmm_index_take_range() walk stopped.
  * @bucket: the chain to continue from.
@@ -343,50 +357,4 @@ struct zmm_range_pos {
 	unsigned int bits;
 };
 
-unsigned int zmm_index_take_range(struct zmm_shard *s, enum zmm_type type,
-				  u64 id, u64 chunk, u64 start, u64 end,
-				  struct zmm_entry **out, unsigned int max,
-				  struct zmm_range_pos *pos);
-bool zmm_index_any_object(struct zmm_shard *s, enum zmm_type type, u64 *id,
-			  u64 *chunk);
-int zmm_index_init(struct zmm_pool *pool);
-void zmm_index_destroy(struct zmm_pool *pool);
-
-/* compress.c: compressors and per-CPU contexts */
-const struct zmm_compressor *zmm_compressor(enum zmm_comp comp);
-int zmm_ctx_init(struct zmm_pool *pool);
-void zmm_ctx_destroy(struct zmm_pool *pool);
-struct zmm_cpu_ctx *zmm_ctx_get(struct zmm_pool *pool);
-void zmm_ctx_put(struct zmm_pool *pool);
-
-/* block.c: blocks, space in blocks, compaction moves */
-int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
-		    const void *data, unsigned int len);
-unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e);
-unsigned long zmm_block_evacuate_one(struct zmm_arena *a);
-unsigned long zmm_block_drop_spare(struct zmm_arena *a);
-unsigned long zmm_block_shrink_head(struct zmm_arena *a);
-void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf,
-			bool touch);
-
-/* lru.c: arenas and the zpage LRU */
-struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
-				 enum zmm_type type, bool create);
-int zmm_arenas_init(struct zmm_pool *pool);
-void zmm_arenas_destroy(struct zmm_pool *pool);
-long zmm_lru_evict_one(struct zmm_arena *a, unsigned int skip);
-
-/* store.c */
-unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e);
-void zmm_fill(void *dst, unsigned long value);
-
-/* policy.c: admission and compaction policy */
-bool zmm_policy_compact_on_store(const struct zmm_arena *a,
-				 const struct zmm_block *victim);
-bool zmm_policy_evacuate(const struct zmm_arena *a,
-			 const struct zmm_block *victim);
-unsigned int zmm_policy_block_order(const struct zmm_arena *a);
-unsigned int zmm_policy_block_order_for(const struct zmm_arena *a,
-					unsigned long pages);
-
-#endif /* _ZMM_INTERNAL_H */
+#endif /* _ZMM_TYPES_H */

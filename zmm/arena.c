@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zmm core, layer 2: arenas and the zpage LRU lists.
+ *
+ * An arena is the unit MM reasons about: the zpages of one type charged to
+ * one memcg on one node, with the pageframes that hold them.  Its LRU runs
+ * from cold (head of the list) to hot (tail): a store adds at the hot end,
+ * a load removes the entry (loads are exclusive, see zmm_load()), and an
+ * eviction takes from the cold end.
+ *
+ * Same-filled zpages take no storage, hence no pageframes, and stay off
+ * the LRU: evicting them would give MM nothing back.
+ *
+ * This file only keeps the lists; what leaves them and why is evict.c's
+ * and policy.c's business.
+ */
+#include "arena.h"
+#include "block.h"
+#include "htab.h"
+
+static u64 zmm_arena_hkey(u32 owner, int nid, enum zmm_type type)
+{
+	return ((u64)owner << 32) ^ ((u64)(u32)nid << 1) ^ (u64)type;
+}
+
+static u64 zmm_arena_node_hkey(struct hlist_node *n)
+{
+	struct zmm_arena *a = container_of(n, struct zmm_arena, hnode);
+
+	return zmm_arena_hkey(a->owner, a->nid, a->type);
+}
+
+static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
+					  int nid, enum zmm_type type)
+{
+	u64 h = zmm_arena_hkey(owner, nid, type);
+	struct hlist_head *head;
+	struct zmm_arena *a;
+
+	head = &pool->arenas.heads[hash_64(h, pool->arenas.bits)];
+	hlist_for_each_entry(a, head, hnode) {
+		if (a->owner == owner && a->nid == nid && a->type == type)
+			return a;
+	}
+	return NULL;
+}
+
+/**
+ * zmm_arena_find - look up, and optionally create, an arena.
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ * @create: create it when missing.
+ *
+ * Return: the arena, or NULL (missing and not created, or no memory).
+ */
+struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
+				 enum zmm_type type, bool create)
+{
+	struct zmm_arena *a, *na;
+	unsigned int i;
+
+	read_lock(&pool->arenas_lock);
+	a = zmm_arena_lookup(pool, owner, nid, type);
+	read_unlock(&pool->arenas_lock);
+	if (a || !create)
+		return a;
+
+	na = kzalloc(sizeof(*na), GFP_KERNEL | __GFP_NOWARN);
+	if (!na)
+		return NULL;
+	spin_lock_init(&na->lock);
+	INIT_LIST_HEAD(&na->lru);
+	INIT_LIST_HEAD(&na->evacuating);
+	for (i = 0; i < ZMM_NR_BUCKETS; i++)
+		INIT_LIST_HEAD(&na->buckets[i]);
+	na->pool = pool;
+	na->owner = owner;
+	na->nid = nid;
+	na->type = type;
+
+	write_lock(&pool->arenas_lock);
+	a = zmm_arena_lookup(pool, owner, nid, type);
+	if (!a) {
+		hlist_add_head(&na->hnode,
+			       &pool->arenas.heads[hash_64(zmm_arena_hkey(owner,
+								nid, type),
+						  pool->arenas.bits)]);
+		pool->arenas.nr++;
+		zmm_htab_maybe_grow(&pool->arenas, zmm_arena_node_hkey, NULL);
+		a = na;
+		na = NULL;
+	}
+	write_unlock(&pool->arenas_lock);
+	kfree(na);
+	return a;
+}
+
+int zmm_arenas_init(struct zmm_pool *pool)
+{
+	rwlock_init(&pool->arenas_lock);
+	return zmm_htab_init(&pool->arenas, 4);
+}
+
+/* Free every arena; they must hold nothing by now. */
+void zmm_arenas_destroy(struct zmm_pool *pool)
+{
+	struct hlist_node *next;
+	struct zmm_arena *a;
+	unsigned long i;
+
+	if (!pool->arenas.heads)
+		return;
+	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
+		hlist_for_each_entry_safe(a, next, &pool->arenas.heads[i],
+					  hnode) {
+			zmm_block_drop_spare(a);
+			WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held);
+			hlist_del_init(&a->hnode);
+			kfree(a);
+		}
+	}
+	zmm_htab_free(&pool->arenas);
+}
+
+/*
+ * The arenas of the pool (of one owner, or all with ZMM_OWNER_ANY; of one
+ * type, or all with @type ZMM_NR_TYPES), in an array to kfree(); arenas
+ * live as long as the pool, so the pointers stay good.  NULL (and *@n ==
+ * 0) if there are none or no memory.
+ */
+struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
+				       enum zmm_type type, unsigned long *n)
+{
+	struct zmm_arena **arenas, *a;
+	unsigned long i, nr;
+
+	*n = 0;
+	read_lock(&pool->arenas_lock);
+	nr = pool->arenas.nr;
+	read_unlock(&pool->arenas_lock);
+	if (!nr)
+		return NULL;
+	arenas = kcalloc(nr, sizeof(*arenas), GFP_KERNEL);
+	if (!arenas)
+		return NULL;
+	read_lock(&pool->arenas_lock);
+	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
+		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
+			if ((type == ZMM_NR_TYPES || a->type == type) &&
+			    (owner == ZMM_OWNER_ANY || a->owner == owner) &&
+			    *n < nr)
+				arenas[(*n)++] = a;
+		}
+	}
+	read_unlock(&pool->arenas_lock);
+	if (!*n) {
+		kfree(arenas);
+		return NULL;
+	}
+	return arenas;
+}
+
+/*
+ * Put @e back at the cold end of its LRU after a failed writeback: it is
+ * still the coldest, and is tried first once its slot is free again.  The
+ * shrink loop skips it meanwhile (zmm_lru_take_coldest()'s @skip).
+ */
+void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e)
+{
+	spin_lock(&a->lock);
+	list_add(&e->lru, &a->lru);
+	spin_unlock(&a->lock);
+}
+
+/**
+ * zmm_lru_take_coldest - take the coldest zpage off an arena's LRU.
+ * @a: the arena.
+ * @skip: how many of the coldest zpages to pass over (see zmm_evict_one()).
+ *
+ * Only a published zpage that still has its index reference is taken:
+ * one not yet in the index could be data a store is about to publish,
+ * and one whose last reference is going is on its way out already.
+ *
+ * Return: the zpage, off the LRU (so no other evictor picks it) and with
+ * a reference for the caller, or NULL if there is none past @skip.
+ */
+struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a, unsigned int skip)
+{
+	struct zmm_entry *e;
+
+	spin_lock(&a->lock);
+	list_for_each_entry(e, &a->lru, lru) {
+		/* pairs with smp_store_release() in zmm_store() */
+		if (!smp_load_acquire(&e->published) ||
+		    !refcount_read(&e->refs))
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (refcount_inc_not_zero(&e->refs)) {
+			list_del_init(&e->lru);
+			spin_unlock(&a->lock);
+			return e;
+		}
+	}
+	spin_unlock(&a->lock);
+	return NULL;
+}
+
+/**
+ * zmm_lru_take - take a zpage the caller holds a reference on off its LRU.
+ * @a: its arena.
+ * @e: the zpage.
+ *
+ * Return: true if taken; false if it is off the LRU already (an evictor
+ * has it).
+ */
+bool zmm_lru_take(struct zmm_arena *a, struct zmm_entry *e)
+{
+	bool taken;
+
+	spin_lock(&a->lock);
+	taken = !list_empty(&e->lru);
+	list_del_init(&e->lru);
+	spin_unlock(&a->lock);
+	return taken;
+}
+
+/**
+ * zmm_arena_info - snapshot of one (owner, node, type).
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ * @info: filled in; all zero if the arena does not exist.
+ *
+ * Return: 0, -ENOENT if the arena does not exist, -EINVAL.
+ */
+int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
+		   enum zmm_type type, struct zmm_arena_info *info)
+{
+	struct zmm_arena *a;
+
+	if (!info || (unsigned int)type >= ZMM_NR_TYPES)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	a = zmm_arena_find(pool, owner, nid, type, false);
+	if (!a)
+		return -ENOENT;
+	spin_lock(&a->lock);
+	info->pages_held = a->pages_held;
+	info->bytes_used = a->bytes_used;
+	info->nr_zpages = a->nr_zpages;
+	memcpy(info->nr_blocks, a->nr_blocks, sizeof(info->nr_blocks));
+	spin_unlock(&a->lock);
+	return 0;
+}

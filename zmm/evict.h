@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* zmm core, layer 4: eviction of zpages (evict.c). */
+#ifndef _ZMM_EVICT_H
+#define _ZMM_EVICT_H
+
+#include "types.h"
+
+long zmm_evict_one(struct zmm_arena *a, unsigned int skip);
+
+#endif /* _ZMM_EVICT_H */
