@@ -901,6 +901,101 @@ static void test_after_exit(void)
 	uenv_fini(&u);
 }
 
+/* The policy the core holds: admission at the pool limit, when to compact. */
+static int t_kicks[ZMM_WORK_LIMIT + 1];
+
+static void t_kick(void *priv, enum zmm_work work)
+{
+	t_kicks[work]++;
+}
+
+static void test_policy(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool;
+	struct zmm_params p;
+	struct zmm_ops ops;
+	struct zmm_key k;
+	unsigned long held, i;
+	int ret;
+
+	memset(t_kicks, 0, sizeof(t_kicks));
+	uenv_init(&u);
+	zmm_params_default(&p);
+	ops = uenv_ops(&u);
+	ops.kick = t_kick;
+	pool = zmm_pool_create(&p, &ops);
+	CHECK(pool, "pool");
+
+	/* stores alone never ask for compaction: an idle pool stays idle */
+	fill(pool, ZMM_ANON, 1, 2000, 0);
+	fill(pool, ZMM_FILE, 2, 2000, 0);	/* owner 2, key id 1 */
+	CHECK(!t_kicks[ZMM_WORK_COMPACT], "stores asked for compaction");
+	k = K(ZMM_ANON, 1, 5);
+	CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, false), "shared load");
+	CHECK(!t_kicks[ZMM_WORK_COMPACT], "a shared load asked");
+	CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "exclusive load");
+	CHECK(t_kicks[ZMM_WORK_COMPACT] == 1, "load: %d kicks",
+	      t_kicks[ZMM_WORK_COMPACT]);
+	/* one request until it has run */
+	for (i = 10; i < 1000; i++) {
+		k = K(ZMM_ANON, 1, i);
+		zmm_invalidate(pool, &k);
+	}
+	CHECK(t_kicks[ZMM_WORK_COMPACT] == 1, "invalidations: %d kicks",
+	      t_kicks[ZMM_WORK_COMPACT]);
+	/* a run that frees asks again; one that frees nothing does not */
+	CHECK(zmm_compact_all(pool) > 0, "garbage given back");
+	CHECK(t_kicks[ZMM_WORK_COMPACT] == 2, "after a run that freed: %d",
+	      t_kicks[ZMM_WORK_COMPACT]);
+	while (zmm_compact_all(pool))
+		;
+	i = t_kicks[ZMM_WORK_COMPACT];
+	CHECK(!zmm_compact_all(pool), "nothing left");
+	CHECK(t_kicks[ZMM_WORK_COMPACT] == i, "an idle run asked again");
+	CHECK(zmm_stat(pool, ZMM_STAT_COMPACT_RUNS) >= 3, "runs counted");
+
+	/* at the limit an anon store is refused and the key left empty */
+	held = zmm_stat(pool, ZMM_STAT_PAGES_HELD);
+	p.limit_pages = held;
+	CHECK(!zmm_pool_set_params(pool, &p), "set limit");
+	k = K(ZMM_ANON, 1, 20);
+	gen_page(pg, GEN_TEXT, 77);
+	ret = zmm_store(pool, &k, 0, 0, pg, PAGE_SIZE);
+	CHECK(ret == -ENOMEM, "store at the limit: %d", ret);
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
+	      "the refused key holds nothing");
+	CHECK(zmm_stat(pool, ZMM_STAT_REJECT_POOL_LIMIT) == 1, "counted");
+	CHECK(t_kicks[ZMM_WORK_LIMIT] == 1, "limit work asked");
+	/* a file store makes room in its own arena first, and goes ahead */
+	k = K(ZMM_FILE, 1, 5000);
+	ret = zmm_store(pool, &k, 2, 0, pg, PAGE_SIZE);
+	CHECK(!ret, "file store at the limit: %d", ret);
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_DROP) > 0, "cold file dropped");
+	CHECK(zmm_stat(pool, ZMM_STAT_REJECT_POOL_LIMIT) == 1, "not refused");
+	/* the limit work brings the pool a sixteenth below the limit */
+	p.limit_pages = held / 2;
+	CHECK(!zmm_pool_set_params(pool, &p), "lower limit");
+	CHECK(zmm_limit_reclaim(pool) > 0, "limit reclaim freed");
+	CHECK(zmm_stat(pool, ZMM_STAT_PAGES_HELD) <=
+	      p.limit_pages - p.limit_pages / 16, "held %lu, limit %lu",
+	      zmm_stat(pool, ZMM_STAT_PAGES_HELD), p.limit_pages);
+	CHECK(zmm_stat(pool, ZMM_STAT_LIMIT_RECLAIMS) == 1, "counted");
+	CHECK(!zmm_limit_reclaim(pool), "below the limit: nothing to do");
+	check_pool(pool, &u);
+
+	/* the share arithmetic of the environment's memcg bound */
+	CHECK(zmm_share_excess(49, 100, 50) == 0, "below the share");
+	CHECK(zmm_share_excess(50, 100, 50) == 50 - (50 - 50 / 16),
+	      "at the share: down to a sixteenth below");
+	CHECK(zmm_share_excess(1000, 100, 100) == 0, "100%%: no bound");
+	CHECK(zmm_share_excess(ULONG_MAX, ULONG_MAX, 99) > 0, "no overflow");
+
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 /* Paths the other tests do not reach. */
 static void test_edges(void)
 {
@@ -1343,6 +1438,7 @@ static const struct {
 	{ "order_fallback_and_compaction", test_fallback_and_compaction },
 	{ "edges_corrupt_range_owners_nomem", test_edges },
 	{ "after_exit_compaction", test_after_exit },
+	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "threads_disjoint_and_shared_keys", test_threads },
 };
