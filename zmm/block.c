@@ -180,6 +180,18 @@ static void zmm_place(struct zmm_arena *a, struct zmm_block *b,
 	list_add_tail(&e->bnode, &b->objs);
 }
 
+/* Move @e from @from to the tail of @to, which has room for it. */
+static void zmm_move_object(struct zmm_arena *a, struct zmm_block *from,
+			    struct zmm_block *to, struct zmm_entry *e)
+{
+	memcpy(to->base + to->tail, from->base + e->off, e->len);
+	list_del(&e->bnode);
+	from->live -= e->len;
+	from->nr--;
+	zmm_place(a, to, e, e->len);
+	zmm_move_stat(a, e->len);
+}
+
 /*
  * Find room for @len bytes at the head, taking a new head if needed.
  * Called and returns with the arena locked; may drop the lock to allocate.
@@ -384,14 +396,8 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 		return 0;
 	}
 	zmm_block_account(a, nb, 1);
-	list_for_each_entry_safe(e, next, &old->objs, bnode) {
-		memcpy(nb->base + nb->tail, old->base + e->off, e->len);
-		list_del(&e->bnode);
-		old->live -= e->len;
-		old->nr--;
-		zmm_place(a, nb, e, e->len);
-		zmm_move_stat(a, e->len);
-	}
+	list_for_each_entry_safe(e, next, &old->objs, bnode)
+		zmm_move_object(a, old, nb, e);
 	a->head = nb;
 	old_order = old->order;
 	order = nb->order;
@@ -453,12 +459,7 @@ unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
 		dst = zmm_head_with_room(a, e->len, false);
 		if (!dst)
 			break;
-		memcpy(dst->base + dst->tail, v->base + e->off, e->len);
-		list_del(&e->bnode);
-		v->live -= e->len;
-		v->nr--;
-		zmm_place(a, dst, e, e->len);
-		zmm_move_stat(a, e->len);
+		zmm_move_object(a, v, dst, e);
 		/* bound the time the arena lock is held */
 		if (!(++moved % ZMM_EVACUATE_BATCH)) {
 			spin_unlock(&a->lock);
