@@ -83,6 +83,18 @@ baseline() {
 	fi
 }
 note() { echo "# $SCN: $*"; }
+# expect_refused PARAM VALUE: writing VALUE to zmm's module parameter
+# PARAM fails and leaves it as it was
+expect_refused() {
+	_before=$(cat "$P/$1")
+	if echo "$2" >"$P/$1" 2>/dev/null; then
+		not_ok "$1='$2' accepted (now $(cat "$P/$1"))"
+	elif [ "$(cat "$P/$1")" != "$_before" ]; then
+		not_ok "$1='$2' refused but the value changed: $_before -> $(cat "$P/$1")"
+	else
+		ok "$1='$2' refused, $1 still $_before"
+	fi
+}
 # bail REASON: a precondition failed, the scenario cannot go on
 bail() {
 	not_ok "$*"
@@ -183,12 +195,20 @@ show_counters() {
 }
 
 # ---- setup -----------------------------------------------------------------
+# cmdline_get KEY DEFAULT: the value of KEY=... on the kernel command line
+cmdline_get() {
+	read -r _cmdline </proc/cmdline
+	for _w in $_cmdline; do
+		case $_w in "$1="*) echo "${_w#*=}"; return 0 ;; esac
+	done
+	echo "$2"
+}
 # swap_nonrot DEV: mark the disk non-rotational (a solid-state swap device
 # gets swap clusters, and only then does 6.12 swap large folios out whole;
 # QEMU 7.2's virtio-blk has no rotation_rate).  Booting with
 # zmm.swap_rotational=1 keeps it rotational, for comparison.
 swap_nonrot() {
-	grep -q 'zmm.swap_rotational=1' /proc/cmdline && return 0
+	[ "$(cmdline_get zmm.swap_rotational 0)" = 1 ] && return 0
 	echo 0 >"/sys/block/${1#/dev/}/queue/rotational"
 }
 swap_on() {
