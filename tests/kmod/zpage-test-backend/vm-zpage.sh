@@ -44,7 +44,7 @@ truth() { remount; md5 "$1"; sync; echo 3 >/proc/sys/vm/drop_caches; }
 max=$(cmdline_get zpt.max_pages '')
 [ -z "$max" ] || echo "$max" >"$p/max_pages"
 # zpt.break=1: the backend ignores range invalidations; the file part
-# must then FAIL (checks that the stale-data checks have teeth)
+# must then have "not ok" lines (the stale-data checks have teeth)
 [ "$(cmdline_get zpt.break 0)" = 0 ] || echo 1 >"$p/break_invalidate"
 echo "max_pages=$(cat $p/max_pages)"
 for k in nr_anon_zpages nr_file_zpages; do
