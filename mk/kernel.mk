@@ -14,8 +14,11 @@
 #
 # $(KDIR) / $(BZIMAGE) (and *_DEBUG) name the cached build; they are computed
 # on first use without building, e.g.  $(MAKE) -C $(KDIR) M=$(CURDIR)/mod
+# (scripts/lib/kernel.sh --cache --no-build, the one lookup of the kernel;
+# --cache: make's own override is "make KDIR=...", not the environment).
 
 ZMM_KERNEL_BUILD     ?= scripts/kernel-build.sh
+ZMM_KERNEL_LOOKUP    ?= scripts/lib/kernel.sh
 ZMM_INITRAMFS_SH     ?= scripts/initramfs.sh
 ZMM_VM_RUN           ?= scripts/vm-run.sh
 ZMM_VM_DIR           ?= build/vm
@@ -25,7 +28,7 @@ ZMM_VM_TIMEOUT       ?= 600
 ZMM_VM_DEBUG_TIMEOUT ?= 2400
 ZMM_VM_ARGS          ?=
 
-zmm_kernel_var = $(patsubst $(1)=%,%,$(filter $(1)=%,$(shell $(ZMM_KERNEL_BUILD) --print-env $(2) 2>/dev/null)))
+zmm_kernel_var = $(patsubst $(1)=%,%,$(filter $(1)=%,$(shell $(ZMM_KERNEL_LOOKUP) --cache --no-build $(2) 2>/dev/null)))
 # Deferred, evaluated at most once.
 KDIR          = $(eval KDIR := $(call zmm_kernel_var,KDIR,))$(KDIR)
 BZIMAGE       = $(eval BZIMAGE := $(call zmm_kernel_var,BZIMAGE,))$(BZIMAGE)

@@ -5,7 +5,8 @@
 #
 #   1. userspace: make check-user (core under ASan+UBSan and valgrind,
 #      corpus self-test)
-#   2. the test kernel (scripts/kernel-build.sh, cached) and zmm.ko +
+#   2. the test kernel (scripts/lib/kernel.sh: scripts/kernel-build.sh,
+#      cached, or $KDIR's) and zmm.ko +
 #      zmm_kunit.ko against it (make module, W=1): one test each
 #   3. the VM scenarios: scripts/vm-suite.sh (make vm-test)
 #   4. with ZMM_CHECK_DEBUG=1 (make check-all): the debug kernel run
@@ -61,9 +62,11 @@ counts userspace "$out/check-user.log" $? $(($(date +%s) - t0))
 
 vm_ok=1
 t0=$(date +%s)
-if step kernel "$top/scripts/kernel-build.sh"; then
+# shellcheck source=scripts/lib/kernel.sh
+. "$top/scripts/lib/kernel.sh"
+# the build, logged and counted; then its paths (a lookup, no build)
+if step kernel "$top/scripts/lib/kernel.sh" && kernel_lookup --no-build; then
 	add "kernel build" 1 0 $(($(date +%s) - t0))
-	kdir=$(sed -n 's/^KDIR=//p' "$out/check-kernel.log" | tail -n 1)
 	t0=$(date +%s)
 	if step module make -C "$top" --no-print-directory module KDIR="$kdir"; then
 		add "module build" 1 0 $(($(date +%s) - t0))

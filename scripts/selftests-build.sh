@@ -73,18 +73,15 @@ done
 . "$top/scripts/lib/cache.sh"
 [ "$mode" = print ] || ensure_pkgs "${deps[@]}"
 
-# The kernel tree: $KDIR's, or the cached build's.
-kdir=${KDIR:-}
-if [ -z "$kdir" ]; then
-	if [ "$mode" = print ]; then
-		env_out=$("$top/scripts/kernel-build.sh" --print-env "${kargs[@]}") ||
-			die "the kernel is not built yet (scripts/kernel-build.sh)"
-	else
-		env_out=$("$top/scripts/kernel-build.sh" "${kargs[@]}")
-	fi
-	kdir=$(sed -n 's/^KDIR=//p' <<<"$env_out")
+# The kernel tree: $KDIR's, or the cached build's (scripts/lib/kernel.sh).
+# shellcheck source=scripts/lib/kernel.sh
+. "$top/scripts/lib/kernel.sh"
+if [ "$mode" = print ]; then
+	kernel_lookup --no-build "${kargs[@]}" ||
+		die "the kernel is not built yet (scripts/kernel-build.sh)"
+else
+	kernel_lookup "${kargs[@]}" || die "no test kernel"
 fi
-[ -d "$kdir" ] || die "KDIR is not a directory: $kdir"
 kdir=$(cd "$kdir" && pwd -P)
 # the source tree: the nearest directory above KDIR (or KDIR) with a Makefile
 # and tools/testing/selftests

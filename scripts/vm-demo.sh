@@ -4,8 +4,8 @@
 # I/O every 2 s), then the same workload with zswap as 6.12 sets it up
 # (shrinker off) and with zswap's shrinker on, then a table of all three.
 # Guest side: tests/vm/demo.sh.  About 5-6 minutes with a cached kernel.
-# KDIR=... BZIMAGE=... in the environment: use that kernel instead of the
-# one of scripts/kernel-build.sh.
+# KDIR=... (and BZIMAGE=...) in the environment: use that kernel instead of
+# the one of scripts/kernel-build.sh (see scripts/lib/kernel.sh).
 set -uo pipefail
 {
 
@@ -16,13 +16,9 @@ mkdir -p "$out"
 die() { echo "$prog: error: $*" >&2; exit 2; }
 
 echo "== building (or reusing) the test kernel, zmm.ko and the initramfs"
-if [ -n "${KDIR:-}" ] && [ -n "${BZIMAGE:-}" ]; then
-	kdir=$KDIR bzimage=$BZIMAGE	# another kernel, e.g. an older cache entry
-else
-	kenv=$("$top/scripts/kernel-build.sh") || die "kernel build failed"
-	kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
-	bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
-fi
+# shellcheck source=scripts/lib/kernel.sh
+. "$top/scripts/lib/kernel.sh"
+kernel_lookup || die "no test kernel"
 "$top/scripts/vm-kmod.sh" "$kdir" "$out/kmod-normal" >/dev/null || die "module build failed"
 zmm_ko=$out/kmod-normal/zmm.ko
 "$top/scripts/initramfs.sh" "$out/initramfs.cpio.gz" >/dev/null || die "initramfs failed"

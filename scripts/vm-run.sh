@@ -26,8 +26,9 @@ Usage: scripts/$prog [options] [-- extra kernel command line]
 
   -t, --test NAME        run /tests/NAME[.sh] in the guest (scripts/vm/tests/);
                          without a test an interactive shell is started
-  -k, --kernel BZIMAGE   kernel (default: output of scripts/kernel-build.sh,
-                         built if needed)
+  -k, --kernel BZIMAGE   kernel (default: \$KDIR's when KDIR is set, else
+                         scripts/kernel-build.sh's, built if needed; see
+                         scripts/lib/kernel.sh)
   -d, --debug            use the debug kernel (scripts/kernel-build.sh --debug)
   -i, --initrd FILE      initramfs (default: scripts/initramfs.sh, cached)
   -M, --module FILE.ko   add a module to the initramfs and insmod it at boot
@@ -125,7 +126,10 @@ ensure_pkgs "${deps[@]}" || die "cannot install: ${deps[*]}"
 if [ -z "$kernel" ]; then
 	kargs=()
 	[ "$debug" = 1 ] && kargs+=(--debug)
-	kernel=$("$top/scripts/kernel-build.sh" "${kargs[@]}" | sed -n 's/^BZIMAGE=//p')
+	# shellcheck source=scripts/lib/kernel.sh
+	. "$top/scripts/lib/kernel.sh"
+	kernel_lookup "${kargs[@]}" || die "no test kernel"
+	kernel=$bzimage
 fi
 [ -f "$kernel" ] || die "kernel image not found: $kernel"
 

@@ -92,15 +92,11 @@ ensure_pkgs kmod coreutils || die "cannot install kmod"
 # --- kernel, selftests, module ---------------------------------------------
 kargs=()
 [ "$debug" = 1 ] && kargs+=(--debug)
-if [ -n "${KDIR:-}" ]; then
-	bzimage=${BZIMAGE:-$KDIR/arch/x86/boot/bzImage}
-else
-	kenv=$("$top/scripts/kernel-build.sh" "${kargs[@]}") || die "kernel build failed"
-	KDIR=$(sed -n 's/^KDIR=//p' <<<"$kenv")
-	bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
-fi
-export KDIR
-[ -f "$bzimage" ] || die "no kernel image $bzimage"
+# shellcheck source=scripts/lib/kernel.sh
+. "$top/scripts/lib/kernel.sh"
+kernel_lookup "${kargs[@]}" || die "no test kernel"
+# selftests-build.sh below takes the same kernel
+export KDIR=$kdir
 release=$(cat "$KDIR/include/config/kernel.release" 2>/dev/null || echo unknown)
 
 if [ -n "$bin_dir" ]; then

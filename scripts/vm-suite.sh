@@ -32,8 +32,9 @@ initramfs, then runs each scenario group in its own QEMU guest.
   --list         list the groups and exit
   -h, --help     this text
 
-Environment: KDIR and BZIMAGE (both: that kernel instead of the one of
-scripts/kernel-build.sh), ZMM_VM_OUT (logs and results, default build/vm),
+Environment: KDIR (that kernel build instead of the one of
+scripts/kernel-build.sh; BZIMAGE, default \$KDIR/arch/x86/boot/bzImage, as
+scripts/lib/kernel.sh says), ZMM_VM_OUT (logs and results, default build/vm),
 ZMM_VERBOSE=1 (stream the whole serial console), ZMM_SELFTESTS_TIMEOUT
 (seconds per selftest mode, default 2400).
 EOF
@@ -170,17 +171,12 @@ setup_failed() { # setup_failed WHAT: nothing can run; one failure, summary
 }
 
 # ---- kernel, modules, initramfs ---------------------------------------------
-if [ -n "${KDIR:-}" ] && [ -n "${BZIMAGE:-}" ]; then
-	# another kernel, e.g. a build tree of one's own
-	kdir=$KDIR bzimage=$BZIMAGE key="KDIR=$KDIR"
-	[ -f "$bzimage" ] || setup_failed "kernel: no $bzimage"
-else
-	note "kernel ($variant): $top/scripts/kernel-build.sh ${kargs[*]}"
-	kenv=$("$top/scripts/kernel-build.sh" "${kargs[@]}") || setup_failed "kernel build"
-	kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
-	bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
-	key=$(basename "$(dirname "$(dirname "$kdir")")")
-fi
+# kernel_lookup: $KDIR's kernel, or scripts/kernel-build.sh's (built if needed)
+# shellcheck source=scripts/lib/kernel.sh
+. "$top/scripts/lib/kernel.sh"
+note "kernel ($variant): scripts/lib/kernel.sh ${kargs[*]}"
+kernel_lookup "${kargs[@]}" || setup_failed "kernel build"
+key=$kernel_name
 note "kernel: $key ($bzimage)"
 
 if [ -z "$ko_dir" ]; then

@@ -83,6 +83,18 @@ baseline() {
 	fi
 }
 note() { echo "# $SCN: $*"; }
+# expect_refused PARAM VALUE: writing VALUE to zmm's module parameter
+# PARAM fails and leaves it as it was
+expect_refused() {
+	_before=$(cat "$P/$1")
+	if echo "$2" >"$P/$1" 2>/dev/null; then
+		not_ok "$1='$2' accepted (now $(cat "$P/$1"))"
+	elif [ "$(cat "$P/$1")" != "$_before" ]; then
+		not_ok "$1='$2' refused but the value changed: $_before -> $(cat "$P/$1")"
+	else
+		ok "$1='$2' refused, $1 still $_before"
+	fi
+}
 # bail REASON: a precondition failed, the scenario cannot go on
 bail() {
 	not_ok "$*"
@@ -98,19 +110,35 @@ tap_end() {
 }
 
 # ---- reading counters ------------------------------------------------------
-vm() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
-zs() {
-	[ -r "$D/stats" ] || { echo 0; return; }
-	awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$D/stats"
+# The one reader of "name value" counter files: /proc/vmstat (vm),
+# zmm's debugfs stats (zs), a cgroup's memory.stat (memstat).  A counter
+# that is not there (not in this kernel or config, the file absent) reads
+# as 0, the one default; where its absence is the point, ask stat_has.
+# stat_get FILE NAME: the value of NAME in FILE, 0 when missing
+stat_get() {
+	[ -r "$1" ] || { echo 0; return 0; }
+	awk -v k="$2" '$1 == k && !f { v = $2; f = 1 } END { if (f) print v; else print 0 }' "$1"
 }
+# stat_has FILE NAME: NAME is in FILE
+stat_has() { [ -r "$1" ] && awk -v k="$2" '$1 == k { f = 1 } END { if (!f) exit 1 }' "$1"; }
+# vm NAME: a /proc/vmstat item (0 when missing); vm_has NAME: it is there
+vm() { stat_get /proc/vmstat "$1"; }
+vm_has() { stat_has /proc/vmstat "$1"; }
+# vm_fold: fold the per-CPU deltas into the /proc/vmstat totals now (they
+# lag by up to a second, stat_interval); the kernel then also warns
+# "vmstat_refresh: ... negative value" about a counter below zero
+vm_fold() { echo 1 >/proc/sys/vm/stat_refresh; }
+zs() { stat_get "$D/stats" "$1"; }
 # zs_rejects: the sum of zmm's reject_* counters (every reason)
 zs_rejects() {
 	[ -r "$D/stats" ] || { echo 0; return; }
 	awk '$1 ~ /^reject_/ { n += $2 } END { print n + 0 }' "$D/stats"
 }
 zw() { cat "$ZD/$1" 2>/dev/null || echo 0; }
-memstat() { awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$1/memory.stat"; }
-meminfo_kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+# memstat CGROUP NAME: an item of the cgroup's memory.stat (0 when missing)
+memstat() { stat_get "$1/memory.stat" "$2"; }
+# meminfo_kb NAME: a /proc/meminfo item in kB (0 when missing)
+meminfo_kb() { stat_get /proc/meminfo "$1:"; }
 zmm_loaded() { [ -d "$P" ]; }
 # zmm_check: 0 when the pool recounts sound (debugfs check)
 zmm_check() { [ "$(cat "$D/check")" = 0 ]; }
@@ -167,12 +195,20 @@ show_counters() {
 }
 
 # ---- setup -----------------------------------------------------------------
+# cmdline_get KEY DEFAULT: the value of KEY=... on the kernel command line
+cmdline_get() {
+	read -r _cmdline </proc/cmdline
+	for _w in $_cmdline; do
+		case $_w in "$1="*) echo "${_w#*=}"; return 0 ;; esac
+	done
+	echo "$2"
+}
 # swap_nonrot DEV: mark the disk non-rotational (a solid-state swap device
 # gets swap clusters, and only then does 6.12 swap large folios out whole;
 # QEMU 7.2's virtio-blk has no rotation_rate).  Booting with
 # zmm.swap_rotational=1 keeps it rotational, for comparison.
 swap_nonrot() {
-	grep -q 'zmm.swap_rotational=1' /proc/cmdline && return 0
+	[ "$(cmdline_get zmm.swap_rotational 0)" = 1 ] && return 0
 	echo 0 >"/sys/block/${1#/dev/}/queue/rotational"
 }
 swap_on() {

@@ -39,6 +39,9 @@
 # the run fails.  In zmm mode zmm's stored/loaded deltas must also equal
 # the kernel's zpage_store/zpage_load deltas.
 set -eu
+# vm, zs: the counter readers (a missing counter reads as 0)
+# shellcheck source=lib.sh
+. /tests/lib.sh
 
 mode=${ZMM_SELFTESTS_MODE:-zmm}
 bin=${ZMM_SELFTESTS_BIN:-/opt/selftests}
@@ -51,8 +54,6 @@ results=$out/results
 zstats=/sys/kernel/debug/zmm/stats
 
 fail() { echo "selftests: FAIL: $*"; exit 1; }
-vmstat_get() { awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' /proc/vmstat; }
-zmm_get() { awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' "$zstats"; }
 # config_missing OPTION...: print the options that are not =y/=m in the
 # running kernel (nothing when /proc/config.gz cannot tell)
 config_missing() {
@@ -125,8 +126,8 @@ thp=/sys/kernel/mm/transparent_hugepage/enabled
 echo madvise >"$thp"
 echo "THP: $(cat "$thp")"
 
-# show_counters LABEL: the store counters of this mode
-show_counters() {
+# store_counters LABEL: the store counters of this mode
+store_counters() {
 	if [ "$mode" = zmm ]; then
 		echo "-- $1: zmm $(grep -E '^(stored|loaded|reject|same_filled|nr_zpages|pages_held) ' "$zstats" | tr '\n' ' ')"
 		echo "   vmstat $(grep -E '^(zpage_|nr_anon_zpages|nr_file_zpages|pswp)' /proc/vmstat | tr '\n' ' ')"
@@ -351,13 +352,13 @@ if want khugepaged; then
 	# (madvise for the PMD size) once it runs.
 	case $(cat "$thp") in *"[never]"*) echo madvise >"$thp" ;; esac
 	echo "THP: $(cat "$thp")"
-	show_counters "before khugepaged"
+	store_counters "before khugepaged"
 	s0=0 l0=0 vs0=0 vl0=0
 	if [ "$mode" = zmm ]; then
-		s0=$(zmm_get stored) l0=$(zmm_get loaded)
-		vs0=$(vmstat_get zpage_store) vl0=$(vmstat_get zpage_load)
+		s0=$(zs stored) l0=$(zs loaded)
+		vs0=$(vm zpage_store) vl0=$(vm zpage_load)
 	else
-		vs0=$(vmstat_get zswpout) vl0=$(vmstat_get zswpin)
+		vs0=$(vm zswpout) vl0=$(vm zswpin)
 	fi
 	mkdir -p /data/selftests
 	cd /data/selftests
@@ -365,7 +366,7 @@ if want khugepaged; then
 	run_suite khugepaged "$out/khugepaged.log" "$bin/khugepaged" $kh_args
 	kh_rc=$rc
 	cd /tmp
-	show_counters "after khugepaged"
+	store_counters "after khugepaged"
 	awk -v rc="$kh_rc" '
 		function flush() {
 			if (name == "") return
@@ -418,8 +419,8 @@ if want khugepaged; then
 
 	# The swap-in cases must have gone through the store.
 	if [ "$mode" = zmm ]; then
-		ds=$(($(zmm_get stored) - s0)) dl=$(($(zmm_get loaded) - l0))
-		dvs=$(($(vmstat_get zpage_store) - vs0)) dvl=$(($(vmstat_get zpage_load) - vl0))
+		ds=$(($(zs stored) - s0)) dl=$(($(zs loaded) - l0))
+		dvs=$(($(vm zpage_store) - vs0)) dvl=$(($(vm zpage_load) - vl0))
 		echo "khugepaged through zmm: stored +$ds loaded +$dl, vmstat zpage_store +$dvs zpage_load +$dvl"
 		if [ "$ds" -gt 0 ] && [ "$dl" -gt 0 ] && [ "$dvs" -gt 0 ] && [ "$dvl" -gt 0 ]; then
 			case_line PASS store stored-and-loaded
@@ -436,7 +437,7 @@ if want khugepaged; then
 		[ "$(cat /sys/kernel/debug/zmm/check 2>/dev/null || echo 0)" = 0 ] ||
 			case_line FAIL store zmm-pool-check "debugfs zmm/check reports an inconsistent pool"
 	else
-		dvs=$(($(vmstat_get zswpout) - vs0)) dvl=$(($(vmstat_get zswpin) - vl0))
+		dvs=$(($(vm zswpout) - vs0)) dvl=$(($(vm zswpin) - vl0))
 		echo "khugepaged through zswap: zswpout +$dvs zswpin +$dvl"
 		if [ "$dvs" -gt 0 ] && [ "$dvl" -gt 0 ]; then
 			case_line PASS store stored-and-loaded

@@ -3,4 +3,4 @@
 # smoke.sh with zswap enabled (lz4 + zsmalloc); prints the zswap debugfs
 # counters.  scripts/vm-run.sh --swap 1G --test smoke-zswap
 set -euo pipefail
-ZMM_SMOKE_ZSWAP=1 exec sh /tests/smoke.sh
+SCN=smoke-zswap ZMM_SMOKE_ZSWAP=1 exec sh /tests/smoke.sh

@@ -19,7 +19,12 @@
 # larger than memory.max to tmpfs inside the cgroup and compares its
 # checksum after reading it back, and requires pages to have been swapped
 # (or zswapped) out AND back in.
+#
+# Results are TAP lines (tests/vm/lib.sh); a missing precondition is one
+# "not ok" line and the end of the test.
 set -euo pipefail
+# shellcheck source=lib.sh
+. /tests/lib.sh
 
 zswap=${ZMM_SMOKE_ZSWAP:-0}
 limit=${ZMM_SMOKE_LIMIT:-32M}
@@ -28,48 +33,35 @@ runtime=${ZMM_SMOKE_TIME:-20s}
 rt_mb=${ZMM_SMOKE_ROUNDTRIP_MB:-48}
 cg=/sys/fs/cgroup/zmm-smoke
 
-fail() { echo "smoke: FAIL: $*"; exit 1; }
-vmstat_get() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' /proc/vmstat; }
-events_get() { awk -v k="$1" '$1 == k { print $2 }' "$cg/memory.events"; }
 
 echo "== uname";  uname -a
 echo "== free";   free -m
 echo "== cmdline"; cat /proc/cmdline
 
 echo "== cgroup2"
-grep -q '^cgroup2 /sys/fs/cgroup cgroup2 ' /proc/mounts || fail "cgroup2 not mounted on /sys/fs/cgroup"
-grep -qw memory /sys/fs/cgroup/cgroup.controllers || fail "memory controller not available"
+grep -q '^cgroup2 /sys/fs/cgroup cgroup2 ' /proc/mounts || bail "cgroup2 not mounted on /sys/fs/cgroup"
+grep -qw memory /sys/fs/cgroup/cgroup.controllers || bail "memory controller not available"
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-grep -qw memory /sys/fs/cgroup/cgroup.subtree_control || fail "cannot enable +memory"
+grep -qw memory /sys/fs/cgroup/cgroup.subtree_control || bail "cannot enable +memory"
 
 echo "== swap"
-if [ "$(wc -l </proc/swaps)" -lt 2 ]; then
-	# not enabled by /init (zmm.swap=1): do it here if there is a disk
-	dev=
-	for s in /sys/block/vd*/serial; do
-		[ -r "$s" ] && [ "$(cat "$s")" = zmm-swap ] && { d=${s%/serial}; dev=/dev/${d##*/}; }
-	done
-	[ -n "$dev" ] || fail "no swap active and no swap disk (run with scripts/vm-run.sh --swap SIZE)"
-	# non-rotational, as /init does (swap clusters; see scripts/vm/init)
-	echo 0 >"/sys/block/${dev#/dev/}/queue/rotational"
-	mkswap "$dev" >/dev/null
-	swapon "$dev"
-fi
+# /init has it on with zmm.swap=1; else the swap disk, if there is one
+swap_on || bail "no swap active and no swap disk (run with scripts/vm-run.sh --swap SIZE)"
 cat /proc/swaps
 
 if [ "$zswap" = 1 ]; then
 	echo "== zswap"
 	p=/sys/module/zswap/parameters
-	[ -d "$p" ] || fail "zswap not built in"
+	[ -d "$p" ] || bail "zswap not built in"
 	echo lz4 >"$p/compressor"
 	echo zsmalloc >"$p/zpool"
 	echo 1 >"$p/enabled"
 	for f in enabled compressor zpool max_pool_percent accept_threshold_percent shrinker_enabled; do
 		echo "$f=$(cat "$p/$f" 2>/dev/null)"
 	done
-	[ "$(cat "$p/enabled")" = Y ] || fail "zswap did not enable"
-	[ "$(cat "$p/compressor")" = lz4 ] || fail "zswap compressor is not lz4"
-	[ "$(cat "$p/zpool")" = zsmalloc ] || fail "zswap zpool is not zsmalloc"
+	[ "$(cat "$p/enabled")" = Y ] || bail "zswap did not enable"
+	[ "$(cat "$p/compressor")" = lz4 ] || bail "zswap compressor is not lz4"
+	[ "$(cat "$p/zpool")" = zsmalloc ] || bail "zswap zpool is not zsmalloc"
 fi
 
 mkdir "$cg"
@@ -77,10 +69,10 @@ echo "$limit" >"$cg/memory.max"
 echo max >"$cg/memory.swap.max"
 echo "memory.max=$(cat "$cg/memory.max") memory.swap.max=$(cat "$cg/memory.swap.max")"
 
-pswpout0=$(vmstat_get pswpout)
-pswpin0=$(vmstat_get pswpin)
-zswpout0=$(vmstat_get zswpout)
-zswpin0=$(vmstat_get zswpin)
+pswpout0=$(vm pswpout)
+pswpin0=$(vm pswpin)
+zswpout0=$(vm zswpout)
+zswpin0=$(vm zswpin)
 
 echo "== stress-ng --vm 2 --vm-bytes $bytes --vm-keep --vm-method all --verify -t $runtime (memory.max=$limit)"
 rc=0
@@ -118,22 +110,22 @@ if [ "$zswap" = 1 ]; then
 	done
 fi
 
-pswpout=$(( $(vmstat_get pswpout) - pswpout0 ))
-pswpin=$(( $(vmstat_get pswpin) - pswpin0 ))
-zswpout=$(( $(vmstat_get zswpout) - zswpout0 ))
-zswpin=$(( $(vmstat_get zswpin) - zswpin0 ))
+pswpout=$(( $(vm pswpout) - pswpout0 ))
+pswpin=$(( $(vm pswpin) - pswpin0 ))
+zswpout=$(( $(vm zswpout) - zswpout0 ))
+zswpin=$(( $(vm zswpin) - zswpin0 ))
 echo "during the run: pswpout=$pswpout pswpin=$pswpin zswpout=$zswpout zswpin=$zswpin"
-ooms=$(events_get oom_kill)
-rmdir "$cg" || fail "cannot remove $cg"
+ooms=$(stat_get "$cg/memory.events" oom_kill)
+check "test cgroup removed" rmdir "$cg"
 
-[ "$rc" = 0 ] || fail "stress-ng exited with $rc (2 = verification errors)"
-[ "$rt_rc" = 0 ] || fail "tmpfs data changed on its way through swap"
-[ "$ooms" = 0 ] || fail "$ooms OOM kill(s) in the test cgroup"
+expect "stress-ng --verify exit status (2 = verification errors)" "$rc" -eq 0
+check "tmpfs data intact through swap" [ "$rt_rc" = 0 ]
+expect "OOM kills in the test cgroup" "$ooms" -eq 0
 if [ "$zswap" = 1 ]; then
-	[ "$zswpout" -gt 0 ] || fail "no page went to zswap (zswpout did not move)"
-	[ "$zswpin" -gt 0 ] || fail "no page came back from zswap (zswpin did not move)"
+	expect "pages went to zswap (zswpout)" "$zswpout" -gt 0
+	expect "pages came back from zswap (zswpin)" "$zswpin" -gt 0
 else
-	[ "$pswpout" -gt 0 ] || fail "no page was swapped out (pswpout did not move)"
-	[ "$pswpin" -gt 0 ] || fail "no page was swapped in (pswpin did not move)"
+	expect "pages swapped out (pswpout)" "$pswpout" -gt 0
+	expect "pages swapped in (pswpin)" "$pswpin" -gt 0
 fi
-echo "smoke: PASS"
+tap_end

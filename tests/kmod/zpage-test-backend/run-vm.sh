@@ -4,8 +4,8 @@
 #
 #   tests/kmod/zpage-test-backend/run-vm.sh [--zswap] [vm-run.sh options]
 #
-# KDIR/BZIMAGE default to scripts/kernel-build.sh's; set both to test
-# another build of the patched kernel.  --zswap also enables zswap in the
+# The kernel is scripts/kernel-build.sh's; set KDIR (and BZIMAGE) to test
+# another build of the patched kernel (scripts/lib/kernel.sh).  --zswap also enables zswap in the
 # guest, so that the backend's rejects go to zswap.
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -16,10 +16,11 @@ if [ "${1:-}" = --zswap ]; then
 	append=(--append "zpt.zswap=1")
 	shift
 fi
-if [ -z "${KDIR:-}" ] || [ -z "${BZIMAGE:-}" ]; then
-	eval "$("$top/scripts/kernel-build.sh" | grep -E '^(KDIR|BZIMAGE)=')"
-fi
-make -C "$KDIR" M="$here" W=1 modules >&2
-exec "$top/scripts/vm-run.sh" -k "$BZIMAGE" -M "$here/zpage_test_backend.ko" \
+# shellcheck source=scripts/lib/kernel.sh
+. "$top/scripts/lib/kernel.sh"
+prog=run-vm.sh
+kernel_lookup || exit 1
+make -C "$kdir" M="$here" W=1 modules >&2
+exec "$top/scripts/vm-run.sh" -k "$bzimage" -M "$here/zpage_test_backend.ko" \
 	-f "$here/vm-zpage.sh:/tests/zpage.sh" --swap 1G --data 512M \
 	"${append[@]}" -t zpage "$@"
