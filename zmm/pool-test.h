@@ -279,6 +279,14 @@ static void zk_limit_and_kicks(struct kunit *test)
 	unsigned long i, held;
 	int ret = 0;
 
+	/* a store asks for no compaction; index 100 cannot be written back */
+	k.id = 5;
+	k.index = 100;
+	zk_page(c->page, 399);
+	KUNIT_ASSERT_EQ(test, zmm_store(c->pool, &k, 7, 0, c->page, PAGE_SIZE),
+			0);
+	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_COMPACT], 0);
+	k.id = 4;
 	zmm_params_default(&p);
 	p.limit_pages = 64;
 	KUNIT_ASSERT_EQ(test, zmm_pool_set_params(c->pool, &p), 0);
@@ -298,7 +306,9 @@ static void zk_limit_and_kicks(struct kunit *test)
 	KUNIT_EXPECT_GT(test, zmm_limit_reclaim(c->pool), 0);
 	KUNIT_EXPECT_LE(test, zmm_stat(c->pool, ZMM_STAT_PAGES_HELD), 60);
 	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_COMPACT], 0);
-	k.index = i - 2;
+	/* an invalidation asks for compaction */
+	k.id = 5;
+	k.index = 100;
 	KUNIT_EXPECT_EQ(test, zmm_invalidate(c->pool, &k), 0);
 	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_COMPACT], 1);
 	KUNIT_EXPECT_EQ(test, zmm_pool_check(c->pool, true), 0);
