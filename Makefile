@@ -20,15 +20,15 @@ OUT ?= $(TOP)/build
 CC ?= cc
 
 CORE_SRC := $(wildcard $(TOP)/zmm/*.c) $(wildcard $(TOP)/zmm/*.h) \
-	    $(TOP)/include/zmm/zmm.h $(TOP)/tests/shim/kcompat.h
+	    $(TOP)/include/zmm/zmm.h $(TOP)/user/shim/kcompat.h
 USER_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter \
-	       -Wno-sign-compare -Werror -include $(TOP)/tests/shim/kcompat.h \
-	       -I$(TOP)/include -I$(TOP)/tests/shim -pthread
+	       -Wno-sign-compare -Werror -include $(TOP)/user/shim/kcompat.h \
+	       -I$(TOP)/include -I$(TOP)/user -pthread
 SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=all
 LIBS := -llz4 -lzstd -pthread
-TEST_SRC := $(TOP)/tests/test_core.c $(TOP)/tests/user_env.c \
-	    $(TOP)/tests/shim/shim.c
+TEST_SRC := $(TOP)/tests/test_core.c $(TOP)/user/user_env.c \
+	    $(TOP)/user/shim/shim.c
 
 .PHONY: all deps check check-all check-user demo demo-user bench-user style clean
 
@@ -41,23 +41,23 @@ deps:
 $(OUT):
 	@mkdir -p $@
 
-$(OUT)/test_core-san: $(TEST_SRC) $(CORE_SRC) $(TOP)/tests/zmm_core.c \
-		      $(TOP)/tests/user_env.h | $(OUT)
+$(OUT)/test_core-san: $(TEST_SRC) $(CORE_SRC) $(TOP)/user/zmm_core.c \
+		      $(TOP)/user/user_env.h | $(OUT)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $(TEST_SRC) $(LIBS)
 
-$(OUT)/test_core: $(TEST_SRC) $(CORE_SRC) $(TOP)/tests/zmm_core.c \
-		  $(TOP)/tests/user_env.h | $(OUT)
+$(OUT)/test_core: $(TEST_SRC) $(CORE_SRC) $(TOP)/user/zmm_core.c \
+		  $(TOP)/user/user_env.h | $(OUT)
 	$(CC) $(USER_CFLAGS) -O1 -o $@ $(TEST_SRC) $(LIBS)
 
 BENCH_CFLAGS := $(filter-out -Werror,$(USER_CFLAGS)) -Werror -O2 -DNDEBUG
 CORPUS := $(OUT)/corpus.zc
 
 $(OUT)/zmm-bench: $(TOP)/bench/zmm_bench.c $(TOP)/bench/corpus_read.c \
-		  $(TOP)/tests/user_env.c $(TOP)/tests/shim/shim.c \
+		  $(TOP)/user/user_env.c $(TOP)/user/shim/shim.c \
 		  $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_bench.c \
-		$(TOP)/bench/corpus_read.c $(TOP)/tests/user_env.c \
-		$(TOP)/tests/shim/shim.c $(LIBS)
+		$(TOP)/bench/corpus_read.c $(TOP)/user/user_env.c \
+		$(TOP)/user/shim/shim.c $(LIBS)
 
 $(OUT)/zmm-corpus: $(TOP)/bench/corpus.c $(TOP)/bench/corpus_read.c \
 		   $(TOP)/bench/corpus.h | $(OUT)
@@ -73,11 +73,11 @@ $(CORPUS): | $(OUT)/zmm-corpus
 	$(OUT)/zmm-corpus -o $@.tmp -m 64 && mv $@.tmp $@
 
 $(OUT)/zmm-demo: $(TOP)/bench/zmm_demo.c $(TOP)/bench/corpus_read.c \
-		 $(TOP)/tests/user_env.c $(TOP)/tests/shim/shim.c \
+		 $(TOP)/user/user_env.c $(TOP)/user/shim/shim.c \
 		 $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
 	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_demo.c \
-		$(TOP)/bench/corpus_read.c $(TOP)/tests/user_env.c \
-		$(TOP)/tests/shim/shim.c $(LIBS)
+		$(TOP)/bench/corpus_read.c $(TOP)/user/user_env.c \
+		$(TOP)/user/shim/shim.c $(LIBS)
 
 demo-user: deps $(OUT)/zmm-demo $(CORPUS)
 	$(OUT)/zmm-demo $(CORPUS)

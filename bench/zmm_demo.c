@@ -5,8 +5,8 @@
  *
  * usage: zmm-demo CORPUS
  */
-#include "../tests/zmm_core.c"
-#include "../tests/user_env.h"
+#include "zmm_core.c"
+#include "user_env.h"
 #include "corpus.h"
 
 static struct zmm_corpus C;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* built with tests/shim/kcompat.h force-included, like the core */
+/* built with user/shim/kcompat.h force-included, like the core */
 #include "user_env.h"
 
 #define UENV_PAGE 4096UL
