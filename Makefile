@@ -27,8 +27,12 @@ USER_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter \
 SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=all
 LIBS := -llz4 -lzstd -pthread
-TEST_SRC := $(TOP)/tests/test_core.c $(TOP)/user/user_env.c \
-	    $(TOP)/user/shim/shim.c
+
+# user/: the userspace build of the core, shared by tests/ and bench/
+USER_SRC := $(addprefix $(TOP)/user/,user_env.c pagegen.c shim/shim.c)
+USER_DEPS := $(USER_SRC) $(CORE_SRC) \
+	     $(addprefix $(TOP)/user/,zmm_core.c user_env.h pagegen.h)
+TEST_SRC := $(TOP)/tests/test_core.c $(USER_SRC)
 
 .PHONY: all deps check check-all check-user demo demo-user bench-user style clean
 
@@ -41,23 +45,21 @@ deps:
 $(OUT):
 	@mkdir -p $@
 
-$(OUT)/test_core-san: $(TEST_SRC) $(CORE_SRC) $(TOP)/user/zmm_core.c \
-		      $(TOP)/user/user_env.h | $(OUT)
+$(OUT)/test_core-san: $(TOP)/tests/test_core.c $(USER_DEPS) | $(OUT)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $(TEST_SRC) $(LIBS)
 
-$(OUT)/test_core: $(TEST_SRC) $(CORE_SRC) $(TOP)/user/zmm_core.c \
-		  $(TOP)/user/user_env.h | $(OUT)
+$(OUT)/test_core: $(TOP)/tests/test_core.c $(USER_DEPS) | $(OUT)
 	$(CC) $(USER_CFLAGS) -O1 -o $@ $(TEST_SRC) $(LIBS)
 
 BENCH_CFLAGS := $(filter-out -Werror,$(USER_CFLAGS)) -Werror -O2 -DNDEBUG
 CORPUS := $(OUT)/corpus.zc
 
-$(OUT)/zmm-bench: $(TOP)/bench/zmm_bench.c $(TOP)/bench/corpus_read.c \
-		  $(TOP)/user/user_env.c $(TOP)/user/shim/shim.c \
-		  $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
-	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_bench.c \
-		$(TOP)/bench/corpus_read.c $(TOP)/user/user_env.c \
-		$(TOP)/user/shim/shim.c $(LIBS)
+# the two tools on the core: zmm-bench and zmm-demo
+BENCH_SRC := $(TOP)/bench/corpus_read.c $(USER_SRC)
+
+$(OUT)/zmm-bench $(OUT)/zmm-demo: $(OUT)/zmm-%: $(TOP)/bench/zmm_%.c \
+		$(BENCH_SRC) $(USER_DEPS) $(TOP)/bench/corpus.h | $(OUT)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
 
 $(OUT)/zmm-corpus: $(TOP)/bench/corpus.c $(TOP)/bench/corpus_read.c \
 		   $(TOP)/bench/corpus.h | $(OUT)
@@ -71,13 +73,6 @@ $(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c $(TOP)/bench/corpus.c \
 # the corpus: real anonymous memory of processes the tool starts itself
 $(CORPUS): | $(OUT)/zmm-corpus
 	$(OUT)/zmm-corpus -o $@.tmp -m 64 && mv $@.tmp $@
-
-$(OUT)/zmm-demo: $(TOP)/bench/zmm_demo.c $(TOP)/bench/corpus_read.c \
-		 $(TOP)/user/user_env.c $(TOP)/user/shim/shim.c \
-		 $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
-	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_demo.c \
-		$(TOP)/bench/corpus_read.c $(TOP)/user/user_env.c \
-		$(TOP)/user/shim/shim.c $(LIBS)
 
 demo-user: deps $(OUT)/zmm-demo $(CORPUS)
 	$(OUT)/zmm-demo $(CORPUS)

@@ -18,6 +18,7 @@
  */
 #include "zmm_core.c"
 #include "user_env.h"
+#include "pagegen.h"
 #include "corpus.h"
 #include <time.h>
 
