@@ -61,12 +61,13 @@ $(OUT)/zmm-bench $(OUT)/zmm-demo: $(OUT)/zmm-%: $(TOP)/bench/zmm_%.c \
 		$(BENCH_SRC) $(USER_DEPS) $(TOP)/bench/corpus.h | $(OUT)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
 
-$(OUT)/zmm-corpus: $(TOP)/bench/corpus.c $(TOP)/bench/corpus_read.c \
+$(OUT)/zmm-corpus: $(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus_read.c \
 		   $(TOP)/bench/corpus.h | $(OUT)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
 
-$(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c $(TOP)/bench/corpus.c \
-			$(TOP)/bench/corpus_read.c $(TOP)/bench/corpus.h | $(OUT)
+$(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c \
+			$(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus_read.c \
+			$(TOP)/bench/corpus.h | $(OUT)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
 		-DZMM_CORPUS_NO_MAIN -o $@ $(filter %.c,$^)
 

@@ -75,7 +75,7 @@ const void *zmm_corpus_page(const struct zmm_corpus *c, uint32_t i);
 /* "zero", "same", "text", "random", "anon-cc", "anon-py" or "?" */
 const char *zmm_corpus_class_name(unsigned int cls);
 
-/* Writer, bench/corpus.c */
+/* Writer, bench/zmm_corpus.c */
 
 /*
  * Write a corpus holding only the synthetic classes (zero, same, text,

@@ -4,7 +4,7 @@
  *
  * Build:
  *   cc -O2 -Wall -Wextra -Werror -DZMM_CORPUS_NO_MAIN -o corpus_selftest \
- *	tests/corpus_selftest.c bench/corpus.c bench/corpus_read.c
+ *	tests/corpus_selftest.c bench/zmm_corpus.c bench/corpus_read.c
  *
  * Writes a synthetic corpus to a temporary directory, reads it back,
  * checks its contents, and checks that damaged files are rejected. Prints
