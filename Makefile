@@ -55,18 +55,18 @@ BENCH_CFLAGS := $(filter-out -Werror,$(USER_CFLAGS)) -Werror -O2 -DNDEBUG
 CORPUS := $(OUT)/corpus.zc
 
 # the two tools on the core: zmm-bench and zmm-demo
-BENCH_SRC := $(TOP)/bench/corpus_read.c $(USER_SRC)
+BENCH_SRC := $(TOP)/bench/corpus.c $(USER_SRC)
 
 $(OUT)/zmm-bench $(OUT)/zmm-demo: $(OUT)/zmm-%: $(TOP)/bench/zmm_%.c \
 		$(BENCH_SRC) $(USER_DEPS) $(TOP)/bench/corpus.h | $(OUT)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
 
-$(OUT)/zmm-corpus: $(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus_read.c \
+$(OUT)/zmm-corpus: $(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus.c \
 		   $(TOP)/bench/corpus.h | $(OUT)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
 
 $(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c \
-			$(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus_read.c \
+			$(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus.c \
 			$(TOP)/bench/corpus.h | $(OUT)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
 		-DZMM_CORPUS_NO_MAIN -o $@ $(filter %.c,$^)

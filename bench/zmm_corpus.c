@@ -59,20 +59,6 @@
 #define PM_SWAP			(1ULL << 62)
 #define PM_PRESENT		(1ULL << 63)
 
-static void pr_warn(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static void pr_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("zmm-corpus: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* splitmix64: small, seedable, good enough for test data */
 struct rng {
 	uint64_t s;
@@ -99,189 +85,16 @@ static uint64_t rng_below(struct rng *r, uint64_t n)
 	return rng_next(r) % n;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Corpus writer. Page data is spooled to an unlinked temporary file since
- * the final data offset depends on the total page count; the class ids are
- * kept in memory. cw_finish() assembles the output file.
- */
-struct cw {
-	FILE *spool;
-	uint8_t *cls;
-	uint32_t nr_pages;
-	uint32_t cls_cap;
-	uint32_t count[ZMM_CORPUS_NR_CLASSES];
-};
-
-static int cw_init(struct cw *w)
-{
-	memset(w, 0, sizeof(*w));
-	w->spool = tmpfile();
-	if (!w->spool) {
-		int ret = -errno;
-
-		pr_warn("cannot create spool file: %s", strerror(errno));
-		return ret;
-	}
-	/* keep it out of the gcc and python3 children */
-	fcntl(fileno(w->spool), F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
-static void cw_free(struct cw *w)
-{
-	if (w->spool)
-		fclose(w->spool);
-	free(w->cls);
-	memset(w, 0, sizeof(*w));
-}
-
-static int cw_add(struct cw *w, unsigned int cls, const void *page)
-{
-	if (cls >= ZMM_CORPUS_NR_CLASSES)
-		return -EINVAL;
-	if (w->nr_pages == UINT32_MAX)
-		return -E2BIG;
-	if (w->nr_pages == w->cls_cap) {
-		uint32_t cap = w->cls_cap ? w->cls_cap : 4096;
-		uint8_t *p;
-
-		cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
-		p = realloc(w->cls, cap);
-		if (!p)
-			return -ENOMEM;
-		w->cls = p;
-		w->cls_cap = cap;
-	}
-	if (fwrite(page, PAGE_SZ, 1, w->spool) != 1)
-		return -EIO;
-	w->cls[w->nr_pages++] = (uint8_t)cls;
-	w->count[cls]++;
-	return 0;
-}
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-/* Write the corpus to a temporary file next to @path, then rename it. */
-static int cw_finish(struct cw *w, const char *path)
-{
-	unsigned char hdr[HDR_SIZE];
-	uint64_t data_off, copied = 0, want;
-	uint32_t present = 0;
-	unsigned int k;
-	size_t tlen = strlen(path) + sizeof(".XXXXXX");
-	char *tmp, *buf;
-	int fd, ret;
-
-	for (k = 0; k < ZMM_CORPUS_NR_CLASSES; k++)
-		if (w->count[k])
-			present++;
-	memset(hdr, 0, sizeof(hdr));
-	memcpy(hdr, ZMM_CORPUS_MAGIC, ZMM_CORPUS_MAGIC_LEN);
-	put_le32(hdr + 8, PAGE_SZ);
-	put_le32(hdr + 12, w->nr_pages);
-	put_le32(hdr + 16, present);
-	data_off = (HDR_SIZE + (uint64_t)w->nr_pages + PAGE_SZ - 1) /
-		   PAGE_SZ * PAGE_SZ;
-	want = (uint64_t)w->nr_pages * PAGE_SZ;
-
-	if (fflush(w->spool) || fseeko(w->spool, 0, SEEK_SET))
-		return -EIO;
-
-	tmp = malloc(tlen);
-	buf = calloc(1, 1 << 20);
-	if (!tmp || !buf) {
-		free(tmp);
-		free(buf);
-		return -ENOMEM;
-	}
-	snprintf(tmp, tlen, "%s.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		pr_warn("%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, 0644) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	ret = write_all(fd, hdr, sizeof(hdr));
-	if (!ret && w->nr_pages)
-		ret = write_all(fd, w->cls, w->nr_pages);
-	/* zero padding up to data_off; buf is still all zero here */
-	if (!ret)
-		ret = write_all(fd, buf,
-				(size_t)(data_off - HDR_SIZE - w->nr_pages));
-	while (!ret && copied < want) {
-		size_t chunk = want - copied > (1 << 20) ?
-			       (1 << 20) : (size_t)(want - copied);
-
-		if (fread(buf, 1, chunk, w->spool) != chunk) {
-			ret = -EIO;
-			break;
-		}
-		ret = write_all(fd, buf, chunk);
-		copied += chunk;
-	}
-	if (ret)
-		goto fail;
-	if (close(fd) < 0) {
-		ret = -errno;
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	ret = 0;
-	goto out;
-fail:
-	pr_warn("writing %s: %s", path, strerror(-ret));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-out:
-	free(tmp);
-	free(buf);
-	return ret;
-}
-
 /* ---- synthetic classes ---- */
 
-static int add_zero(struct cw *w, unsigned int n)
+static int add_zero(struct zmm_corpus_writer *w, unsigned int n)
 {
 	static const unsigned char zero[PAGE_SZ];
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = cw_add(w, ZMM_CORPUS_ZERO, zero);
+		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_ZERO, zero);
 		if (ret)
 			return ret;
 	}
@@ -289,7 +102,8 @@ static int add_zero(struct cw *w, unsigned int n)
 }
 
 /* Same-filled pages with a mix of value shapes seen in real memory. */
-static int add_same(struct cw *w, unsigned int n, unsigned long seed)
+static int add_same(struct zmm_corpus_writer *w, unsigned int n,
+		    unsigned long seed)
 {
 	unsigned long page[PAGE_SZ / sizeof(unsigned long)];
 	struct rng r;
@@ -319,14 +133,15 @@ static int add_same(struct cw *w, unsigned int n, unsigned long seed)
 			v = 1;
 		for (k = 0; k < PAGE_SZ / sizeof(unsigned long); k++)
 			page[k] = v;
-		ret = cw_add(w, ZMM_CORPUS_SAME, page);
+		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_SAME, page);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int add_random(struct cw *w, unsigned int n, unsigned long seed)
+static int add_random(struct zmm_corpus_writer *w, unsigned int n,
+		      unsigned long seed)
 {
 	unsigned char page[PAGE_SZ];
 	struct rng r;
@@ -340,7 +155,7 @@ static int add_random(struct cw *w, unsigned int n, unsigned long seed)
 
 			memcpy(page + k, &v, 8);
 		}
-		ret = cw_add(w, ZMM_CORPUS_RANDOM, page);
+		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_RANDOM, page);
 		if (ret)
 			return ret;
 	}
@@ -477,8 +292,8 @@ static void gen_text(struct rng *r, unsigned char *p, size_t len)
  * each file so that the class mixes many files). Generated text fills up
  * whatever the machine does not provide.
  */
-static int add_text(struct cw *w, unsigned int n, unsigned long seed,
-		    unsigned int *from_files)
+static int add_text(struct zmm_corpus_writer *w, unsigned int n,
+		    unsigned long seed, unsigned int *from_files)
 {
 	struct path_list list = { NULL, 0, 0 };
 	unsigned char page[PAGE_SZ];
@@ -534,7 +349,8 @@ static int add_text(struct cw *w, unsigned int n, unsigned long seed,
 			fill += c;
 			off += c;
 			if (fill == PAGE_SZ) {
-				ret = cw_add(w, ZMM_CORPUS_TEXT, page);
+				ret = zmm_corpus_writer_add(w,
+					ZMM_CORPUS_TEXT, page);
 				if (ret)
 					goto out;
 				fill = 0;
@@ -546,7 +362,7 @@ static int add_text(struct cw *w, unsigned int n, unsigned long seed,
 	while (done < n) {
 		gen_text(&r, page + fill, PAGE_SZ - fill);
 		fill = 0;
-		ret = cw_add(w, ZMM_CORPUS_TEXT, page);
+		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_TEXT, page);
 		if (ret)
 			goto out;
 		done++;
@@ -559,8 +375,8 @@ out:
 	return ret;
 }
 
-static int add_synthetic(struct cw *w, unsigned int n, unsigned long seed,
-			 int verbose)
+static int add_synthetic(struct zmm_corpus_writer *w, unsigned int n,
+			 unsigned long seed, int verbose)
 {
 	unsigned int text_files;
 	int ret;
@@ -581,22 +397,36 @@ static int add_synthetic(struct cw *w, unsigned int n, unsigned long seed,
 int zmm_corpus_write_synthetic(const char *path, unsigned int n,
 			       unsigned long seed)
 {
-	struct cw w;
+	struct zmm_corpus_writer w;
 	int ret;
 
 	if (!n || n > MAX_SYNTH_PAGES)
 		return -EINVAL;
-	ret = cw_init(&w);
+	ret = zmm_corpus_writer_init(&w);
 	if (ret)
 		return ret;
 	ret = add_synthetic(&w, n, seed, 0);
 	if (!ret)
-		ret = cw_finish(&w, path);
-	cw_free(&w);
+		ret = zmm_corpus_writer_finish(&w, path);
+	zmm_corpus_writer_free(&w);
 	return ret;
 }
 
 #ifndef ZMM_CORPUS_NO_MAIN
+
+static void pr_warn(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void pr_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("zmm-corpus: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 static double now_sec(void)
 {
@@ -866,7 +696,7 @@ out:
  * present, an evenly spread random subset is taken (selection sampling,
  * keeping address order).
  */
-static int capture_pid(struct cw *w, pid_t pid, unsigned int cls,
+static int capture_pid(struct zmm_corpus_writer *w, pid_t pid, unsigned int cls,
 		       uint64_t max_pages, struct rng *r, struct cap_stats *st)
 {
 	struct addr_vec a = { NULL, 0, 0 };
@@ -898,7 +728,7 @@ static int capture_pid(struct cw *w, pid_t pid, unsigned int cls,
 			st->unreadable++;
 			continue;
 		}
-		ret = cw_add(w, cls, page);
+		ret = zmm_corpus_writer_add(w, cls, page);
 		if (ret)
 			break;
 		st->taken++;
@@ -1081,9 +911,9 @@ scan:
 }
 
 /* Stop @pid, capture it, report. The caller kills and reaps it. */
-static int stop_and_capture(struct cw *w, pid_t pid, unsigned int cls,
-			    unsigned int max_mib, struct rng *r,
-			    double t0)
+static int stop_and_capture(struct zmm_corpus_writer *w, pid_t pid,
+			    unsigned int cls, unsigned int max_mib,
+			    struct rng *r, double t0)
 {
 	struct cap_stats st;
 	int ret;
@@ -1210,7 +1040,8 @@ static void remove_dir(const char *dir)
  * middle end (some seconds in) and has at least 1.25x the cap of anonymous
  * memory. The file is sized so that parsing alone gets cc1 there.
  */
-static int capture_cc(struct cw *w, unsigned int max_mib, unsigned long seed)
+static int capture_cc(struct zmm_corpus_writer *w, unsigned int max_mib,
+		      unsigned long seed)
 {
 	const char *tmpdir = getenv("TMPDIR");
 	char dir[PATH_MAX], src[PATH_MAX + 8], obj[PATH_MAX + 8];
@@ -1394,7 +1225,8 @@ static int read_line(int fd, char *buf, size_t size, unsigned int timeout_ms)
 	return 0;
 }
 
-static int capture_py(struct cw *w, unsigned int max_mib, unsigned long seed)
+static int capture_py(struct zmm_corpus_writer *w, unsigned int max_mib,
+		      unsigned long seed)
 {
 	char mib[16], sd[32], hs[16], line[128];
 	char *argv[] = { "python3", "-c", (char *)py_script, mib, sd, NULL };
@@ -1508,7 +1340,7 @@ int main(int argc, char **argv)
 	int synthetic = 0, opt, ret, ret_cc, ret_py;
 	double t0 = now_sec();
 	struct sigaction sa;
-	struct cw w;
+	struct zmm_corpus_writer w;
 
 	while ((opt = getopt_long(argc, argv, "o:n:m:s:h", lopts,
 				  NULL)) != -1) {
@@ -1556,7 +1388,7 @@ int main(int argc, char **argv)
 	if (info)
 		return show_info(info) ? 1 : 0;
 
-	ret = cw_init(&w);
+	ret = zmm_corpus_writer_init(&w);
 	if (ret)
 		return 1;
 	ret = add_synthetic(&w, (unsigned int)n, seed, 1);
@@ -1588,7 +1420,7 @@ int main(int argc, char **argv)
 		sigaction(SIGHUP, &sa, NULL);
 		if (stop_sig) {
 			/* children are reaped and temp files gone: die */
-			cw_free(&w);
+			zmm_corpus_writer_free(&w);
 			raise(stop_sig);
 			return 1;
 		}
@@ -1599,15 +1431,15 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	ret = cw_finish(&w, out);
+	ret = zmm_corpus_writer_finish(&w, out);
 	if (ret)
 		goto fail;
-	cw_free(&w);
+	zmm_corpus_writer_free(&w);
 	fprintf(stderr, "zmm-corpus: wrote %s in %.1fs\n", out,
 		now_sec() - t0);
 	return show_info(out) ? 1 : 0;
 fail:
-	cw_free(&w);
+	zmm_corpus_writer_free(&w);
 	return 1;
 }
 

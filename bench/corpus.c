@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm page corpus reader: map a corpus file and validate it.
+ * The zmm page corpus file format: the writer, and the reader that maps a
+ * corpus file and validates it.  The layout is in corpus.h.
  */
+#define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
-#define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 
 #include "corpus.h"
 
+#define PAGE_SZ		ZMM_CORPUS_PAGE_SIZE
 #define HDR_SIZE	ZMM_CORPUS_HDR_SIZE
 
 static const char *const class_names[ZMM_CORPUS_NR_CLASSES] = {
@@ -34,11 +37,7 @@ const char *zmm_corpus_class_name(unsigned int cls)
 	return class_names[cls];
 }
 
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+/* ---- reader ---- */
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
@@ -69,19 +68,17 @@ static int corpus_check(const char *path, unsigned char *m, size_t len,
 	if (memcmp(m, ZMM_CORPUS_MAGIC, ZMM_CORPUS_MAGIC_LEN))
 		return bad_file(path, "bad magic");
 
-	page_size = get_le32(m + 8);
-	nr_pages = get_le32(m + 12);
-	nr_present = get_le32(m + 16);
+	page_size = zmm_corpus_get_le32(m + 8);
+	nr_pages = zmm_corpus_get_le32(m + 12);
+	nr_present = zmm_corpus_get_le32(m + 16);
 	if (page_size != ZMM_CORPUS_PAGE_SIZE)
 		return bad_file(path, "page size %u, expected %u", page_size,
 				ZMM_CORPUS_PAGE_SIZE);
 	for (k = 0; k < 5; k++)
-		if (get_le32(m + 20 + 4 * k))
+		if (zmm_corpus_get_le32(m + 20 + 4 * k))
 			return bad_file(path, "reserved field %u not zero", k);
 
-	/* 64-bit arithmetic: nr_pages < 2^32, so none of this overflows */
-	data_off = (HDR_SIZE + (uint64_t)nr_pages + page_size - 1) /
-		   page_size * page_size;
+	data_off = zmm_corpus_data_off(nr_pages);
 	want_len = data_off + (uint64_t)nr_pages * page_size;
 	if ((uint64_t)len != want_len)
 		return bad_file(path,
@@ -185,4 +182,159 @@ const void *zmm_corpus_page(const struct zmm_corpus *c, uint32_t i)
 	if (i >= c->nr_pages)
 		return NULL;
 	return c->pages + (size_t)i * ZMM_CORPUS_PAGE_SIZE;
+}
+
+/* ---- writer ---- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int zmm_corpus_writer_init(struct zmm_corpus_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->spool = tmpfile();
+	if (!w->spool) {
+		int ret = -errno;
+
+		fprintf(stderr, "zmm-corpus: cannot create spool file: %s\n",
+			strerror(errno));
+		return ret;
+	}
+	/* keep it out of the gcc and python3 children */
+	fcntl(fileno(w->spool), F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+void zmm_corpus_writer_free(struct zmm_corpus_writer *w)
+{
+	if (w->spool)
+		fclose(w->spool);
+	free(w->cls);
+	memset(w, 0, sizeof(*w));
+}
+
+int zmm_corpus_writer_add(struct zmm_corpus_writer *w, unsigned int cls,
+			  const void *page)
+{
+	if (cls >= ZMM_CORPUS_NR_CLASSES)
+		return -EINVAL;
+	if (w->nr_pages == UINT32_MAX)
+		return -E2BIG;
+	if (w->nr_pages == w->cls_cap) {
+		uint32_t cap = w->cls_cap ? w->cls_cap : 4096;
+		uint8_t *p;
+
+		cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
+		p = realloc(w->cls, cap);
+		if (!p)
+			return -ENOMEM;
+		w->cls = p;
+		w->cls_cap = cap;
+	}
+	if (fwrite(page, PAGE_SZ, 1, w->spool) != 1)
+		return -EIO;
+	w->cls[w->nr_pages++] = (uint8_t)cls;
+	w->count[cls]++;
+	return 0;
+}
+
+int zmm_corpus_writer_finish(struct zmm_corpus_writer *w, const char *path)
+{
+	unsigned char hdr[HDR_SIZE];
+	uint64_t data_off, copied = 0, want;
+	uint32_t present = 0;
+	unsigned int k;
+	size_t tlen = strlen(path) + sizeof(".XXXXXX");
+	char *tmp, *buf;
+	int fd, ret;
+
+	for (k = 0; k < ZMM_CORPUS_NR_CLASSES; k++)
+		if (w->count[k])
+			present++;
+	memset(hdr, 0, sizeof(hdr));
+	memcpy(hdr, ZMM_CORPUS_MAGIC, ZMM_CORPUS_MAGIC_LEN);
+	zmm_corpus_put_le32(hdr + 8, PAGE_SZ);
+	zmm_corpus_put_le32(hdr + 12, w->nr_pages);
+	zmm_corpus_put_le32(hdr + 16, present);
+	data_off = zmm_corpus_data_off(w->nr_pages);
+	want = (uint64_t)w->nr_pages * PAGE_SZ;
+
+	if (fflush(w->spool) || fseeko(w->spool, 0, SEEK_SET))
+		return -EIO;
+
+	tmp = malloc(tlen);
+	buf = calloc(1, 1 << 20);
+	if (!tmp || !buf) {
+		free(tmp);
+		free(buf);
+		return -ENOMEM;
+	}
+	snprintf(tmp, tlen, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "zmm-corpus: %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0644) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = write_all(fd, hdr, sizeof(hdr));
+	if (!ret && w->nr_pages)
+		ret = write_all(fd, w->cls, w->nr_pages);
+	/* zero padding up to data_off; buf is still all zero here */
+	if (!ret)
+		ret = write_all(fd, buf,
+				(size_t)(data_off - HDR_SIZE - w->nr_pages));
+	while (!ret && copied < want) {
+		size_t chunk = want - copied > (1 << 20) ?
+			       (1 << 20) : (size_t)(want - copied);
+
+		if (fread(buf, 1, chunk, w->spool) != chunk) {
+			ret = -EIO;
+			break;
+		}
+		ret = write_all(fd, buf, chunk);
+		copied += chunk;
+	}
+	if (ret)
+		goto fail;
+	if (close(fd) < 0) {
+		ret = -errno;
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = 0;
+	goto out;
+fail:
+	fprintf(stderr, "zmm-corpus: writing %s: %s\n", path,
+		strerror(-ret));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	free(buf);
+	return ret;
 }
