@@ -62,14 +62,16 @@ $(OUT)/zmm-bench $(OUT)/zmm-demo: $(OUT)/zmm-%: $(TOP)/bench/zmm_%.c \
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
 
 $(OUT)/zmm-corpus: $(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus.c \
-		   $(TOP)/bench/corpus.h | $(OUT)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
+		   $(TOP)/user/pagegen.c $(TOP)/bench/corpus.h \
+		   $(TOP)/user/pagegen.h | $(OUT)
+	$(CC) -O2 -Wall -Wextra -Werror -I$(TOP)/user -o $@ $(filter %.c,$^)
 
 $(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c \
 			$(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus.c \
-			$(TOP)/bench/corpus.h | $(OUT)
+			$(TOP)/user/pagegen.c $(TOP)/bench/corpus.h \
+			$(TOP)/user/pagegen.h | $(OUT)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-		-DZMM_CORPUS_NO_MAIN -o $@ $(filter %.c,$^)
+		-I$(TOP)/user -DZMM_CORPUS_NO_MAIN -o $@ $(filter %.c,$^)
 
 # the corpus: real anonymous memory of processes the tool starts itself
 $(CORPUS): | $(OUT)/zmm-corpus

@@ -19,7 +19,6 @@
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +41,7 @@
 #include <unistd.h>
 
 #include "corpus.h"
+#include "pagegen.h"
 
 #define PAGE_SZ			ZMM_CORPUS_PAGE_SIZE
 #define HDR_SIZE		ZMM_CORPUS_HDR_SIZE
@@ -59,103 +59,24 @@
 #define PM_SWAP			(1ULL << 62)
 #define PM_PRESENT		(1ULL << 63)
 
-/* splitmix64: small, seedable, good enough for test data */
-struct rng {
-	uint64_t s;
-};
-
-static void rng_init(struct rng *r, unsigned long seed, unsigned int stream)
-{
-	r->s = (uint64_t)seed * 0x9e3779b97f4a7c15ULL +
-	       (uint64_t)(stream + 1) * 0xd1b54a32d192ed03ULL;
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform-enough value in [0, n), n > 0. */
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	return rng_next(r) % n;
-}
-
 /* ---- synthetic classes ---- */
 
-static int add_zero(struct zmm_corpus_writer *w, unsigned int n)
+/*
+ * @n pages of corpus class @cls from the page generator of the tests
+ * (user/pagegen.c), class @gen, seeded from @seed.
+ */
+static int add_generated(struct zmm_corpus_writer *w, unsigned int cls,
+			 enum gen_class gen, unsigned int n,
+			 unsigned long seed)
 {
-	static const unsigned char zero[PAGE_SZ];
+	unsigned long page[PAGE_SZ / sizeof(unsigned long)];
+	unsigned long r = gen_stream(seed, cls);
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_ZERO, zero);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* Same-filled pages with a mix of value shapes seen in real memory. */
-static int add_same(struct zmm_corpus_writer *w, unsigned int n,
-		    unsigned long seed)
-{
-	unsigned long page[PAGE_SZ / sizeof(unsigned long)];
-	struct rng r;
-	unsigned int i, k;
-	int ret;
-
-	rng_init(&r, seed, ZMM_CORPUS_SAME);
-	for (i = 0; i < n; i++) {
-		unsigned long v;
-
-		switch (rng_below(&r, 4)) {
-		case 0:		/* small integer */
-			v = 1 + (unsigned long)rng_below(&r, 255);
-			break;
-		case 1:		/* one byte repeated */
-			v = 1 + (unsigned long)rng_below(&r, 255);
-			v *= ~0UL / 0xff;
-			break;
-		case 2:		/* -1, -2, ... */
-			v = ~(unsigned long)rng_below(&r, 16);
-			break;
-		default:	/* anything */
-			v = (unsigned long)rng_next(&r);
-			break;
-		}
-		if (!v)
-			v = 1;
-		for (k = 0; k < PAGE_SZ / sizeof(unsigned long); k++)
-			page[k] = v;
-		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_SAME, page);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int add_random(struct zmm_corpus_writer *w, unsigned int n,
-		      unsigned long seed)
-{
-	unsigned char page[PAGE_SZ];
-	struct rng r;
-	unsigned int i, k;
-	int ret;
-
-	rng_init(&r, seed, ZMM_CORPUS_RANDOM);
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < PAGE_SZ; k += 8) {
-			uint64_t v = rng_next(&r);
-
-			memcpy(page + k, &v, 8);
-		}
-		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_RANDOM, page);
+		gen_page(page, gen, xrand(&r));
+		ret = zmm_corpus_writer_add(w, cls, page);
 		if (ret)
 			return ret;
 	}
@@ -241,51 +162,6 @@ static int looks_like_text(const unsigned char *p, size_t len)
 	return bad * 100 <= len;
 }
 
-static const char *const words[] = {
-	"the", "of", "and", "to", "a", "in", "is", "that", "for", "it",
-	"as", "with", "be", "on", "not", "this", "by", "are", "or", "from",
-	"memory", "page", "kernel", "system", "file", "process", "data",
-	"license", "software", "program", "may", "any", "under", "terms",
-	"function", "return", "value", "pointer", "buffer", "when", "which",
-	"will", "used", "should", "must", "each", "other", "without", "all",
-	"copy", "source", "code", "version", "free", "work", "user", "time",
-	"number", "between", "compressed", "allocation", "structure",
-};
-
-/* Fallback when no usable text files exist: generated English-like text. */
-static void gen_text(struct rng *r, unsigned char *p, size_t len)
-{
-	size_t pos = 0, col = 0;
-	int start = 1;
-
-	while (pos < len) {
-		const char *wd = words[rng_below(r,
-				 ARRAY_SIZE(words))];
-		size_t wl = strlen(wd), i;
-
-		if (col + wl + 2 > 72) {
-			p[pos++] = '\n';
-			col = 0;
-			if (!rng_below(r, 8) && pos < len)
-				p[pos++] = '\n';
-			continue;
-		}
-		if (col && pos < len) {
-			p[pos++] = ' ';
-			col++;
-		}
-		for (i = 0; i < wl && pos < len; i++, col++)
-			p[pos++] = (unsigned char)(start && !i ?
-				   toupper((unsigned char)wd[i]) : wd[i]);
-		start = 0;
-		if (!rng_below(r, 9) && pos < len) {
-			p[pos++] = '.';
-			col++;
-			start = 1;
-		}
-	}
-}
-
 /*
  * Text pages: real text files from the machine, shuffled with the seed,
  * concatenated and cut into pages (at most TEXT_PAGES_PER_FILE pages from
@@ -296,17 +172,18 @@ static int add_text(struct zmm_corpus_writer *w, unsigned int n,
 		    unsigned long seed, unsigned int *from_files)
 {
 	struct path_list list = { NULL, 0, 0 };
+	unsigned long gen[PAGE_SZ / sizeof(unsigned long)];
 	unsigned char page[PAGE_SZ];
 	size_t fill = 0, i, bufsz = TEXT_PAGES_PER_FILE * PAGE_SZ;
 	unsigned char *buf = malloc(bufsz);
 	unsigned int done = 0;
-	struct rng r;
+	unsigned long r;
 	int ret = 0;
 
 	*from_files = 0;
 	if (!buf)
 		return -ENOMEM;
-	rng_init(&r, seed, ZMM_CORPUS_TEXT);
+	r = gen_stream(seed, ZMM_CORPUS_TEXT);
 
 	walk_list = &list;
 	for (i = 0; i < ARRAY_SIZE(text_roots); i++)
@@ -315,7 +192,7 @@ static int add_text(struct zmm_corpus_writer *w, unsigned int n,
 	if (list.nr)
 		qsort(list.v, list.nr, sizeof(list.v[0]), cmp_str);
 	for (i = list.nr; i > 1; i--) {
-		size_t j = (size_t)rng_below(&r, i);
+		size_t j = (size_t)xrand_below(&r, i);
 		char *t = list.v[i - 1];
 
 		list.v[i - 1] = list.v[j];
@@ -360,7 +237,10 @@ static int add_text(struct zmm_corpus_writer *w, unsigned int n,
 	}
 	*from_files = done;
 	while (done < n) {
-		gen_text(&r, page + fill, PAGE_SZ - fill);
+		/* a page of generated text, or the rest of the last one */
+		gen_page(gen, GEN_TEXT, xrand(&r));
+		memcpy(page + fill, (unsigned char *)gen + fill,
+		       PAGE_SZ - fill);
 		fill = 0;
 		ret = zmm_corpus_writer_add(w, ZMM_CORPUS_TEXT, page);
 		if (ret)
@@ -381,13 +261,13 @@ static int add_synthetic(struct zmm_corpus_writer *w, unsigned int n,
 	unsigned int text_files;
 	int ret;
 
-	ret = add_zero(w, n);
+	ret = add_generated(w, ZMM_CORPUS_ZERO, GEN_ZERO, n, seed);
 	if (!ret)
-		ret = add_same(w, n, seed);
+		ret = add_generated(w, ZMM_CORPUS_SAME, GEN_SAME, n, seed);
 	if (!ret)
 		ret = add_text(w, n, seed, &text_files);
 	if (!ret)
-		ret = add_random(w, n, seed);
+		ret = add_generated(w, ZMM_CORPUS_RANDOM, GEN_RANDOM, n, seed);
 	if (!ret && verbose)
 		fprintf(stderr, "zmm-corpus: synthetic: %u pages per class, "
 			"%u of %u text pages from files\n", n, text_files, n);
@@ -697,7 +577,8 @@ out:
  * keeping address order).
  */
 static int capture_pid(struct zmm_corpus_writer *w, pid_t pid, unsigned int cls,
-		       uint64_t max_pages, struct rng *r, struct cap_stats *st)
+		       uint64_t max_pages, unsigned long *r,
+		       struct cap_stats *st)
 {
 	struct addr_vec a = { NULL, 0, 0 };
 	unsigned char page[PAGE_SZ];
@@ -721,7 +602,7 @@ static int capture_pid(struct zmm_corpus_writer *w, pid_t pid, unsigned int cls,
 	need = a.nr < max_pages ? a.nr : max_pages;
 	left = a.nr;
 	for (i = 0; i < a.nr && need; i++, left--) {
-		if (rng_below(r, left) >= need)
+		if (xrand_below(r, left) >= need)
 			continue;
 		need--;
 		if (pread(fd, page, PAGE_SZ, (off_t)a.v[i]) != PAGE_SZ) {
@@ -913,7 +794,7 @@ scan:
 /* Stop @pid, capture it, report. The caller kills and reaps it. */
 static int stop_and_capture(struct zmm_corpus_writer *w, pid_t pid,
 			    unsigned int cls, unsigned int max_mib,
-			    struct rng *r, double t0)
+			    unsigned long *r, double t0)
 {
 	struct cap_stats st;
 	int ret;
@@ -950,45 +831,46 @@ static int gen_c_source(const char *path, unsigned int units,
 			unsigned long seed)
 {
 	FILE *f = fopen(path, "we");
-	struct rng r;
+	unsigned long r;
 	unsigned int i, k;
 
 	if (!f)
 		return -errno;
-	rng_init(&r, seed, 100);
+	r = gen_stream(seed, 100);
 	fprintf(f, "/* generated by zmm-corpus */\n");
 	for (i = 0; i < units; i++) {
-		unsigned int ns = 2 + (unsigned int)rng_below(&r, 7);
-		unsigned int nl = 8u << rng_below(&r, 3);
+		unsigned int ns = 2 + (unsigned int)xrand_below(&r, 7);
+		unsigned int nl = 8u << xrand_below(&r, 3);
 
 		fprintf(f, "#define M_%u(a, b) ((((a) << %u) ^ ((b) + %u)) & "
-			"0x7fffffffL)\n", i, 1 + (unsigned int)rng_below(&r, 7),
-			1 + (unsigned int)rng_below(&r, 9999));
+			"0x7fffffffL)\n", i,
+			1 + (unsigned int)xrand_below(&r, 7),
+			1 + (unsigned int)xrand_below(&r, 9999));
 		fprintf(f, "enum e_%u { E%u_A, E%u_B = %u, E%u_C, E%u_D };\n",
-			i, i, i, 2 + (unsigned int)rng_below(&r, 50), i, i);
+			i, i, i, 2 + (unsigned int)xrand_below(&r, 50), i, i);
 		fprintf(f, "struct rec_%u {\n\tint id;\n\tunsigned int flags;\n"
 			"\tlong weight;\n\tdouble score[%u];\n\tchar name[%u];\n"
 			"\tstruct rec_%u *next;\n};\n", i, ns, nl, i);
 		fprintf(f, "static const int tab_%u[32] = {", i);
 		for (k = 0; k < 32; k++)
 			fprintf(f, "%s%d", k ? ", " : " ",
-				(int)rng_below(&r, 1999) - 999);
+				(int)xrand_below(&r, 1999) - 999);
 		fprintf(f, " };\n");
 		fprintf(f, "static inline long helper_%u(const struct rec_%u *r, "
 			"int x)\n{\n\tlong v = r->weight + tab_%u[x & 31];\n"
 			"\tint k;\n\n\tfor (k = 0; k < %u; k++)\n"
 			"\t\tv += (long)(r->score[k] * (k + %u));\n"
 			"\treturn M_%u(v, x);\n}\n", i, i, i, ns,
-			1 + (unsigned int)rng_below(&r, 5), i);
+			1 + (unsigned int)xrand_below(&r, 5), i);
 		if (!i)
 			fprintf(f, "long calc_0(long a, long b)\n{\n"
 				"\treturn a * 3 + b;\n}\n");
 		else
 			fprintf(f, "long calc_%u(long a, long b)\n{\n"
 				"\treturn calc_%u(a ^ b, b + %u) + (a >> %u);\n"
-				"}\n", i, (unsigned int)rng_below(&r, i),
-				1 + (unsigned int)rng_below(&r, 99),
-				1 + (unsigned int)rng_below(&r, 9));
+				"}\n", i, (unsigned int)xrand_below(&r, i),
+				1 + (unsigned int)xrand_below(&r, 99),
+				1 + (unsigned int)xrand_below(&r, 9));
 		fprintf(f, "long work_%u(struct rec_%u *r, int n, const int *in)\n"
 			"{\n\tlong acc = %u;\n\tint k;\n\n"
 			"\tfor (k = 0; k < n; k++) {\n"
@@ -1007,10 +889,10 @@ static int gen_c_source(const char *path, unsigned int units,
 			"\tfor (k = 0; k < %u - 1 && r->name[k]; k++)\n"
 			"\t\tacc += r->name[k] * E%u_C;\n"
 			"\treturn acc + r->id;\n}\n",
-			i, i, (unsigned int)rng_below(&r, 1u << 20), i, i, i,
-			3 + (unsigned int)rng_below(&r, 15),
-			100 + (unsigned int)rng_below(&r, 100000), ns,
-			(unsigned int)rng_below(&r, i + 1), nl, i);
+			i, i, (unsigned int)xrand_below(&r, 1u << 20), i, i, i,
+			3 + (unsigned int)xrand_below(&r, 15),
+			100 + (unsigned int)xrand_below(&r, 100000), ns,
+			(unsigned int)xrand_below(&r, i + 1), nl, i);
 	}
 	if (ferror(f) | fclose(f))
 		return -EIO;
@@ -1048,14 +930,14 @@ static int capture_cc(struct zmm_corpus_writer *w, unsigned int max_mib,
 	unsigned long units = (unsigned long)max_mib * 14;
 	long target_kib = ((long)max_mib + max_mib / 4) * 1024;
 	double min_wait = 2.5, max_wait = 60;
-	struct rng r;
+	unsigned long r;
 	int attempt, ret = -ENODATA;
 
 	if (units < 200)
 		units = 200;
 	if (units > 8000)
 		units = 8000;
-	rng_init(&r, seed, ZMM_CORPUS_ANON_CC);
+	r = gen_stream(seed, ZMM_CORPUS_ANON_CC);
 	snprintf(dir, sizeof(dir), "%s/zmm-corpus.XXXXXX",
 		 tmpdir && *tmpdir ? tmpdir : "/tmp");
 	if (!mkdtemp(dir)) {
@@ -1233,11 +1115,11 @@ static int capture_py(struct zmm_corpus_writer *w, unsigned int max_mib,
 	const char *env[] = { "PYTHONHASHSEED", hs, NULL };
 	double t0 = now_sec();
 	int fds[2], status, ret;
-	struct rng r;
+	unsigned long r;
 	pid_t child, pid;
 	long p;
 
-	rng_init(&r, seed, ZMM_CORPUS_ANON_PY);
+	r = gen_stream(seed, ZMM_CORPUS_ANON_PY);
 	snprintf(mib, sizeof(mib), "%u", max_mib + max_mib / 4 + 4);
 	snprintf(sd, sizeof(sd), "%lu", seed);
 	snprintf(hs, sizeof(hs), "%lu", seed % 4294967295UL);

@@ -18,6 +18,12 @@ unsigned long xrand(unsigned long *s)
 	return x;
 }
 
+unsigned long gen_stream(unsigned long seed, unsigned int stream)
+{
+	return (seed + stream * 0x9E3779B97F4A7C15UL) * 0x2545F4914F6CDD1DUL +
+	       1;
+}
+
 static const char *const gen_words[] = {
 	"the", "memory", "page", "of", "and", "compressed", "reclaim", "to",
 	"swap", "a", "in", "block", "is", "node", "for", "cgroup", "kernel",
@@ -54,7 +60,7 @@ static void gen_text(char *p, size_t n, unsigned long *s)
 
 void gen_page(void *page, enum gen_class cls, unsigned long seed)
 {
-	unsigned long s = seed * 0x2545F4914F6CDD1DUL + 1, *w = page;
+	unsigned long s = gen_stream(seed, 0), *w = page;
 	size_t i;
 
 	switch (cls) {

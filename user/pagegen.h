@@ -39,4 +39,19 @@ const char *gen_class_name(enum gen_class cls);
  */
 unsigned long xrand(unsigned long *state);
 
+/**
+ * gen_stream() - a start state for xrand().
+ * @seed: the caller's seed.
+ * @stream: which of the independent streams of that seed.
+ *
+ * gen_page() starts from gen_stream(@seed, 0).
+ */
+unsigned long gen_stream(unsigned long seed, unsigned int stream);
+
+/* Next value of @state in [0, @n), @n > 0; uniform enough for test data. */
+static inline unsigned long xrand_below(unsigned long *state, unsigned long n)
+{
+	return xrand(state) % n;
+}
+
 #endif
