@@ -61,17 +61,22 @@ $(OUT)/zmm-bench $(OUT)/zmm-demo: $(OUT)/zmm-%: $(TOP)/bench/zmm_%.c \
 		$(BENCH_SRC) $(USER_DEPS) $(TOP)/bench/corpus.h | $(OUT)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
 
-$(OUT)/zmm-corpus: $(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus.c \
-		   $(TOP)/user/pagegen.c $(TOP)/bench/corpus.h \
-		   $(TOP)/user/pagegen.h | $(OUT)
-	$(CC) -O2 -Wall -Wextra -Werror -I$(TOP)/user -o $@ $(filter %.c,$^)
+# the corpus tool: the format, synthetic pages, workloads and their capture
+CORPUS_SRC := $(addprefix $(TOP)/bench/,corpus.c synthetic.c) \
+	      $(TOP)/user/pagegen.c
+CORPUS_DEPS := $(CORPUS_SRC) $(addprefix $(TOP)/bench/,corpus.h synthetic.h) \
+	       $(TOP)/user/pagegen.h
+CORPUS_TOOL := $(addprefix $(TOP)/bench/,zmm_corpus.c capture.c workload.c \
+				       util.c)
 
-$(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c \
-			$(TOP)/bench/zmm_corpus.c $(TOP)/bench/corpus.c \
-			$(TOP)/user/pagegen.c $(TOP)/bench/corpus.h \
-			$(TOP)/user/pagegen.h | $(OUT)
+$(OUT)/zmm-corpus: $(CORPUS_TOOL) $(CORPUS_DEPS) $(wildcard $(TOP)/bench/*.h) \
+		   | $(OUT)
+	$(CC) -O2 -Wall -Wextra -Werror -I$(TOP)/user -o $@ $(CORPUS_TOOL) \
+		$(CORPUS_SRC)
+
+$(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c $(CORPUS_DEPS) | $(OUT)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-		-I$(TOP)/user -DZMM_CORPUS_NO_MAIN -o $@ $(filter %.c,$^)
+		-I$(TOP)/user -o $@ $< $(CORPUS_SRC)
 
 # the corpus: real anonymous memory of processes the tool starts itself
 $(CORPUS): | $(OUT)/zmm-corpus

@@ -134,15 +134,4 @@ int zmm_corpus_writer_add(struct zmm_corpus_writer *w, unsigned int cls,
 int zmm_corpus_writer_finish(struct zmm_corpus_writer *w, const char *path);
 void zmm_corpus_writer_free(struct zmm_corpus_writer *w);
 
-/* ---- synthetic corpus, bench/zmm_corpus.c ---- */
-
-/*
- * Write a corpus holding only the synthetic classes (zero, same, text,
- * random), @n pages each. Deterministic for a given @seed on a given
- * machine (text pages come from files found on the machine). Returns 0
- * or a negative errno.
- */
-int zmm_corpus_write_synthetic(const char *path, unsigned int n,
-			       unsigned long seed);
-
 #endif /* ZMM_BENCH_CORPUS_H */

@@ -3,8 +3,9 @@
  * Self-test of the zmm page corpus writer and reader.
  *
  * Build:
- *   cc -O2 -Wall -Wextra -Werror -DZMM_CORPUS_NO_MAIN -o corpus_selftest \
- *	tests/corpus_selftest.c bench/zmm_corpus.c bench/corpus.c
+ *   cc -O2 -Wall -Wextra -Werror -Iuser -o corpus_selftest \
+ *	tests/corpus_selftest.c bench/corpus.c bench/synthetic.c \
+ *	user/pagegen.c
  *
  * Writes a synthetic corpus to a temporary directory, reads it back,
  * checks its contents, and checks that damaged files are rejected. Prints
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "../bench/corpus.h"
+#include "../bench/synthetic.h"
 
 #define N_PAGES		64u
 #define SEED		42ul
