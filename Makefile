@@ -69,8 +69,8 @@ CORPUS_DEPS := $(CORPUS_SRC) $(addprefix $(TOP)/bench/,corpus.h synthetic.h) \
 CORPUS_TOOL := $(addprefix $(TOP)/bench/,zmm_corpus.c capture.c workload.c \
 				       util.c)
 
-$(OUT)/zmm-corpus: $(CORPUS_TOOL) $(CORPUS_DEPS) $(wildcard $(TOP)/bench/*.h) \
-		   | $(OUT)
+$(OUT)/zmm-corpus: $(CORPUS_TOOL) $(CORPUS_DEPS) \
+		   $(addprefix $(TOP)/bench/,capture.h workload.h util.h) | $(OUT)
 	$(CC) -O2 -Wall -Wextra -Werror -I$(TOP)/user -o $@ $(CORPUS_TOOL) \
 		$(CORPUS_SRC)
 
