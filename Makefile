@@ -20,15 +20,19 @@ OUT ?= $(TOP)/build
 CC ?= cc
 
 CORE_SRC := $(wildcard $(TOP)/zmm/*.c) $(wildcard $(TOP)/zmm/*.h) \
-	    $(TOP)/include/zmm/zmm.h $(TOP)/tests/shim/kcompat.h
+	    $(TOP)/include/zmm/zmm.h $(TOP)/user/shim/kcompat.h
 USER_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter \
-	       -Wno-sign-compare -Werror -include $(TOP)/tests/shim/kcompat.h \
-	       -I$(TOP)/include -I$(TOP)/tests/shim -pthread
+	       -Wno-sign-compare -Werror -include $(TOP)/user/shim/kcompat.h \
+	       -I$(TOP)/include -I$(TOP)/user -pthread
 SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=all
 LIBS := -llz4 -lzstd -pthread
-TEST_SRC := $(TOP)/tests/test_core.c $(TOP)/tests/user_env.c \
-	    $(TOP)/tests/shim/shim.c
+
+# user/: the userspace build of the core, shared by tests/ and bench/
+USER_SRC := $(addprefix $(TOP)/user/,user_env.c pagegen.c shim/shim.c)
+USER_DEPS := $(USER_SRC) $(CORE_SRC) \
+	     $(addprefix $(TOP)/user/,zmm_core.c user_env.h pagegen.h)
+TEST_SRC := $(TOP)/tests/test_core.c $(USER_SRC)
 
 .PHONY: all deps check check-all check-user demo demo-user bench-user style clean
 
@@ -41,43 +45,42 @@ deps:
 $(OUT):
 	@mkdir -p $@
 
-$(OUT)/test_core-san: $(TEST_SRC) $(CORE_SRC) $(TOP)/tests/zmm_core.c \
-		      $(TOP)/tests/user_env.h | $(OUT)
+$(OUT)/test_core-san: $(TOP)/tests/test_core.c $(USER_DEPS) | $(OUT)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $(TEST_SRC) $(LIBS)
 
-$(OUT)/test_core: $(TEST_SRC) $(CORE_SRC) $(TOP)/tests/zmm_core.c \
-		  $(TOP)/tests/user_env.h | $(OUT)
+$(OUT)/test_core: $(TOP)/tests/test_core.c $(USER_DEPS) | $(OUT)
 	$(CC) $(USER_CFLAGS) -O1 -o $@ $(TEST_SRC) $(LIBS)
 
 BENCH_CFLAGS := $(filter-out -Werror,$(USER_CFLAGS)) -Werror -O2 -DNDEBUG
 CORPUS := $(OUT)/corpus.zc
 
-$(OUT)/zmm-bench: $(TOP)/bench/zmm_bench.c $(TOP)/bench/corpus_read.c \
-		  $(TOP)/tests/user_env.c $(TOP)/tests/shim/shim.c \
-		  $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
-	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_bench.c \
-		$(TOP)/bench/corpus_read.c $(TOP)/tests/user_env.c \
-		$(TOP)/tests/shim/shim.c $(LIBS)
+# the two tools on the core: zmm-bench and zmm-demo
+BENCH_SRC := $(TOP)/bench/corpus.c $(USER_SRC)
 
-$(OUT)/zmm-corpus: $(TOP)/bench/corpus.c $(TOP)/bench/corpus_read.c \
-		   $(TOP)/bench/corpus.h | $(OUT)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
+$(OUT)/zmm-bench $(OUT)/zmm-demo: $(OUT)/zmm-%: $(TOP)/bench/zmm_%.c \
+		$(BENCH_SRC) $(USER_DEPS) $(TOP)/bench/corpus.h | $(OUT)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
 
-$(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c $(TOP)/bench/corpus.c \
-			$(TOP)/bench/corpus_read.c $(TOP)/bench/corpus.h | $(OUT)
+# the corpus tool: the format, synthetic pages, workloads and their capture
+CORPUS_SRC := $(addprefix $(TOP)/bench/,corpus.c synthetic.c) \
+	      $(TOP)/user/pagegen.c
+CORPUS_DEPS := $(CORPUS_SRC) $(addprefix $(TOP)/bench/,corpus.h synthetic.h) \
+	       $(TOP)/user/pagegen.h
+CORPUS_TOOL := $(addprefix $(TOP)/bench/,zmm_corpus.c capture.c workload.c \
+				       util.c)
+
+$(OUT)/zmm-corpus: $(CORPUS_TOOL) $(CORPUS_DEPS) \
+		   $(addprefix $(TOP)/bench/,capture.h workload.h util.h) | $(OUT)
+	$(CC) -O2 -Wall -Wextra -Werror -I$(TOP)/user -o $@ $(CORPUS_TOOL) \
+		$(CORPUS_SRC)
+
+$(OUT)/corpus_selftest: $(TOP)/tests/corpus_selftest.c $(CORPUS_DEPS) | $(OUT)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-		-DZMM_CORPUS_NO_MAIN -o $@ $(filter %.c,$^)
+		-I$(TOP)/user -o $@ $< $(CORPUS_SRC)
 
 # the corpus: real anonymous memory of processes the tool starts itself
 $(CORPUS): | $(OUT)/zmm-corpus
 	$(OUT)/zmm-corpus -o $@.tmp -m 64 && mv $@.tmp $@
-
-$(OUT)/zmm-demo: $(TOP)/bench/zmm_demo.c $(TOP)/bench/corpus_read.c \
-		 $(TOP)/tests/user_env.c $(TOP)/tests/shim/shim.c \
-		 $(CORE_SRC) $(TOP)/bench/corpus.h | $(OUT)
-	$(CC) $(BENCH_CFLAGS) -o $@ $(TOP)/bench/zmm_demo.c \
-		$(TOP)/bench/corpus_read.c $(TOP)/tests/user_env.c \
-		$(TOP)/tests/shim/shim.c $(LIBS)
 
 demo-user: deps $(OUT)/zmm-demo $(CORPUS)
 	$(OUT)/zmm-demo $(CORPUS)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * zmm page corpus: a file of real and synthetic 4 KiB memory pages used
- * by the compression benchmarks.
+ * The zmm page corpus file format: a file of real and synthetic 4 KiB memory
+ * pages used by the compression benchmarks.  Its writer and its reader are
+ * bench/corpus.c.
  *
  * File layout (all integers little endian):
  *
@@ -19,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ZMM_CORPUS_MAGIC	"ZMMCORP1"
 #define ZMM_CORPUS_MAGIC_LEN	8
@@ -61,7 +63,33 @@ struct zmm_corpus {
 	uint32_t class_pages[ZMM_CORPUS_NR_CLASSES];
 };
 
-/* Reader, bench/corpus_read.c */
+/* Little-endian 32-bit fields of the header. */
+static inline uint32_t zmm_corpus_get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void zmm_corpus_put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/*
+ * Offset of the first page in a file of @nr_pages pages.  64-bit
+ * arithmetic: nr_pages < 2^32, so this does not overflow.
+ */
+static inline uint64_t zmm_corpus_data_off(uint32_t nr_pages)
+{
+	return (ZMM_CORPUS_HDR_SIZE + (uint64_t)nr_pages +
+		ZMM_CORPUS_PAGE_SIZE - 1) /
+	       ZMM_CORPUS_PAGE_SIZE * ZMM_CORPUS_PAGE_SIZE;
+}
+
+/* ---- reader ---- */
 
 /*
  * Map and validate @path. Returns 0 on success, -EINVAL (with a message on
@@ -75,15 +103,35 @@ const void *zmm_corpus_page(const struct zmm_corpus *c, uint32_t i);
 /* "zero", "same", "text", "random", "anon-cc", "anon-py" or "?" */
 const char *zmm_corpus_class_name(unsigned int cls);
 
-/* Writer, bench/corpus.c */
+/* ---- writer ---- */
 
-/*
- * Write a corpus holding only the synthetic classes (zero, same, text,
- * random), @n pages each. Deterministic for a given @seed on a given
- * machine (text pages come from files found on the machine). Returns 0
- * or a negative errno.
+/**
+ * struct zmm_corpus_writer - a corpus being written.
+ * @spool: the pages so far, in an unlinked temporary file: where they go
+ *	in the corpus depends on the total page count.
+ * @cls: their class ids.
+ * @nr_pages: pages added.
+ * @cls_cap: room in @cls.
+ * @count: pages added, by class.
  */
-int zmm_corpus_write_synthetic(const char *path, unsigned int n,
-			       unsigned long seed);
+struct zmm_corpus_writer {
+	FILE *spool;
+	uint8_t *cls;
+	uint32_t nr_pages;
+	uint32_t cls_cap;
+	uint32_t count[ZMM_CORPUS_NR_CLASSES];
+};
+
+/* Start an empty corpus. Returns 0 or a negative errno. */
+int zmm_corpus_writer_init(struct zmm_corpus_writer *w);
+/* Append one ZMM_CORPUS_PAGE_SIZE @page of class @cls. 0 or -errno. */
+int zmm_corpus_writer_add(struct zmm_corpus_writer *w, unsigned int cls,
+			  const void *page);
+/*
+ * Write the corpus to a temporary file next to @path, then rename it to
+ * @path. Returns 0 or a negative errno. @w stays valid: free it after.
+ */
+int zmm_corpus_writer_finish(struct zmm_corpus_writer *w, const char *path);
+void zmm_corpus_writer_free(struct zmm_corpus_writer *w);
 
 #endif /* ZMM_BENCH_CORPUS_H */

@@ -16,8 +16,9 @@
  *
  * usage: zmm-bench CORPUS [JSON_OUT]
  */
-#include "../tests/zmm_core.c"
-#include "../tests/user_env.h"
+#include "zmm_core.c"
+#include "user_env.h"
+#include "pagegen.h"
 #include "corpus.h"
 #include <time.h>
 

@@ -5,8 +5,8 @@
  *
  * usage: zmm-demo CORPUS
  */
-#include "../tests/zmm_core.c"
-#include "../tests/user_env.h"
+#include "zmm_core.c"
+#include "user_env.h"
 #include "corpus.h"
 
 static struct zmm_corpus C;
@@ -30,9 +30,10 @@ static int demo_writeback(void *priv, const struct zmm_key *key,
 	return 0;
 }
 
+static const char *const tn[] = { "anon", "file" };
+
 static void show(struct zmm_pool *pool, const char *when)
 {
-	static const char *const tn[] = { "anon", "file" };
 	struct zmm_arena_info in;
 	unsigned int owner, t, o;
 
@@ -57,11 +58,30 @@ static void show(struct zmm_pool *pool, const char *when)
 	}
 }
 
+/*
+ * MM asks the @type zpages of memcg @owner for 1/@part of their pageframes;
+ * say so, and how many zmm freed.  The caller says what went where.
+ */
+static void mm_shrink(struct zmm_pool *pool, u32 owner, enum zmm_type type,
+		      unsigned int part)
+{
+	struct zmm_arena_info in;
+	unsigned long want, freed;
+	int ret;
+
+	zmm_arena_info(pool, owner, 0, type, &in);
+	want = in.pages_held / part;
+	printf("\nMM: memcg %u %s zpages must give back %lu pageframes\n",
+	       owner, tn[type], want);
+	ret = zmm_shrink(pool, owner, 0, type, want, &freed);
+	printf("zmm: freed %lu pageframes (%s), ", freed,
+	       ret ? "short" : "target met");
+}
+
 int main(int argc, char **argv)
 {
-	unsigned long i, stored = 0, rejected = 0, same = 0, bad = 0, freed;
-	unsigned long from_zmm = 0, from_disk = 0, gone = 0, want;
-	struct zmm_arena_info in;
+	unsigned long i, stored = 0, rejected = 0, same = 0, bad = 0;
+	unsigned long from_zmm = 0, from_disk = 0, gone = 0;
 	struct zmm_params p;
 	struct zmm_ops ops;
 	struct zmm_pool *pool;
@@ -107,21 +127,10 @@ int main(int argc, char **argv)
 	       zmm_stat(pool, ZMM_STAT_PAGES_HELD));
 	show(pool, "after the stores:");
 
-	zmm_arena_info(pool, 1, 0, ZMM_ANON, &in);
-	want = in.pages_held / 2;
-	printf("\nMM: memcg 1 anon zpages must give back %lu pageframes\n",
-	       want);
-	ret = zmm_shrink(pool, 1, 0, ZMM_ANON, want, &freed);
-	printf("zmm: freed %lu pageframes (%s), %lu coldest pages written "
-	       "back to swap\n", freed, ret ? "short" : "target met",
-	       wb_pages);
-	zmm_arena_info(pool, 2, 0, ZMM_FILE, &in);
-	want = in.pages_held / 4;
-	printf("\nMM: memcg 2 file zpages must give back %lu pageframes\n",
-	       want);
-	ret = zmm_shrink(pool, 2, 0, ZMM_FILE, want, &freed);
-	printf("zmm: freed %lu pageframes (%s), %lu coldest clean pages "
-	       "dropped\n", freed, ret ? "short" : "target met",
+	mm_shrink(pool, 1, ZMM_ANON, 2);
+	printf("%lu coldest pages written back to swap\n", wb_pages);
+	mm_shrink(pool, 2, ZMM_FILE, 4);
+	printf("%lu coldest clean pages dropped\n",
 	       zmm_stat(pool, ZMM_STAT_EVICT_DROP));
 	printf("\nblocks returned to the page allocator: %lu, of which 2 MiB: "
 	       "%lu\n", zmm_stat(pool, ZMM_STAT_BLOCKS_FREED), u.frees[9]);

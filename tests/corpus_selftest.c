@@ -3,8 +3,9 @@
  * Self-test of the zmm page corpus writer and reader.
  *
  * Build:
- *   cc -O2 -Wall -Wextra -Werror -DZMM_CORPUS_NO_MAIN -o corpus_selftest \
- *	tests/corpus_selftest.c bench/corpus.c bench/corpus_read.c
+ *   cc -O2 -Wall -Wextra -Werror -Iuser -o corpus_selftest \
+ *	tests/corpus_selftest.c bench/corpus.c bench/synthetic.c \
+ *	user/pagegen.c
  *
  * Writes a synthetic corpus to a temporary directory, reads it back,
  * checks its contents, and checks that damaged files are rejected. Prints
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "../bench/corpus.h"
+#include "../bench/synthetic.h"
 
 #define N_PAGES		64u
 #define SEED		42ul
@@ -92,14 +94,6 @@ static int spit(const char *path, const void *buf, size_t len)
 	return ret;
 }
 
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
 /*
  * Write the first @len bytes of a copy of @img, with either the byte at @at
  * set to @byte (if >= 0) or the le32 at @at set to @le32 (if @use_le32),
@@ -121,7 +115,7 @@ static void check_bad(const unsigned char *img, size_t img_len, size_t len,
 	memcpy(buf, img, img_len);
 	buf[img_len] = 0;
 	if (use_le32)
-		put_le32(buf + at, le32);
+		zmm_corpus_put_le32(buf + at, le32);
 	else if (byte >= 0)
 		buf[at] = (unsigned char)byte;
 	tmp_path(path, sizeof(path), "bad.corp");

@@ -12,6 +12,7 @@
 /* the core itself, in this translation unit, statics and all */
 #include "zmm_core.c"
 #include "user_env.h"
+#include "pagegen.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The zmm portable core, built for userspace: the kernel's own .c files,
- * included unchanged, against tests/shim/kcompat.h (force-included by the
- * build before anything else).  Bottom layer first, as in Kbuild.
+ * included unchanged, against user/shim/kcompat.h (force-included by the
+ * build before anything else).  Bottom layer first, as in Kbuild.  The
+ * KUnit module (tests/kunit/zmm_kunit.c) builds the same list.
  */
 #include "../zmm/stats.c"
 #include "../zmm/compress.c"

@@ -2,7 +2,7 @@
 /*
  * The environment of a userspace zmm pool: a block allocator over
  * aligned_alloc() that checks every block comes back whole and can be made
- * to fail, and page generators for tests and benchmarks.
+ * to fail.  Pages to store come from pagegen.h.
  */
 #ifndef ZMM_USER_ENV_H
 #define ZMM_USER_ENV_H
@@ -51,20 +51,5 @@ struct uenv {
 void uenv_init(struct uenv *u);
 void uenv_fini(struct uenv *u);
 struct zmm_ops uenv_ops(struct uenv *u);
-
-/* page classes of the generator */
-enum gen_class {
-	GEN_ZERO,
-	GEN_SAME,
-	GEN_TEXT,
-	GEN_RANDOM,
-	GEN_ANON,	/* small integers, pointers, zero runs: heap-like */
-	GEN_HALF,	/* half text, half zero */
-	GEN_NR,
-};
-
-void gen_page(void *page, enum gen_class cls, unsigned long seed);
-const char *gen_class_name(enum gen_class cls);
-unsigned long xrand(unsigned long *state);
 
 #endif

@@ -4,6 +4,7 @@
  * counting, per-thread "CPU" slots, and the WARN counter.
  */
 #include "kcompat.h"
+#include "pagegen.h"
 
 unsigned long zmm_shim_warnings;
 unsigned long zmm_shim_resched;
@@ -43,13 +44,8 @@ static bool shim_should_fail(void)
 	pthread_mutex_lock(&shim_lock);
 	if (shim_fail_after && !--shim_fail_after)
 		fail = true;
-	if (shim_fail_rate) {
-		shim_rng ^= shim_rng << 13;
-		shim_rng ^= shim_rng >> 7;
-		shim_rng ^= shim_rng << 17;
-		if (shim_rng % shim_fail_rate == 0)
-			fail = true;
-	}
+	if (shim_fail_rate && xrand(&shim_rng) % shim_fail_rate == 0)
+		fail = true;
 	pthread_mutex_unlock(&shim_lock);
 	if (fail)
 		__atomic_add_fetch(&zmm_shim_alloc_failures, 1,
