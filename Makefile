@@ -20,10 +20,10 @@ OUT ?= $(TOP)/build
 CC ?= cc
 
 CORE_SRC := $(wildcard $(TOP)/zmm/*.c) $(wildcard $(TOP)/zmm/*.h) \
-	    $(TOP)/include/zmm/zmm.h $(TOP)/user/shim/kcompat.h
+	    $(TOP)/include/zmm/zmm.h $(TOP)/user/shim/zmm_shim.h
 USER_CFLAGS := -std=gnu11 -g -Wall -Wextra -Wno-unused-parameter \
-	       -Wno-sign-compare -Werror -include $(TOP)/user/shim/kcompat.h \
-	       -I$(TOP)/include -I$(TOP)/user -pthread
+	       -Wno-sign-compare -Werror -include $(TOP)/user/shim/zmm_shim.h \
+	       -I$(TOP)/include -I$(TOP)/user -I$(TOP)/user/shim -pthread
 SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=all
 LIBS := -llz4 -lzstd -pthread

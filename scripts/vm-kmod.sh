@@ -14,7 +14,7 @@ dir=$(cd "$dir" && pwd)
 # the copy keeps the sources' mtimes: unchanged files are not rebuilt
 (cd "$top" && tar -cf - --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
 	--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.o.d' \
-	Kbuild zmm include tests/zmm_core.c tests/kunit/Kbuild \
+	Kbuild zmm include user/zmm_core.c tests/kunit/Kbuild \
 	tests/kunit/zmm_kunit.c) | tar -C "$dir" -xf -
 # a different kernel than last time: start clean
 if [ "$(cat "$dir/.kdir" 2>/dev/null)" != "$kdir" ]; then

@@ -4,7 +4,7 @@
  * the benchmarks.  A page is a pure function of its class and seed, so a
  * test can regenerate what it stored to check what it loads.
  *
- * Plain C: builds with or without user/shim/kcompat.h.
+ * Plain C: builds with or without user/shim/zmm_shim.h.
  */
 #ifndef ZMM_USER_PAGEGEN_H
 #define ZMM_USER_PAGEGEN_H

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The environment of a userspace zmm pool: its block allocator and the
- * writeback and drop ops (see user_env.h).  Built with user/shim/kcompat.h
+ * writeback and drop ops (see user_env.h).  Built with user/shim/zmm_shim.h
  * force-included, like the core.
  */
 #include "user_env.h"

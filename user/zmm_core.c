@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The zmm portable core, built for userspace: the kernel's own .c files,
- * included unchanged, against user/shim/kcompat.h (force-included by the
+ * included unchanged, against user/shim/zmm_shim.h (force-included by the
  * build before anything else).  Bottom layer first, as in Kbuild.  The
  * KUnit module (tests/kunit/zmm_kunit.c) builds the same list.
  */

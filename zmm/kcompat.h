@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The kernel facilities used by the zmm portable core.
+ * The kernel facilities used by the zmm portable core, the one header
+ * through which it reaches them.
  *
  * Every portable .c file includes this header and nothing else from
- * <linux/>.  The userspace build (tests/, bench/) force-includes
- * tests/shim/kcompat.h, which carries the same include guard and maps the
- * same names onto libc, pthreads, liblz4 and libzstd, so the files below
- * compile unchanged in both worlds.  Keep the two lists in step: a facility
- * used by the core must be provided by both.
+ * <linux/>.  In the kernel it is the list below; built anywhere else
+ * (tests/, bench/) it is user/shim/zmm_shim.h, which maps the same names
+ * onto libc, pthreads, liblz4 and libzstd, so the core compiles unchanged
+ * in both worlds.  Keep the two in step: a facility used by the core must
+ * be provided by both.
  */
 #ifndef ZMM_KCOMPAT_H
 #define ZMM_KCOMPAT_H
 
+#ifndef __KERNEL__
+#include <zmm_shim.h>
+#else
 #include <asm/barrier.h>
 #include <linux/atomic.h>
 #include <linux/bug.h>
@@ -37,5 +41,6 @@
 #include <linux/string.h>
 #include <linux/types.h>
 #include <linux/zstd.h>
+#endif /* __KERNEL__ */
 
 #endif /* ZMM_KCOMPAT_H */

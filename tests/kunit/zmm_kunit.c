@@ -8,7 +8,7 @@
  */
 #include <linux/module.h>
 
-#include "../zmm_core.c"
+#include "../../user/zmm_core.c"
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests of the zmm core");

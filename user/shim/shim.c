@@ -3,7 +3,7 @@
  * Userspace shim runtime: allocation with failure injection and leak
  * counting, per-thread "CPU" slots, and the WARN counter.
  */
-#include "kcompat.h"
+#include "zmm_shim.h"
 #include "pagegen.h"
 
 unsigned long zmm_shim_warnings;

@@ -2,19 +2,19 @@
 /*
  * Userspace shim for the zmm portable core.
  *
- * The core's .c files include "kcompat.h", which in the kernel is
- * zmm/kcompat.h and pulls in the real <linux/...> headers.  The userspace
- * build force-includes this file first; it uses the same include guard, so
- * the kernel variant is skipped and the core compiles unchanged against the
- * few kernel facilities mapped here (the approach of tools/testing/vma).
+ * The core's .c files include zmm/kcompat.h, which pulls in the real
+ * <linux/...> headers in the kernel and this file anywhere else, so the
+ * core compiles unchanged against the few kernel facilities mapped here
+ * (the approach of tools/testing/vma).  The userspace build also
+ * force-includes it, for the tests' and benchmarks' own files.
  *
  * Besides mapping, the shim adds what a test needs and the kernel does not:
  * spinlocks that remember their owner (so lockdep_assert_held() really
  * asserts), allocation-failure injection for every kmalloc/kmem_cache
  * allocation, and a WARN counter that tests check is still zero.
  */
-#ifndef ZMM_KCOMPAT_H
-#define ZMM_KCOMPAT_H
+#ifndef ZMM_SHIM_H
+#define ZMM_SHIM_H
 
 #define _GNU_SOURCE
 #include <assert.h>
@@ -537,4 +537,4 @@ static inline unsigned int zstd_is_error(size_t code)
 	return ZSTD_isError(code);
 }
 
-#endif /* ZMM_KCOMPAT_H */
+#endif /* ZMM_SHIM_H */
