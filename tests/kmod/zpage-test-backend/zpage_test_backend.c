@@ -64,9 +64,9 @@ static DEFINE_SPINLOCK(tb_file_lock);
  * A copy is a page frame; ->private holds the memcg (with a reference)
  * it is accounted to, its node is the copy's node.
  */
-static struct page *tb_copy(struct folio *folio, enum zpage_type type)
+static struct page *tb_copy(struct page *src, enum zpage_type type)
 {
-	struct mem_cgroup *memcg = folio_memcg(folio);
+	struct mem_cgroup *memcg = folio_memcg(page_folio(src));
 	struct page *page;
 
 	if (atomic_long_inc_return(&nr_held) > READ_ONCE(max_pages))
@@ -75,7 +75,7 @@ static struct page *tb_copy(struct folio *folio, enum zpage_type type)
 			  __GFP_NOMEMALLOC);
 	if (!page)
 		goto full;
-	copy_highpage(page, folio_page(folio, 0));
+	copy_highpage(page, src);
 	if (memcg)
 		css_get(&memcg->css);
 	set_page_private(page, (unsigned long)memcg);
@@ -98,9 +98,9 @@ static void tb_free(struct page *page, enum zpage_type type)
 	atomic_long_dec(&nr_held);
 }
 
-static void tb_restore(struct folio *folio, struct page *page)
+static void tb_restore(struct page *dst, struct page *page)
 {
-	copy_highpage(folio_page(folio, 0), page);
+	copy_highpage(dst, page);
 }
 
 /* swap side */
@@ -122,13 +122,13 @@ static void tb_swap_init(unsigned int type)
 }
 
 static int tb_swap_store(unsigned int type, pgoff_t offset,
-			 struct folio *folio)
+			 struct page *src)
 {
 	struct page *page, *old;
 
 	if (!try_module_get(THIS_MODULE))
 		return -ENODEV;
-	page = tb_copy(folio, ZPAGE_ANON);
+	page = tb_copy(src, ZPAGE_ANON);
 	if (!page) {
 		module_put(THIS_MODULE);
 		return -ENOSPC;
@@ -145,7 +145,7 @@ static int tb_swap_store(unsigned int type, pgoff_t offset,
 }
 
 static int tb_swap_load(unsigned int type, pgoff_t offset,
-			struct folio *folio, bool exclusive)
+			struct page *dst, bool exclusive)
 {
 	unsigned long key = tb_key(type, offset);
 	struct page *page;
@@ -154,7 +154,7 @@ static int tb_swap_load(unsigned int type, pgoff_t offset,
 		page = xa_erase(&tb_swap, key);
 		if (!page)
 			return -ENOENT;
-		tb_restore(folio, page);
+		tb_restore(dst, page);
 		tb_swap_free(page);
 		return 0;
 	}
@@ -163,7 +163,7 @@ static int tb_swap_load(unsigned int type, pgoff_t offset,
 	xa_lock(&tb_swap);
 	page = xa_load(&tb_swap, key);
 	if (page)
-		tb_restore(folio, page);
+		tb_restore(dst, page);
 	xa_unlock(&tb_swap);
 	return page ? 0 : -ENOENT;
 }
@@ -250,7 +250,7 @@ static int tb_file_put(struct address_space *mapping, pgoff_t index,
 	struct page *page, *old;
 	int ret = 0;
 
-	page = tb_copy(folio, ZPAGE_FILE);
+	page = tb_copy(folio_page(folio, 0), ZPAGE_FILE);
 	if (!page)
 		return -ENOSPC;
 	spin_lock(&tb_file_lock);
@@ -288,7 +288,7 @@ static int tb_file_get(struct address_space *mapping, pgoff_t index,
 	spin_unlock(&tb_file_lock);
 	if (!page)
 		return -ENOENT;
-	tb_restore(folio, page);
+	tb_restore(folio_page(folio, 0), page);
 	tb_free(page, ZPAGE_FILE);
 	return 0;
 }
