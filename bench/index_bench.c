@@ -28,6 +28,8 @@
  * lookup-rcu is safe here only because nothing is erased while it runs:
  * the shim's call_rcu() frees at once.
  *
+ * -r N: runs (3); -q: an eighth of the keys; -p NAME: that pattern only.
+ *
  * Output: one line per (pattern, op, threads, design): the median, min and
  * max over the runs of ns per operation (wall time / all operations of
  * all threads), then the memory the index takes per entry.
@@ -865,9 +867,10 @@ int main(int argc, char **argv)
 	unsigned int runs = 3, nt, r, i, k;
 	unsigned long scale = 1;
 	struct pattern *pats[4];
+	const char *only = NULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "r:q")) != -1) {
+	while ((c = getopt(argc, argv, "r:qp:")) != -1) {
 		switch (c) {
 		case 'r':
 			runs = atoi(optarg);
@@ -875,8 +878,11 @@ int main(int argc, char **argv)
 		case 'q':
 			scale = 8;
 			break;
+		case 'p':
+			only = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-r runs] [-q]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-r runs] [-q] [-p pattern]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -891,6 +897,8 @@ int main(int argc, char **argv)
 	printf("%-11s %-10s %-2s %-5s %8s %8s %8s\n", "# pattern", "op", "th",
 	       "impl", "median", "min", "max");
 	for (i = 0; i < ARRAY_SIZE(pats); i++) {
+		if (only && strcmp(only, pats[i]->name))
+			continue;
 		for (k = 0; k < ARRAY_SIZE(designs); k++) {
 			/* xa-1 differs from xa for anon keys only */
 			if (!strcmp(designs[k].name, "xa-1") &&
