@@ -102,6 +102,8 @@ check-all:
 
 # ---- kernel side: zmm.ko and the VM scenarios ----
 -include $(TOP)/mk/kernel.mk
+# ---- the kernel's lib/xarray.c in userspace: check-xarray, bench-index ----
+include $(TOP)/mk/xarray.mk
 
 .PHONY: module module-clean vm-zmm
 
