@@ -23,7 +23,7 @@
  *            file, found through 256 spinlocked shards of a hash table by
  *            mapping id (hand-over-hand: shard lock, then xa_lock)
  *
- * Every lock is tests/shim/kcompat.h's spinlock (a pthread mutex with
+ * Every lock is user/shim/zmm_shim.h's spinlock (a pthread mutex with
  * -DNDEBUG), every allocation zmm_shim_malloc() (malloc), for both.
  * lookup-rcu is safe here only because nothing is erased while it runs:
  * the shim's call_rcu() frees at once.
@@ -37,14 +37,9 @@
 #include <malloc.h>
 #include <unistd.h>
 #include <time.h>
+#include "../zmm/htab.c"
 #include "../zmm/index.c"
 #include <linux/xarray.h>
-
-/* the index's destroy path puts entries; nothing to put here */
-unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e)
-{
-	return 0;
-}
 
 #define BATCH 32
 #define XA_SPLIT_SHIFT 14	/* SWAP_ADDRESS_SPACE_SHIFT: 64 MiB */

@@ -9,7 +9,7 @@
 #
 # The kernel files are taken at build time and never committed (as
 # tools/testing/radix-tree builds ../../../lib/xarray.c); the headers they
-# include come from tests/shim/xarray/, on top of tests/shim/kcompat.h.
+# include come from user/shim/xarray/, on top of user/shim/zmm_shim.h.
 # A userspace file that uses an XArray adds $(XA_CFLAGS) and links
 # $(XA_OBJ) (or compiles $(XA_SHIM_C) with its own flags).
 
@@ -17,12 +17,12 @@ XA_TARBALL ?= /usr/src/linux-source-6.12.tar.xz
 XA_SRC := $(OUT)/kernel-src
 XA_FILES := lib/xarray.c lib/radix-tree.h include/linux/xarray.h
 XA_STAMP := $(XA_SRC)/.extracted
-XA_SHIM_C := $(TOP)/tests/shim/xarray/xarray.c
-XA_SHIM_H := $(TOP)/tests/shim/xarray/xa_kcompat.h \
-	     $(wildcard $(TOP)/tests/shim/xarray/linux/*.h) \
-	     $(TOP)/tests/shim/xarray/linux/sched/mm.h
-XA_CFLAGS := -I$(TOP)/tests/shim/xarray -I$(XA_SRC) -I$(XA_SRC)/include
-XA_DEPS := $(XA_STAMP) $(XA_SHIM_C) $(XA_SHIM_H) $(TOP)/tests/shim/kcompat.h
+XA_SHIM_C := $(TOP)/user/shim/xarray/xarray.c
+XA_SHIM_H := $(TOP)/user/shim/xarray/xa_shim.h \
+	     $(wildcard $(TOP)/user/shim/xarray/linux/*.h) \
+	     $(TOP)/user/shim/xarray/linux/sched/mm.h
+XA_CFLAGS := -I$(TOP)/user/shim/xarray -I$(XA_SRC) -I$(XA_SRC)/include
+XA_DEPS := $(XA_STAMP) $(XA_SHIM_C) $(XA_SHIM_H) $(TOP)/user/shim/zmm_shim.h
 
 .PHONY: xarray-src check-xarray bench-index
 
@@ -37,20 +37,20 @@ $(XA_STAMP): $(wildcard $(XA_TARBALL))
 		$(addprefix linux-source-6.12/,$(XA_FILES))
 	@rm -rf $(XA_SRC) && mv $(XA_SRC).tmp $(XA_SRC) && touch $@
 
-$(OUT)/xarray_test-san: $(TOP)/tests/xarray_test.c $(TOP)/tests/shim/shim.c \
+$(OUT)/xarray_test-san: $(TOP)/tests/xarray_test.c $(TOP)/user/shim/shim.c \
 			$(XA_DEPS) | $(OUT)
 	$(CC) $(USER_CFLAGS) $(XA_CFLAGS) $(SAN_CFLAGS) -o $@ \
 		$(TOP)/tests/xarray_test.c $(XA_SHIM_C) \
-		$(TOP)/tests/shim/shim.c $(LIBS)
+		$(TOP)/user/shim/shim.c $(TOP)/user/pagegen.c $(LIBS)
 
 check-xarray: $(OUT)/xarray_test-san
 	$(OUT)/xarray_test-san
 
 # -O2 as the other benchmarks; NDEBUG: plain mutexes for spinlocks
-$(OUT)/index-bench: $(TOP)/bench/index_bench.c $(TOP)/tests/shim/shim.c \
+$(OUT)/index-bench: $(TOP)/bench/index_bench.c $(TOP)/user/shim/shim.c \
 		    $(XA_DEPS) $(CORE_SRC) | $(OUT)
 	$(CC) $(BENCH_CFLAGS) $(XA_CFLAGS) -o $@ $(TOP)/bench/index_bench.c \
-		$(XA_SHIM_C) $(TOP)/tests/shim/shim.c $(LIBS)
+		$(XA_SHIM_C) $(TOP)/user/shim/shim.c $(TOP)/user/pagegen.c $(LIBS)
 
 # ZMM_BENCH_ARGS: e.g. "-r 5" for five runs, "-q" for a quick pass
 bench-index: deps $(OUT)/index-bench

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel's lib/xarray.c on the userspace shim (mk/xarray.mk,
- * tests/shim/xarray/): the operations a key index needs, under ASan and
+ * user/shim/xarray/): the operations a key index needs, under ASan and
  * UBSan, with pthreads, allocation failure injection and the
- * atomic-context checks of tests/shim/kcompat.h.  TAP output.
+ * atomic-context checks of user/shim/zmm_shim.h.  TAP output.
  */
 #include <linux/xarray.h>
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel's lib/xarray.c and include/linux/xarray.h in userspace, on top
- * of tests/shim/kcompat.h (force-included before this file).
+ * of user/shim/zmm_shim.h (force-included before this file).
  *
  * mk/xarray.mk extracts those two files (and lib/radix-tree.h) from the
  * installed linux-source-6.12 tarball into $(OUT)/kernel-src at build time;
@@ -9,8 +9,8 @@
  * include is a one-line file in this directory that includes this one, as
  * tools/testing/shared/linux/ does for tools/testing/radix-tree.  Unlike
  * that harness this shim uses no liburcu and no tools/include: the XArray
- * runs on kcompat.h's own primitives, so that
- *   - xa_lock is kcompat's pthread spinlock_t, which counts as atomic
+ * runs on zmm_shim.h's own primitives, so that
+ *   - xa_lock is the shim's pthread spinlock_t, which counts as atomic
  *     context and, without NDEBUG, records its owner; lockdep_is_held()
  *     is therefore real and rcu_dereference_protected/check() assert it;
  *   - xa_node allocations go through zmm_shim_malloc(): failure injection,
@@ -23,11 +23,11 @@
  * takes its entry reference under the lock anyway.  tools/testing/
  * radix-tree uses liburcu for real grace periods; zmm does not need them.
  */
-#ifndef ZMM_XA_KCOMPAT_H
-#define ZMM_XA_KCOMPAT_H
+#ifndef ZMM_XA_SHIM_H
+#define ZMM_XA_SHIM_H
 
-#ifndef ZMM_KCOMPAT_H
-#error "tests/shim/kcompat.h must be force-included first"
+#ifndef ZMM_SHIM_H
+#error "user/shim/zmm_shim.h must be force-included first"
 #endif
 
 /* ---- compiler / sparse annotations ---- */
@@ -133,10 +133,10 @@ static inline bool bitmap_empty(const unsigned long *src, unsigned int nbits)
 }
 
 /* ---- gfp ---- */
-/* beside kcompat's flags; XA_FLAGS_MARK() uses the bits above the shift */
+/* beside the shim's flags; XA_FLAGS_MARK() uses the bits above the shift */
 #define __GFP_ACCOUNT 0x40u
 #define __GFP_BITS_SHIFT 24
-/* in kcompat, GFP_KERNEL is the flag that may sleep */
+/* in the shim, GFP_KERNEL is the flag that may sleep */
 #define gfpflags_allow_blocking(gfp) (!!((gfp) & GFP_KERNEL))
 #define might_alloc(gfp) do {						\
 	if (gfpflags_allow_blocking(gfp))				\
@@ -215,4 +215,4 @@ void *zmm_xa_node_alloc(gfp_t gfp);
 #define kmem_cache_alloc_lru(cache, lru, gfp)				\
 	((void)(cache), (void)(lru), zmm_xa_node_alloc(gfp))
 
-#endif /* ZMM_XA_KCOMPAT_H */
+#endif /* ZMM_XA_SHIM_H */

@@ -1,3 +1,0 @@
-/* SPDX-License-Identifier: GPL-2.0 */
-/* <linux/bitmap.h> for lib/xarray.c in userspace: see ../xa_kcompat.h */
-#include "../xa_kcompat.h"
