@@ -277,40 +277,45 @@ static void zk_limit_and_kicks(struct kunit *test)
 	struct zmm_key k = { .type = ZMM_ANON, .id = 4 };
 	struct zmm_params p;
 	unsigned long i, held;
-	int ret = 0;
 
-	/* a store asks for no compaction; index 100 cannot be written back */
-	k.id = 5;
-	k.index = 100;
-	zk_page(c->page, 399);
-	KUNIT_ASSERT_EQ(test, zmm_store(c->pool, &k, 7, 0, c->page, PAGE_SIZE),
-			0);
-	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_COMPACT], 0);
-	k.id = 4;
-	zmm_params_default(&p);
-	p.limit_pages = 64;
-	KUNIT_ASSERT_EQ(test, zmm_pool_set_params(c->pool, &p), 0);
-	for (i = 0; i < 1024 && !ret; i++) {
+	/* stores ask for no compaction; all 64 can be written back */
+	for (i = 0; i < 64; i++) {
 		k.index = i;
 		zk_page(c->page, 400 + i);
-		ret = zmm_store(c->pool, &k, 7, 0, c->page, PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, zmm_store(c->pool, &k, 7, 0, c->page,
+						PAGE_SIZE), 0);
 	}
-	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
-	KUNIT_EXPECT_EQ(test, zmm_stat(c->pool, ZMM_STAT_REJECT_POOL_LIMIT), 1);
-	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_LIMIT], 1);
-	/* the refused key holds nothing */
-	KUNIT_EXPECT_EQ(test, zmm_load(c->pool, &k, c->out, PAGE_SIZE, true),
-			-ENOENT);
-	held = zmm_stat(c->pool, ZMM_STAT_PAGES_HELD);
-	KUNIT_EXPECT_GE(test, held, 64);
-	KUNIT_EXPECT_GT(test, zmm_limit_reclaim(c->pool), 0);
-	KUNIT_EXPECT_LE(test, zmm_stat(c->pool, ZMM_STAT_PAGES_HELD), 60);
 	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_COMPACT], 0);
-	/* an invalidation asks for compaction */
-	k.id = 5;
-	k.index = 100;
+	/* a zpage going asks, once */
+	k.index = 63;
+	KUNIT_EXPECT_EQ(test, zmm_load(c->pool, &k, c->out, PAGE_SIZE, true),
+			0);
+	KUNIT_EXPECT_EQ(test, zmm_invalidate(c->pool, &k), -ENOENT);
+	k.index = 62;
 	KUNIT_EXPECT_EQ(test, zmm_invalidate(c->pool, &k), 0);
 	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_COMPACT], 1);
+
+	/* at the limit a store is refused, the key left empty */
+	held = zmm_stat(c->pool, ZMM_STAT_PAGES_HELD);
+	zmm_params_default(&p);
+	p.limit_pages = held;
+	KUNIT_ASSERT_EQ(test, zmm_pool_set_params(c->pool, &p), 0);
+	k.index = 63;
+	zk_page(c->page, 463);
+	KUNIT_EXPECT_EQ(test, zmm_store(c->pool, &k, 7, 0, c->page, PAGE_SIZE),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, zmm_load(c->pool, &k, c->out, PAGE_SIZE, true),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, zmm_stat(c->pool, ZMM_STAT_REJECT_POOL_LIMIT), 1);
+	KUNIT_EXPECT_EQ(test, c->env.kicks[ZMM_WORK_LIMIT], 1);
+
+	/* the limit work brings the pool a sixteenth below a lower limit */
+	p.limit_pages = held / 2;
+	KUNIT_ASSERT_EQ(test, zmm_pool_set_params(c->pool, &p), 0);
+	KUNIT_EXPECT_GT(test, zmm_limit_reclaim(c->pool), 0);
+	KUNIT_EXPECT_LE(test, zmm_stat(c->pool, ZMM_STAT_PAGES_HELD),
+			p.limit_pages - p.limit_pages / 16);
+	KUNIT_EXPECT_GT(test, c->env.writebacks, 0);
 	KUNIT_EXPECT_EQ(test, zmm_pool_check(c->pool, true), 0);
 	zmm_invalidate_type(c->pool, ZMM_ANON);
 }
