@@ -118,6 +118,12 @@ if [ "$BACKEND" = zmm ]; then
 	expect "nr_anon_zpages after swapoff" "$(vm nr_anon_zpages)" -eq 0
 	expect_held_matches_vmstat "zmm pages_held after swapoff = nr_file_zpages" nr_file_zpages
 	check "pool consistent after swapoff" zmm_check
+	# an idle pool asks for no compaction: the worker stays asleep
+	sleep 3
+	runs0=$(zs compact_runs)
+	sleep 5
+	expect "background compaction runs while idle (5s)" \
+		"$(($(zs compact_runs) - runs0))" -eq 0
 else
 	expect "zswap stored_pages after swapoff" "$(zw stored_pages)" -eq 0
 	expect "zswap pool_total_size after swapoff" "$(zw pool_total_size)" -eq 0
