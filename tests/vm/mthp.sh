@@ -72,6 +72,16 @@ field() {
 		for (i = 4; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2)
 	} END { print v }' "$1"
 }
+# The figures of a phase: samples $1..$2 around its fill and page-out,
+# $1..$3 for the swap-out fallbacks, and its tool's log $4, section $5.
+phase_figures() {
+	fa=$(dl "$1" "$2" anon_fault_alloc)
+	fb=$(dl "$1" "$3" swpout_fallback)
+	swpout=$(dl "$1" "$2" swpout)
+	pswpout=$(dl "$1" "$2" pswpout)
+	swapped=$(field "$4" "$5" swapped)
+	whole=$(field "$4" "$5" whole64k)
+}
 bad_of() { # bad_of LOG PASS: bad pages of that verify pass (-1: none)
 	_b=$(sed -n "s/^MTHP: verify pass=$2 .* bad=\([0-9]*\) .*/\1/p" "$1" | tail -n 1)
 	echo "${_b:--1}"
@@ -109,12 +119,7 @@ sed 's/^/#   /' /tmp/mthp-a.log
 show_mthp "A read back"
 note "A: ${i}s to fill and page out, $(($(cut -d. -f1 /proc/uptime) - T0))s in all"
 
-fa=$(dl a b anon_fault_alloc)
-fb=$(dl a c swpout_fallback)
-swpout=$(dl a b swpout)
-pswpout=$(dl a b pswpout)
-swapped=$(field /tmp/mthp-a.log pageout swapped)
-whole=$(field /tmp/mthp-a.log pageout whole64k)
+phase_figures a b c /tmp/mthp-a.log pageout
 blocks=$(field /tmp/mthp-a.log pageout blocks64k)
 bad=$(bad_of /tmp/mthp-a.log 1)
 expect "A: mthp exit status" "$rc" -eq 0
@@ -175,12 +180,7 @@ save e
 sed 's/^/#   /' /tmp/mthp-b.log
 show_mthp "B done"
 note "B: $(($(cut -d. -f1 /proc/uptime) - T0))s"
-fa=$(dl d e anon_fault_alloc)
-fb=$(dl d e swpout_fallback)
-swpout=$(dl d e swpout)
-pswpout=$(dl d e pswpout)
-swapped=$(field /tmp/mthp-b.log fill swapped)
-whole=$(field /tmp/mthp-b.log fill whole64k)
+phase_figures d e e /tmp/mthp-b.log fill
 note "B: 64 KiB folios: anon_fault_alloc +$fa, anon_fault_fallback +$(dl d e anon_fault_fallback) (charge +$(dl d e anon_fault_fallback_charge)), swpout +$swpout, split +$(dl d e split)"
 expect "B: mthp exit status" "$rc" -eq 0
 expect "B: verify pass 1 intact (bad pages)" "$(bad_of /tmp/mthp-b.log 1)" -eq 0
