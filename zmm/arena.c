@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "block.h"
 #include "htab.h"
+#include "stats.h"
 
 static u64 zmm_arena_hkey(u32 owner, int nid, enum zmm_type type)
 {
@@ -89,6 +90,7 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 						  pool->arenas.bits)]);
 		pool->arenas.nr++;
 		zmm_htab_maybe_grow(&pool->arenas, zmm_arena_node_hkey, NULL);
+		zmm_stat_inc(pool, ZMM_STAT_NR_ARENAS);
 		a = na;
 		na = NULL;
 	}
@@ -118,6 +120,7 @@ void zmm_arenas_destroy(struct zmm_pool *pool)
 			zmm_block_drop_spare(a);
 			WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held);
 			hlist_del_init(&a->hnode);
+			zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);
 			kfree(a);
 		}
 	}

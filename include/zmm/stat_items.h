@@ -41,3 +41,4 @@ ZMM_STAT(BLOCKS_O9, "blocks_order9")
 ZMM_STAT(PAGES_HELD, "pages_held")		/* gauge: pageframes in blocks */
 ZMM_STAT(BYTES_USED, "bytes_used")		/* gauge: compressed bytes */
 ZMM_STAT(NR_ZPAGES, "nr_zpages")		/* gauge: zpages, same-filled too */
+ZMM_STAT(NR_ARENAS, "nr_arenas")		/* gauge: arenas, empty ones too */
