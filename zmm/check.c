@@ -178,15 +178,17 @@ static long zmm_check_shard(struct zmm_pool *pool, struct zmm_shard *s,
  */
 long zmm_pool_check(struct zmm_pool *pool, bool quiet)
 {
+	unsigned long i, nr = 0, nr_arenas = 0;
 	struct zmm_count total = { 0 };
-	unsigned long i, nr = 0;
 	struct zmm_arena *a;
 	long bad = 0;
 
 	read_lock(&pool->arenas_lock);
 	for (i = 0; i < (1UL << pool->arenas.bits); i++)
-		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode)
+		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
 			bad += zmm_check_arena(a, quiet, &total);
+			nr_arenas++;
+		}
 	read_unlock(&pool->arenas_lock);
 	for (i = 0; i < ZMM_NR_SHARDS; i++)
 		bad += zmm_check_shard(pool, &pool->shards[i], &nr);
@@ -198,6 +200,9 @@ long zmm_pool_check(struct zmm_pool *pool, bool quiet)
 	bad += ZMM_BAD(total.used != zmm_stat(pool, ZMM_STAT_BYTES_USED),
 		       "bytes_used %lu, recount %lu",
 		       zmm_stat(pool, ZMM_STAT_BYTES_USED), total.used);
+	bad += ZMM_BAD(nr_arenas != zmm_stat(pool, ZMM_STAT_NR_ARENAS),
+		       "nr_arenas %lu, recount %lu",
+		       zmm_stat(pool, ZMM_STAT_NR_ARENAS), nr_arenas);
 	bad += ZMM_BAD(nr != zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
 		       "nr_zpages %lu, index holds %lu",
 		       zmm_stat(pool, ZMM_STAT_NR_ZPAGES), nr);
