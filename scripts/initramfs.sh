@@ -159,7 +159,8 @@ mapfile -t libs < <(libs_of "$stressng")
 key=$( {
 	echo "zmm-initramfs-v1"
 	sha256sum "$busybox" "$stressng" "${libs[@]}" "$vm_dir/init" \
-		"$vm_dir"/tests/*.sh "${tool_srcs[@]}" "$script" | awk '{ print $1 }'
+		"$vm_dir"/tests/*.sh "${tool_srcs[@]}" "$vm_dir"/tests/tools/*.h \
+		"$script" | awk '{ print $1 }'
 	gcc -dumpfullversion 2>/dev/null || gcc -dumpversion
 	(cd "$vm_dir/tests" && ls -1 ./*.sh tools/*.c)
 } | sha256sum | cut -c1-16)

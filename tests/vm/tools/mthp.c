@@ -46,6 +46,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "pagetext.h"
+
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
@@ -53,49 +55,8 @@
 #define MADV_HUGEPAGE 14
 #endif
 
-#define PAGE 4096UL
 #define BLOCK_PAGES 16UL	/* 64 KiB */
 #define ALIGN (2UL << 20)
-
-static const char *const words[16] = {
-	"alpha ", "bravo ", "charlie ", "delta ", "echo ", "foxtrot ",
-	"golf ", "hotel ", "india ", "juliett ", "kilo ", "lima ",
-	"mike ", "november ", "oscar ", "papa ",
-};
-
-static uint64_t mix(uint64_t x)
-{
-	/* splitmix64 finaliser */
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/* The content of page IDX for SEED, into buf (PAGE bytes). */
-static void gen_page(unsigned char *buf, unsigned long idx, unsigned long seed)
-{
-	uint64_t st = mix(mix(seed) ^ idx);
-	size_t n, len;
-
-	n = (size_t)snprintf((char *)buf, PAGE, "zmm mthp page %08lx seed %08lx: ",
-			     idx, seed);
-	while (n < PAGE) {
-		const char *w;
-
-		st = mix(st);
-		w = words[st & 15];
-		len = strlen(w);
-		if (len > PAGE - n)
-			len = PAGE - n;
-		memcpy(buf + n, w, len);
-		n += len;
-		/* a number now and then: no two pages alike */
-		if ((st >> 8 & 7) == 0 && n + 12 < PAGE)
-			n += (size_t)snprintf((char *)buf + n, 12, "%u ",
-					      (unsigned int)(st >> 32) % 100000);
-	}
-}
 
 static int parse_ul(const char *s, unsigned long *v)
 {
@@ -229,7 +190,7 @@ int main(int argc, char **argv)
 	}
 
 	for (i = 0; i < pages; i++)
-		gen_page(base + i * PAGE, i, seed);
+		pagetext(base + i * PAGE, i, seed);
 	printf("MTHP: fill pages=%lu mib=%lu seed=%lu\n", pages, mib, seed);
 	fflush(stdout);
 	if (pagemap_report("fill", base, pages))
@@ -257,7 +218,7 @@ int main(int argc, char **argv)
 			unsigned char *pg = base + i * PAGE;
 			size_t off;
 
-			gen_page(want, i, seed);
+			pagetext(want, i, seed);
 			if (!memcmp(pg, want, PAGE))
 				continue;
 			if (!bad++)
