@@ -1,0 +1,72 @@
+#!/bin/sh
+# shellcheck shell=dash
+# A cold data set and a hot working set above memory.max, ZMM_BACKEND=zmm
+# or zswap: /bin/hotcold (tests/vm/tools/hotcold.c) fills the cold set
+# once, then rewrites random pages of the hot set for a while, verifying
+# every page it reads, and at the end verifies the cold set.  Asserts: no
+# bad page, no OOM kill, the cold set went to the backend; with zmm and a
+# kernel that lets reclaim shrink zpages (zpage_steal_* in /proc/vmstat),
+# that reclaim took zpages back.  Prints a ZMM-STAT line with throughput,
+# pswpout, major faults and the pool's peak, for bench/vm-compare.sh.
+# Tunables: ZMM_HC_LIMIT (memory.max, 64M), ZMM_HC_COLD (MiB, 96),
+# ZMM_HC_HOT (MiB, 24), ZMM_HC_TIME (seconds of hot accesses, 30),
+# ZMM_SAMPLE (2).
+set -u
+# shellcheck source=lib.sh
+. /tests/lib.sh
+
+limit=${ZMM_HC_LIMIT:-64M}
+cold=${ZMM_HC_COLD:-96}
+hot=${ZMM_HC_HOT:-24}
+secs=${ZMM_HC_TIME:-30}
+every=${ZMM_SAMPLE:-2}
+
+# the reclaim steal of zpages, all kinds of reclaim (0 on a kernel without)
+zpage_steal() {
+	echo $(($(vm zpage_steal_kswapd) + $(vm zpage_steal_direct) + $(vm zpage_steal_memcg)))
+}
+
+backend_setup
+cg=$(cg_make "zmm-hotcold-$$" "$limit") || bail "cannot create a memory cgroup"
+echo max >"$cg/memory.swap.max"
+
+show_counters before
+out0=$(vm pswpout); maj0=$(vm pgmajfault); steal0=$(zpage_steal)
+
+note "hotcold -c $cold -w $hot -t $secs in memory.max=$limit"
+peak_reset
+T0=$(cut -d. -f1 /proc/uptime)
+in_cg "$cg" hotcold -c "$cold" -w "$hot" -t "$secs" >/tmp/hotcold.log 2>&1 &
+pid=$!
+sample_while "$pid" "$every" "$cg"
+rc=0
+wait "$pid" || rc=$?
+sample_pool "$cg"
+sed 's/^/#   /' /tmp/hotcold.log
+show_counters "after hotcold"
+
+done_line=$(grep '^HOTCOLD: done' /tmp/hotcold.log)
+field() { echo "$done_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+ops_s=$(field ops_per_s)
+oom=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
+pswpout=$(($(vm pswpout) - out0))
+majflt=$(($(vm pgmajfault) - maj0))
+steal=$(($(zpage_steal) - steal0))
+
+expect "hotcold exit status (1 = bad pages)" "$rc" -eq 0
+check "hotcold reported its run" [ -n "$done_line" ]
+expect "no bad hot page" "$(field hot_bad)" -eq 0
+expect "no bad cold page" "$(field cold_bad)" -eq 0
+expect "no OOM kill in the cgroup" "${oom:-0}" -eq 0
+if [ "$BACKEND" = zmm ]; then
+	expect "the cold set went to zpages (peak nr_anon_zpages)" "$(peak_get anon)" -gt 0
+	if vm_has zpage_steal_memcg; then
+		expect "reclaim took zpages back (zpage_steal_*)" "$steal" -gt 0
+	fi
+	check "pool consistent" zmm_check
+else
+	expect "the cold set went to zswap (peak pool pageframes)" "$(peak_get held)" -gt 0
+fi
+stat_line "ops_per_s=${ops_s:-0} pswpout=$pswpout majflt=$majflt oom=${oom:-0} zpage_steal=$steal"
+rmdir "$cg" 2>/dev/null || true
+tap_end
