@@ -1108,6 +1108,79 @@ static void test_edges(void)
 	uenv_fini(&u);
 }
 
+/* The longest chain of objects in any shard's object table. */
+static unsigned long longest_object_chain(struct zmm_pool *pool)
+{
+	unsigned long i, b, n, longest = 0;
+	struct zmm_object *o;
+	struct zmm_shard *s;
+
+	for (i = 0; i < ZMM_NR_SHARDS; i++) {
+		s = &pool->shards[i];
+		spin_lock(&s->lock);
+		for (b = 0; b < (1UL << s->objs.bits); b++) {
+			n = 0;
+			hlist_for_each_entry(o, &s->objs.heads[b], hnode)
+				n++;
+			longest = max(longest, n);
+		}
+		spin_unlock(&s->lock);
+	}
+	return longest;
+}
+
+/*
+ * Many objects: 20000 small files (ids spread as address_space pointers
+ * are) and 8192 anon chunks (a 32 GiB swap device).  The shard and the
+ * chain within the shard must come from independent bits, or every
+ * object of a shard lands in one chain and each lookup walks ~100 of them.
+ */
+static void test_index_many_objects(void)
+{
+	const unsigned long files = 20000, chunks = 8192;
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, longest, missing = 0, failed = 0;
+	struct zmm_key k;
+	long n;
+
+	CHECK(pool, "pool");
+	/* same-filled pages: no compression, no storage, only the index */
+	gen_page(pg, GEN_SAME, 5);
+	for (i = 0; i < files; i++) {
+		k = K(ZMM_FILE, 0xffff888000000000ULL + i * 0x6c0, i % 3);
+		failed += !!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
+	}
+	for (i = 0; i < chunks; i++) {
+		k = K(ZMM_ANON, 2, i << ZMM_ANON_CHUNK_SHIFT | (i & 1023));
+		failed += !!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
+	}
+	CHECK(!failed, "%lu stores failed", failed);
+	longest = longest_object_chain(pool);
+	/* ~110 objects per shard, 64 chains: a handful at most */
+	CHECK(longest <= 16, "longest object chain %lu", longest);
+	printf("# index: %lu objects, longest object chain %lu\n",
+	       files + chunks, longest);
+	for (i = 0; i < files; i++) {
+		k = K(ZMM_FILE, 0xffff888000000000ULL + i * 0x6c0, i % 3);
+		missing += !index_contains(pool, &k);
+	}
+	for (i = 0; i < chunks; i++) {
+		k = K(ZMM_ANON, 2, i << ZMM_ANON_CHUNK_SHIFT | (i & 1023));
+		missing += !index_contains(pool, &k);
+	}
+	CHECK(!missing, "%lu keys not found", missing);
+	check_pool(pool, &u);
+	n = zmm_invalidate_type(pool, ZMM_FILE);
+	CHECK(n == (long)files, "files dropped %ld", n);
+	n = zmm_invalidate_type(pool, ZMM_ANON);
+	CHECK(n == (long)chunks, "anon dropped %ld", n);
+	CHECK(zmm_stat(pool, ZMM_STAT_NR_ZPAGES) == 0, "empty");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	uenv_fini(&u);
+}
+
 /* Allocation failure at every point of a store: clean reject, no leak. */
 static void test_alloc_failure(void)
 {
@@ -1438,6 +1511,7 @@ static const struct {
 	{ "reclaim_file_first_proportional_drain", test_reclaim_and_drain },
 	{ "order_fallback_and_compaction", test_fallback_and_compaction },
 	{ "edges_corrupt_range_owners_nomem", test_edges },
+	{ "index_many_objects_short_chains", test_index_many_objects },
 	{ "after_exit_compaction", test_after_exit },
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },

@@ -22,6 +22,23 @@ static u64 zmm_obj_hash(enum zmm_type type, u64 id, u64 chunk)
 	return id ^ (chunk * 0x9E3779B97F4A7C15ULL) ^ ((u64)type << 63);
 }
 
+/*
+ * One multiplicative hash for both levels: the shard is the top
+ * ZMM_NR_SHARDS_SHIFT bits of the product, and an object's key in its
+ * shard's table is the product's bits below those (which htab.c hashes
+ * again).  Taking both from the same top bits would put every object of
+ * a shard in one chain until the table had more than ZMM_NR_SHARDS chains.
+ */
+static u64 zmm_obj_mix(enum zmm_type type, u64 id, u64 chunk)
+{
+	return zmm_obj_hash(type, id, chunk) * GOLDEN_RATIO_64;
+}
+
+static u64 zmm_obj_shard_key(u64 mix)
+{
+	return mix << ZMM_NR_SHARDS_SHIFT;
+}
+
 u64 zmm_chunk_of(enum zmm_type type, u64 index)
 {
 	return type == ZMM_ANON ? index >> ZMM_ANON_CHUNK_SHIFT : 0;
@@ -30,9 +47,9 @@ u64 zmm_chunk_of(enum zmm_type type, u64 index)
 struct zmm_shard *zmm_shard_of(struct zmm_pool *pool, enum zmm_type type,
 			       u64 id, u64 index)
 {
-	u64 h = zmm_obj_hash(type, id, zmm_chunk_of(type, index));
+	u64 mix = zmm_obj_mix(type, id, zmm_chunk_of(type, index));
 
-	return &pool->shards[hash_64(h, ZMM_NR_SHARDS_SHIFT)];
+	return &pool->shards[mix >> (64 - ZMM_NR_SHARDS_SHIFT)];
 }
 
 static u64 zmm_entry_hkey(struct hlist_node *n)
@@ -40,18 +57,19 @@ static u64 zmm_entry_hkey(struct hlist_node *n)
 	return container_of(n, struct zmm_entry, hnode)->index;
 }
 
+/* an object's key in its shard's table (zmm_object_find() looks it up) */
 static u64 zmm_object_hkey(struct hlist_node *n)
 {
 	struct zmm_object *o = container_of(n, struct zmm_object, hnode);
 
-	return zmm_obj_hash(o->type, o->id, o->chunk);
+	return zmm_obj_shard_key(zmm_obj_mix(o->type, o->id, o->chunk));
 }
 
 static struct zmm_object *zmm_object_find(struct zmm_shard *s,
 					  enum zmm_type type, u64 id,
 					  u64 chunk)
 {
-	u64 h = zmm_obj_hash(type, id, chunk);
+	u64 h = zmm_obj_shard_key(zmm_obj_mix(type, id, chunk));
 	struct zmm_object *o;
 
 	lockdep_assert_held(&s->lock);
