@@ -28,28 +28,36 @@ SAN_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=all
 LIBS := -llz4 -lzstd -pthread
 
+# the kernel's lib/xarray.c in userspace (XA_CFLAGS, XA_SHIM_C, XA_DEPS):
+# the core's index keeps file keys in XArrays, so every core user needs it
+include $(TOP)/mk/xarray.mk
+
 # user/: the userspace build of the core, shared by tests/ and bench/
-USER_SRC := $(addprefix $(TOP)/user/,user_env.c pagegen.c shim/shim.c)
-USER_DEPS := $(USER_SRC) $(CORE_SRC) \
+USER_SRC := $(addprefix $(TOP)/user/,user_env.c pagegen.c shim/shim.c) \
+	    $(XA_SHIM_C)
+USER_DEPS := $(USER_SRC) $(CORE_SRC) $(XA_DEPS) \
 	     $(addprefix $(TOP)/user/,zmm_core.c user_env.h pagegen.h)
+CORE_CFLAGS := $(USER_CFLAGS) $(XA_CFLAGS)
 TEST_SRC := $(TOP)/tests/test_core.c $(USER_SRC)
 
 .PHONY: all deps check check-all check-user demo demo-user bench-user style clean
 
 all: $(OUT)/test_core-san $(OUT)/test_core $(OUT)/zmm-bench $(OUT)/zmm-corpus \
-     $(OUT)/zmm-demo $(OUT)/corpus_selftest
+     $(OUT)/zmm-demo $(OUT)/corpus_selftest $(OUT)/xarray_test-san
 
+# one after the other: two apt-get runs would wait on each other's lock
 deps:
 	@$(TOP)/scripts/deps.sh user
+	@$(TOP)/scripts/deps.sh kernel-src
 
 $(OUT):
 	@mkdir -p $@
 
 $(OUT)/test_core-san: $(TOP)/tests/test_core.c $(USER_DEPS) | $(OUT)
-	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $(TEST_SRC) $(LIBS)
+	$(CC) $(CORE_CFLAGS) $(SAN_CFLAGS) -o $@ $(TEST_SRC) $(LIBS)
 
 $(OUT)/test_core: $(TOP)/tests/test_core.c $(USER_DEPS) | $(OUT)
-	$(CC) $(USER_CFLAGS) -O1 -o $@ $(TEST_SRC) $(LIBS)
+	$(CC) $(CORE_CFLAGS) -O1 -o $@ $(TEST_SRC) $(LIBS)
 
 BENCH_CFLAGS := $(filter-out -Werror,$(USER_CFLAGS)) -Werror -O2 -DNDEBUG
 CORPUS := $(OUT)/corpus.zc
@@ -59,7 +67,7 @@ BENCH_SRC := $(TOP)/bench/corpus.c $(USER_SRC)
 
 $(OUT)/zmm-bench $(OUT)/zmm-demo: $(OUT)/zmm-%: $(TOP)/bench/zmm_%.c \
 		$(BENCH_SRC) $(USER_DEPS) $(TOP)/bench/corpus.h | $(OUT)
-	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
+	$(CC) $(BENCH_CFLAGS) $(XA_CFLAGS) -o $@ $< $(BENCH_SRC) $(LIBS)
 
 # the corpus tool: the format, synthetic pages, workloads and their capture
 CORPUS_SRC := $(addprefix $(TOP)/bench/,corpus.c synthetic.c) \
@@ -88,7 +96,8 @@ demo-user: deps $(OUT)/zmm-demo $(CORPUS)
 bench-user: deps $(OUT)/zmm-bench $(CORPUS)
 	$(OUT)/zmm-bench $(CORPUS) $(OUT)/bench.json
 
-check-user: deps $(OUT)/corpus_selftest $(OUT)/test_core-san $(OUT)/test_core
+check-user: deps $(OUT)/corpus_selftest $(OUT)/test_core-san $(OUT)/test_core \
+	    $(OUT)/xarray_test-san
 	@$(TOP)/scripts/run-tests.sh $(OUT)
 
 # userspace + kernel + module + VM scenarios, one "N passed, M failed" line
@@ -102,8 +111,8 @@ check-all:
 
 # ---- kernel side: zmm.ko and the VM scenarios ----
 -include $(TOP)/mk/kernel.mk
-# ---- the kernel's lib/xarray.c in userspace: check-xarray, bench-index ----
-include $(TOP)/mk/xarray.mk
+# the kernel's lib/xarray.c in userspace (check-xarray, bench-index) is
+# mk/xarray.mk, included above
 
 .PHONY: module module-clean vm-zmm
 

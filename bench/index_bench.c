@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zmm key index: today's sharded hash (zmm/index.c, included as it is)
- * against XArray designs built on the kernel's own lib/xarray.c
- * (mk/xarray.mk), for the operations the index does:
+ * zmm key index: zmm/index.c, included as it is (a sharded hash of
+ * objects; entries by index in a hash table per anon object, in an XArray
+ * per file), against XArray-only designs built on the kernel's own
+ * lib/xarray.c (mk/xarray.mk), for the operations the index does:
  *
  *   insert   key absent -> entry           (store)
  *   replace  key present -> new entry      (store over a stale zpage)
@@ -14,8 +15,10 @@
  *   take-tail  a file's last 1/16 (a partial truncation)
  *
  * Designs:
- *   hash     zmm/index.c: 256 spinlocked shards, objects per (type, id,
- *            chunk of 1024 swap slots | file), each a hash table by index
+ *   zmm      zmm/index.c: 256 spinlocked shards, objects per (type, id,
+ *            chunk of 1024 swap slots | file); an anon object is a hash
+ *            table by index, a file object an XArray (its xa_lock taken
+ *            inside the shard lock, which stays held)
  *   xa-1     one XArray per swap type keyed by swap offset (zswap up to
  *            6.8); files as xa
  *   xa       one XArray per 64 MiB of swap (SWAP_ADDRESS_SPACE_PAGES, the
@@ -280,7 +283,7 @@ struct design {
 	unsigned long (*take)(const struct task *t);
 };
 
-/* -- hash: zmm/index.c -- */
+/* -- zmm: zmm/index.c -- */
 static struct zmm_pool hpool;
 
 static void h_init(struct pattern *p)
@@ -434,21 +437,28 @@ static struct xarray *anon_tree(u64 off, unsigned long *key)
 	return &xa_anon[off >> xa_anon_shift];
 }
 
+/* as zmm/index.c: the shard from the product's top bits, the chain below */
+static u64 file_key(u64 id)
+{
+	return id * GOLDEN_RATIO_64 << 8;
+}
+
 static u64 xa_file_hkey(struct hlist_node *n)
 {
-	return container_of(n, struct xa_file, hnode)->id;
+	return file_key(container_of(n, struct xa_file, hnode)->id);
 }
 
 static struct xa_file_shard *file_shard(u64 id)
 {
-	return &xa_files[hash_64(id, 8)];
+	return &xa_files[id * GOLDEN_RATIO_64 >> 56];
 }
 
 static struct xa_file *file_find(struct xa_file_shard *sh, u64 id)
 {
 	struct xa_file *f;
 
-	hlist_for_each_entry(f, &sh->files.heads[hash_64(id, sh->files.bits)],
+	hlist_for_each_entry(f, &sh->files.heads[hash_64(file_key(id),
+							 sh->files.bits)],
 			     hnode)
 		if (f->id == id)
 			return f;
@@ -473,7 +483,8 @@ static struct xa_file *file_lock(u64 id, bool create)
 		f->id = id;
 		xa_init(&f->xa);
 		hlist_add_head(&f->hnode,
-			       &sh->files.heads[hash_64(id, sh->files.bits)]);
+			       &sh->files.heads[hash_64(file_key(id),
+							sh->files.bits)]);
 		sh->files.nr++;
 		zmm_htab_maybe_grow(&sh->files, xa_file_hkey, NULL);
 	}
@@ -662,7 +673,7 @@ static unsigned long x_take(const struct task *t)
 }
 
 static const struct design designs[] = {
-	{ "hash", h_init, h_fini, h_insert, h_lookup, NULL, h_erase, h_take },
+	{ "zmm", h_init, h_fini, h_insert, h_lookup, NULL, h_erase, h_take },
 	{ "xa-1", xa_init_one, xa_fini, x_insert, x_lookup, x_lookup_rcu,
 	  x_erase, x_take },
 	{ "xa", xa_init_split, xa_fini, x_insert, x_lookup, x_lookup_rcu,
@@ -848,7 +859,7 @@ static void report(const struct design *d, struct pattern *p,
 			       v[runs / 2], v[0], v[runs - 1]);
 		}
 	}
-	/* the hash index also needs a 16-byte hlist_node in every entry */
+	/* a zmm entry carries a 16-byte hlist_node (used by anon keys only) */
 	printf("%-11s %-10s %-2s %-5s %8.1f B/entry%s\n", p->name, "memory",
 	       "1t", d->name,
 	       mem_per_entry + (d->init == h_init ? sizeof(struct hlist_node)

@@ -10,8 +10,10 @@
 # The kernel files are taken at build time and never committed (as
 # tools/testing/radix-tree builds ../../../lib/xarray.c); the headers they
 # include come from user/shim/xarray/, on top of user/shim/zmm_shim.h.
-# A userspace file that uses an XArray adds $(XA_CFLAGS) and links
-# $(XA_OBJ) (or compiles $(XA_SHIM_C) with its own flags).
+# A userspace file that uses an XArray adds $(XA_CFLAGS) and compiles
+# $(XA_SHIM_C) with its own flags.  The core's index keeps file keys in
+# XArrays, so every build of the core does (the Makefile's USER_SRC and
+# CORE_CFLAGS): test_core, test_core-san, zmm-bench, zmm-demo, index-bench.
 
 XA_TARBALL ?= /usr/src/linux-source-6.12.tar.xz
 XA_SRC := $(OUT)/kernel-src

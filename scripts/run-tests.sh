@@ -17,7 +17,8 @@ run() {
 	local rc=$?
 	grep -E '^(not )?ok |^# ' "$log" | sed 's/^/   /'
 	local line p f
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	# "N passed, M failed", or TAP's "# NAME: N passed, M failed"
+	line=$(grep -E '^(# [^:]*: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [[ -z $line ]]; then
 		echo "   (no summary line; rc=$rc; see $log)"
 		tail -n 20 "$log" | sed 's/^/   | /'
@@ -25,6 +26,7 @@ run() {
 		return
 	fi
 	p=${line%% passed*}
+	p=${p##* }
 	f=${line#*, }
 	f=${f%% failed*}
 	passed=$((passed + p))
@@ -41,6 +43,8 @@ run core-asan-ubsan "$out/test_core-san"
 ZMM_TEST_OPS=20000 run core-valgrind valgrind -q --error-exitcode=99 \
 	--leak-check=full --errors-for-leak-kinds=definite "$out/test_core"
 [[ -x $out/corpus_selftest ]] && run corpus-selftest "$out/corpus_selftest"
+# the kernel's lib/xarray.c on the shim, which the core's index uses
+[[ -x $out/xarray_test-san ]] && run xarray-asan-ubsan "$out/xarray_test-san"
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

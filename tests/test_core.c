@@ -1108,6 +1108,268 @@ static void test_edges(void)
 	uenv_fini(&u);
 }
 
+/* The longest chain of objects in any shard's object table. */
+static unsigned long longest_object_chain(struct zmm_pool *pool)
+{
+	unsigned long i, b, n, longest = 0;
+	struct zmm_object *o;
+	struct zmm_shard *s;
+
+	for (i = 0; i < ZMM_NR_SHARDS; i++) {
+		s = &pool->shards[i];
+		spin_lock(&s->lock);
+		for (b = 0; b < (1UL << s->objs.bits); b++) {
+			n = 0;
+			hlist_for_each_entry(o, &s->objs.heads[b], hnode)
+				n++;
+			longest = max(longest, n);
+		}
+		spin_unlock(&s->lock);
+	}
+	return longest;
+}
+
+/*
+ * Many objects: 20000 small files (ids spread as address_space pointers
+ * are) and 8192 anon chunks (a 32 GiB swap device).  The shard and the
+ * chain within the shard must come from independent bits, or every
+ * object of a shard lands in one chain and each lookup walks ~100 of them.
+ */
+static void test_index_many_objects(void)
+{
+	const unsigned long files = 20000, chunks = 8192;
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, longest, missing = 0, failed = 0;
+	struct zmm_key k;
+	long n;
+
+	CHECK(pool, "pool");
+	/* same-filled pages: no compression, no storage, only the index */
+	gen_page(pg, GEN_SAME, 5);
+	for (i = 0; i < files; i++) {
+		k = K(ZMM_FILE, 0xffff888000000000ULL + i * 0x6c0, i % 3);
+		failed += !!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
+	}
+	for (i = 0; i < chunks; i++) {
+		k = K(ZMM_ANON, 2, i << ZMM_ANON_CHUNK_SHIFT | (i & 1023));
+		failed += !!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
+	}
+	CHECK(!failed, "%lu stores failed", failed);
+	longest = longest_object_chain(pool);
+	/* ~110 objects per shard, 64 chains: a handful at most */
+	CHECK(longest <= 16, "longest object chain %lu", longest);
+	printf("# index: %lu objects, longest object chain %lu\n",
+	       files + chunks, longest);
+	for (i = 0; i < files; i++) {
+		k = K(ZMM_FILE, 0xffff888000000000ULL + i * 0x6c0, i % 3);
+		missing += !index_contains(pool, &k);
+	}
+	for (i = 0; i < chunks; i++) {
+		k = K(ZMM_ANON, 2, i << ZMM_ANON_CHUNK_SHIFT | (i & 1023));
+		missing += !index_contains(pool, &k);
+	}
+	CHECK(!missing, "%lu keys not found", missing);
+	check_pool(pool, &u);
+	n = zmm_invalidate_type(pool, ZMM_FILE);
+	CHECK(n == (long)files, "files dropped %ld", n);
+	n = zmm_invalidate_type(pool, ZMM_ANON);
+	CHECK(n == (long)chunks, "anon dropped %ld", n);
+	CHECK(zmm_stat(pool, ZMM_STAT_NR_ZPAGES) == 0, "empty");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	uenv_fini(&u);
+}
+
+/* Index-level helpers for hand-made entries (never put: not the cache's). */
+static int t_insert(struct zmm_pool *pool, struct zmm_entry *e,
+		    struct zmm_entry **old)
+{
+	struct zmm_shard *s = zmm_shard_of(pool, e->type, e->id, e->index);
+	int ret;
+
+	spin_lock(&s->lock);
+	ret = zmm_index_insert(s, e, old);
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+static struct zmm_entry *t_lookup(struct zmm_pool *pool, enum zmm_type t,
+				  u64 id, u64 index)
+{
+	struct zmm_key k = K(t, id, index);
+	struct zmm_shard *s = zmm_shard_of(pool, t, id, index);
+	struct zmm_entry *e;
+
+	spin_lock(&s->lock);
+	e = zmm_index_lookup(s, &k);
+	spin_unlock(&s->lock);
+	return e;
+}
+
+static bool t_erase_entry(struct zmm_pool *pool, struct zmm_entry *e)
+{
+	struct zmm_shard *s = zmm_shard_of(pool, e->type, e->id, e->index);
+	bool ret;
+
+	spin_lock(&s->lock);
+	ret = zmm_index_erase_entry(s, e);
+	spin_unlock(&s->lock);
+	return ret;
+}
+
+/* Take every key of file @id in [@start, @end]; return how many. */
+static unsigned long t_take_file(struct zmm_pool *pool, u64 id, u64 start,
+				 u64 end)
+{
+	struct zmm_shard *s = zmm_shard_of(pool, ZMM_FILE, id, 0);
+	struct zmm_range_pos pos = { 0 };
+	struct zmm_entry *batch[32];
+	unsigned long taken = 0;
+	unsigned int n, i;
+
+	do {
+		spin_lock(&s->lock);
+		n = zmm_index_take_range(s, ZMM_FILE, id, 0, start, end, batch,
+					 ARRAY_SIZE(batch), &pos);
+		spin_unlock(&s->lock);
+		for (i = 0; i < n; i++)
+			CHECK(batch[i]->index >= start && batch[i]->index <= end,
+			      "took index %llu", (unsigned long long)batch[i]->index);
+		taken += n;
+	} while (n == ARRAY_SIZE(batch));
+	return taken;
+}
+
+static unsigned long t_nr_objects(struct zmm_pool *pool)
+{
+	unsigned long i, nr = 0;
+
+	for (i = 0; i < ZMM_NR_SHARDS; i++)
+		nr += pool->shards[i].objs.nr;
+	return nr;
+}
+
+/*
+ * File keys live in an XArray per file.  A store of a new key that cannot
+ * allocate a node fails and leaves the key absent (and no empty object);
+ * a replacement allocates nothing and never fails; nodes a failed store
+ * left behind go with the object; ranges are taken in index order.
+ */
+static void test_index_file_xarray(void)
+{
+	static struct zmm_entry ents[512], rep, fresh[64];
+	const u64 id = 0xffff888012345000ULL;
+	unsigned long i, ok = 0, fails = 0, bad = 0, objs;
+	struct zmm_entry *old;
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	long base = zmm_shim_outstanding(), n;
+	bool present[ARRAY_SIZE(ents)] = { false };
+	struct zmm_key k;
+	int ret;
+
+	CHECK(pool, "pool");
+	for (i = 0; i < ARRAY_SIZE(ents); i++) {
+		ents[i] = (struct zmm_entry){ .type = ZMM_FILE, .id = id,
+					      .index = i << 14 };
+		refcount_set(&ents[i].refs, 1);
+		INIT_HLIST_NODE(&ents[i].hnode);
+	}
+	CHECK(!t_insert(pool, &ents[0], &old) && !old, "first insert");
+	present[0] = true;
+	/* far-apart keys need new nodes: half of the allocations fail */
+	zmm_shim_inject(0, 2);
+	for (i = 1; i < ARRAY_SIZE(ents); i++) {
+		ret = t_insert(pool, &ents[i], &old);
+		bad += !!old;
+		if (ret) {
+			bad += ret != -ENOMEM ||
+			       t_lookup(pool, ZMM_FILE, id, i << 14);
+			fails++;
+		} else {
+			present[i] = true;
+			ok++;
+		}
+	}
+	/* a replacement allocates nothing: it succeeds with no memory */
+	zmm_shim_inject(0, 1);
+	rep = ents[0];
+	INIT_HLIST_NODE(&rep.hnode);
+	ret = t_insert(pool, &rep, &old);
+	zmm_shim_inject(0, 0);
+	CHECK(!bad, "%lu wrong results of failed or new inserts", bad);
+	CHECK(fails && ok, "%lu inserts failed, %lu succeeded", fails, ok);
+	CHECK(!ret && old == &ents[0], "replace with no memory: %d", ret);
+	CHECK(t_lookup(pool, ZMM_FILE, id, 0) == &rep, "replaced");
+	for (i = 1; i < ARRAY_SIZE(ents); i++)
+		bad += t_lookup(pool, ZMM_FILE, id, i << 14) !=
+		       (present[i] ? &ents[i] : NULL);
+	CHECK(!bad, "%lu keys wrong after the failures", bad);
+	/* erase of a given entry: only if the key still maps to it */
+	CHECK(!t_erase_entry(pool, &ents[0]), "erased a replaced entry");
+	CHECK(t_erase_entry(pool, &rep), "erase entry");
+	CHECK(!t_erase_entry(pool, &rep), "erased twice");
+	/* a range: exactly its keys, the others stay */
+	n = t_take_file(pool, id, 100UL << 14, (200UL << 14) - 1);
+	for (i = 100, ok = 0; i < 200; i++)
+		ok += present[i];
+	CHECK(n == (long)ok, "range took %ld of %lu", n, ok);
+	CHECK(t_lookup(pool, ZMM_FILE, id, 200UL << 14) ==
+	      (present[200] ? &ents[200] : NULL), "key past the range");
+	/* the rest; the object goes, empty nodes of failed stores with it */
+	n = t_take_file(pool, id, 0, U64_MAX);
+	for (i = 1, ok = 0; i < ARRAY_SIZE(ents); i++)
+		ok += present[i] && (i < 100 || i >= 200);
+	CHECK(n == (long)ok, "took %ld of %lu", n, ok);
+	CHECK(t_nr_objects(pool) == 0, "%lu objects left", t_nr_objects(pool));
+	CHECK(zmm_shim_outstanding() == base, "%ld allocations left",
+	      zmm_shim_outstanding() - base);
+
+	/* new files under failing allocations: no object without a key */
+	zmm_shim_inject(0, 2);
+	for (i = 0, ok = 0; i < ARRAY_SIZE(fresh); i++) {
+		fresh[i] = (struct zmm_entry){ .type = ZMM_FILE,
+					       .id = id + (i + 1) * 0x6c0,
+					       .index = 1UL << 20 };
+		refcount_set(&fresh[i].refs, 1);
+		INIT_HLIST_NODE(&fresh[i].hnode);
+		ok += !t_insert(pool, &fresh[i], &old);
+	}
+	zmm_shim_inject(0, 0);
+	objs = t_nr_objects(pool);
+	CHECK(objs == ok, "%lu objects for %lu keys", objs, ok);
+	for (i = 0; i < ARRAY_SIZE(fresh); i++)
+		t_take_file(pool, fresh[i].id, 0, U64_MAX);
+	CHECK(t_nr_objects(pool) == 0, "objects left");
+	CHECK(zmm_shim_outstanding() == base, "%ld allocations left",
+	      zmm_shim_outstanding() - base);
+
+	/* through the store: a partial truncation of a file */
+	for (i = 0; i < 3000; i++) {
+		k = K(ZMM_FILE, id, i);
+		gen_page(pg, GEN_HALF, i);
+		CHECK(!zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE), "store %lu", i);
+	}
+	check_pool(pool, &u);
+	n = zmm_invalidate_range(pool, ZMM_FILE, id, 1000, 1999);
+	CHECK(n == 1000, "truncation dropped %ld", n);
+	for (i = 0, bad = 0; i < 3000; i += 7) {
+		k = K(ZMM_FILE, id, i);
+		ret = zmm_load(pool, &k, out, PAGE_SIZE, false);
+		gen_page(pg, GEN_HALF, i);
+		bad += i >= 1000 && i < 2000 ? ret != -ENOENT :
+		       ret || memcmp(pg, out, PAGE_SIZE);
+	}
+	CHECK(!bad, "%lu keys wrong after the truncation", bad);
+	check_pool(pool, &u);
+	CHECK(zmm_invalidate_range(pool, ZMM_FILE, id, 0, U64_MAX) == 2000,
+	      "eviction");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	uenv_fini(&u);
+}
+
 /* Allocation failure at every point of a store: clean reject, no leak. */
 static void test_alloc_failure(void)
 {
@@ -1438,6 +1700,8 @@ static const struct {
 	{ "reclaim_file_first_proportional_drain", test_reclaim_and_drain },
 	{ "order_fallback_and_compaction", test_fallback_and_compaction },
 	{ "edges_corrupt_range_owners_nomem", test_edges },
+	{ "index_many_objects_short_chains", test_index_many_objects },
+	{ "index_file_xarray_nomem_replace_ranges", test_index_file_xarray },
 	{ "after_exit_compaction", test_after_exit },
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },

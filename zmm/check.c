@@ -118,45 +118,63 @@ static long zmm_check_arena(struct zmm_arena *a, bool quiet,
 	return bad;
 }
 
+/* Recount one object's entries (its shard locked) into *@nr. */
+static long zmm_check_object(struct zmm_object *o, unsigned long *nr)
+{
+	unsigned long b, idx, n = 0;
+	struct zmm_entry *e;
+	long bad = 0;
+
+	if (o->type == ZMM_FILE) {
+		bad += ZMM_BAD(o->chunk, "file object of chunk %llu",
+			       (unsigned long long)o->chunk);
+		xa_for_each(&o->xa, idx, e) {
+			bad += ZMM_BAD(e->index != idx,
+				       "entry of index %llu at %lu",
+				       (unsigned long long)e->index, idx);
+			bad += ZMM_BAD(e->type != o->type || e->id != o->id,
+				       "entry in the wrong object");
+			n++;
+		}
+		bad += ZMM_BAD(!n, "empty file object kept");
+		*nr += n;
+		return bad;
+	}
+	for (b = 0; b < (1UL << o->entries.bits); b++) {
+		hlist_for_each_entry(e, &o->entries.heads[b], hnode) {
+			bad += ZMM_BAD(hash_64(e->index, o->entries.bits) != b,
+				       "entry in the wrong chain");
+			bad += ZMM_BAD(e->type != o->type || e->id != o->id ||
+				       zmm_chunk_of(e->type, e->index) !=
+				       o->chunk,
+				       "entry in the wrong object");
+			n++;
+		}
+	}
+	bad += ZMM_BAD(n != o->entries.nr || !n,
+		       "object holds %lu, recount %lu", o->entries.nr, n);
+	*nr += n;
+	return bad;
+}
+
 static long zmm_check_shard(struct zmm_pool *pool, struct zmm_shard *s,
 			    unsigned long *nr)
 {
-	unsigned long i, b, objs = 0;
+	unsigned long i, objs = 0;
 	struct zmm_object *o;
-	struct zmm_entry *e;
 	long bad = 0;
+	u64 first;
 
 	spin_lock(&s->lock);
 	for (i = 0; i < (1UL << s->objs.bits); i++) {
 		hlist_for_each_entry(o, &s->objs.heads[i], hnode) {
-			unsigned long n = 0;
-			u64 first = o->type == ZMM_ANON ?
-				    o->chunk << ZMM_ANON_CHUNK_SHIFT : 0;
-
+			first = o->type == ZMM_ANON ?
+				o->chunk << ZMM_ANON_CHUNK_SHIFT : 0;
 			objs++;
 			bad += ZMM_BAD(zmm_shard_of(pool, o->type, o->id,
 						    first) != s,
 				       "object in the wrong shard");
-			for (b = 0; b < (1UL << o->entries.bits); b++) {
-				hlist_for_each_entry(e, &o->entries.heads[b],
-						     hnode) {
-					bad += ZMM_BAD(hash_64(e->index,
-							       o->entries.bits)
-						       != b,
-						       "entry in the wrong chain");
-					bad += ZMM_BAD(e->type != o->type ||
-						       e->id != o->id ||
-						       zmm_chunk_of(e->type,
-								    e->index)
-						       != o->chunk,
-						       "entry in the wrong object");
-					n++;
-				}
-			}
-			bad += ZMM_BAD(n != o->entries.nr || !n,
-				       "object holds %lu, recount %lu",
-				       o->entries.nr, n);
-			*nr += n;
+			bad += zmm_check_object(o, nr);
 		}
 	}
 	bad += ZMM_BAD(objs != s->objs.nr, "shard objects %lu, recount %lu",

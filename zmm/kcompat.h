@@ -15,6 +15,8 @@
 
 #ifndef __KERNEL__
 #include <zmm_shim.h>
+/* the kernel's own lib/xarray.c, built by mk/xarray.mk on the shim */
+#include <linux/xarray.h>
 #else
 #include <asm/barrier.h>
 #include <linux/atomic.h>
@@ -40,6 +42,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 #include <linux/zstd.h>
 #endif /* __KERNEL__ */
 

@@ -469,7 +469,8 @@ typedef struct {
 			 zmm_shim_exit_atomic())
 
 /* ---- hashing: multiplicative (Fibonacci) hashing ---- */
-#define ZMM_SHIM_GOLDEN_64 0x61C8864680B583EBull
+#define GOLDEN_RATIO_64 0x61C8864680B583EBull
+#define ZMM_SHIM_GOLDEN_64 GOLDEN_RATIO_64
 static inline u32 hash_64(u64 val, unsigned int bits)
 {
 	return (u32)((val * ZMM_SHIM_GOLDEN_64) >> (64 - bits));
