@@ -33,15 +33,9 @@ rj0=$(zs_rejects)
 note "stress-ng --vm $workers --vm-bytes $bytes --vm-method $method --verify -t $runtime in memory.max=$limit"
 peak_reset
 T0=$(cut -d. -f1 /proc/uptime)
-in_cg "$cg" stress-ng --vm "$workers" --vm-bytes "$bytes" --vm-method "$method" \
-	--verify -t "$runtime" --metrics-brief >/tmp/stress.log 2>&1 &
-pid=$!
-sample_while "$pid" "$every" "$cg"
-rc=0
-wait "$pid" || rc=$?
-sample_pool "$cg"
-sed 's/^/#   /' /tmp/stress.log
-show_counters "after stress-ng"
+run_sampled "$cg" /tmp/stress.log stress-ng stress-ng --vm "$workers" \
+	--vm-bytes "$bytes" --vm-method "$method" --verify -t "$runtime" \
+	--metrics-brief
 
 expect "stress-ng --verify exit status (2 = bit errors)" "$rc" -eq 0
 # A run that did no full pass verified less; under KASAN + TCG no pass

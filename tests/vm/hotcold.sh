@@ -36,14 +36,7 @@ out0=$(vm pswpout); maj0=$(vm pgmajfault); steal0=$(zpage_steal)
 note "hotcold -c $cold -w $hot -t $secs in memory.max=$limit"
 peak_reset
 T0=$(cut -d. -f1 /proc/uptime)
-in_cg "$cg" hotcold -c "$cold" -w "$hot" -t "$secs" >/tmp/hotcold.log 2>&1 &
-pid=$!
-sample_while "$pid" "$every" "$cg"
-rc=0
-wait "$pid" || rc=$?
-sample_pool "$cg"
-sed 's/^/#   /' /tmp/hotcold.log
-show_counters "after hotcold"
+run_sampled "$cg" /tmp/hotcold.log hotcold hotcold -c "$cold" -w "$hot" -t "$secs"
 
 done_line=$(grep '^HOTCOLD: done' /tmp/hotcold.log)
 field() { echo "$done_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }

@@ -360,6 +360,21 @@ sample_while() {
 		sleep "$2"
 	done
 }
+# run_sampled CGROUP LOG LABEL CMD...: run CMD in CGROUP, its output in
+# LOG, sampling the pool every $every (2) seconds until it exits; then
+# sample once more, show LOG and the counters.  Sets rc to its status.
+run_sampled() {
+	_rs_cg=$1 _rs_log=$2 _rs_label=$3
+	shift 3
+	in_cg "$_rs_cg" "$@" >"$_rs_log" 2>&1 &
+	_rs_pid=$!
+	sample_while "$_rs_pid" "${every:-2}" "$_rs_cg"
+	rc=0
+	wait "$_rs_pid" || rc=$?
+	sample_pool "$_rs_cg"
+	sed 's/^/#   /' "$_rs_log"
+	show_counters "after $_rs_label"
+}
 # stat_line SCENARIO-EXTRA...: the comparison line for the host tables.
 # pageframes/zpages/bytes at the sample with the most pageframes in use;
 # for zswap "bytes" is its pool size, for zmm the compressed bytes stored.
