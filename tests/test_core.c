@@ -997,6 +997,46 @@ static void test_policy(void)
 	uenv_fini(&u);
 }
 
+/*
+ * Reclaim's asks are paced to whole blocks: many small asks free, over
+ * time, what they add up to, to within a block, not a block each.
+ */
+static void test_shrink_asked(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, asked = 0, freed = 0, f, held0;
+
+	fill(pool, ZMM_FILE, 3, 6000, 0);
+	held0 = held_of(pool, 3, ZMM_FILE);
+	CHECK(zmm_shrink_asked(pool, 9, 0, ZMM_FILE, 4) == 0,
+	      "no arena: nothing");
+	for (i = 0; i < 400; i++) {
+		f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 4);
+		asked += 4;
+		freed += f;
+		CHECK(freed <= asked + (1UL << ZMM_BLOCK_ORDER_MAX),
+		      "ask %lu: freed %lu of %lu asked", i, freed, asked);
+	}
+	CHECK(freed + (1UL << ZMM_BLOCK_ORDER_MAX) >= asked,
+	      "freed %lu for %lu asked", freed, asked);
+	CHECK(held0 - held_of(pool, 3, ZMM_FILE) == freed,
+	      "held went from %lu to %lu, freed %lu", held0,
+	      held_of(pool, 3, ZMM_FILE), freed);
+	/* an arena that runs out clears its debt: no backlog for later */
+	f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, ULONG_MAX);
+	CHECK(held_of(pool, 3, ZMM_FILE) == 0, "all given: %lu left",
+	      held_of(pool, 3, ZMM_FILE));
+	fill(pool, ZMM_FILE, 3, 100, 7000);
+	held0 = held_of(pool, 3, ZMM_FILE);
+	CHECK(zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 1) <= held0,
+	      "after running out, a small ask frees at most the arena");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 /* Paths the other tests do not reach. */
 static void test_edges(void)
 {
@@ -1704,6 +1744,7 @@ static const struct {
 	{ "index_file_xarray_nomem_replace_ranges", test_index_file_xarray },
 	{ "after_exit_compaction", test_after_exit },
 	{ "policy_limit_admission_compaction_kicks", test_policy },
+	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "threads_disjoint_and_shared_keys", test_threads },
 };

@@ -39,7 +39,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/gfp.h>
-#include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
@@ -432,47 +431,9 @@ static void zmm_file_invalidate_inode(struct address_space *mapping)
 }
 
 /*
- * Reclaim asks for a few page frames per pass over an lruvec (its size
- * shifted by the priority), but zmm gives memory back in whole blocks:
- * taken literally, each small ask would evict a block's worth of zpages.
- * So what reclaim asks is kept as a debt per (memcg, node, type), hashed
- * into 1 << ZMM_DEBT_BITS counters: zmm_shrink() runs only while the debt
- * is positive, and what it frees beyond the debt is credit that absorbs
- * the next asks; a shrink that falls short clears the debt.  Over time
- * zmm frees what reclaim asked, give or take a block.  (A collision shares
- * a counter between arenas; it only moves credit between them.)
- */
-#define ZMM_DEBT_BITS	8
-static atomic_long_t zmm_debt[1 << ZMM_DEBT_BITS];
-
-static atomic_long_t *zmm_debt_slot(u32 owner, int nid, enum zmm_type t)
-{
-	return &zmm_debt[hash_32(owner * 2 + t + (u32)nid * 0x10000,
-				 ZMM_DEBT_BITS)];
-}
-
-static unsigned long zmm_shrink_owner(u32 owner, int nid, enum zmm_type t,
-				      unsigned long nr)
-{
-	atomic_long_t *debt = zmm_debt_slot(owner, nid, t);
-	unsigned long freed = 0;
-	long want;
-
-	want = atomic_long_add_return(min_t(unsigned long, nr, LONG_MAX / 4),
-				      debt);
-	if (want <= 0)
-		return 0;
-	/* short of the target (nothing left, writeback failing): forgive */
-	if (zmm_shrink(zmm_pool, owner, nid, t, want, &freed))
-		atomic_long_set(debt, 0);
-	else
-		atomic_long_sub(freed, debt);
-	return freed;
-}
-
-/*
  * ->shrink: reclaim asks for @nr page frames of @memcg's own zpages of
- * @type on @nid (zmm_shrink(): garbage first, then the coldest zpages).
+ * @type on @nid (zmm_shrink_asked(): paced to whole blocks; garbage
+ * first, then the coldest zpages).
  * Anon zpages are written back, which is I/O: not without __GFP_IO, nor
  * when memory.zpages.writeback is 0.  The root memcg's lruvec also
  * counts the zpages charged to no memcg (owner 0), which give the rest.
@@ -487,9 +448,10 @@ static unsigned long zmm_reclaim_shrink(struct mem_cgroup *memcg, int nid,
 	if (t == ZMM_ANON && (!(gfp_mask & __GFP_IO) ||
 			      !zpage_memcg_writeback_enabled(memcg)))
 		return 0;
-	freed = zmm_shrink_owner(memcg ? mem_cgroup_id(memcg) : 0, nid, t, nr);
+	freed = zmm_shrink_asked(zmm_pool, memcg ? mem_cgroup_id(memcg) : 0,
+				 nid, t, nr);
 	if (memcg && !parent_mem_cgroup(memcg) && freed < nr)
-		freed += zmm_shrink_owner(0, nid, t, nr - freed);
+		freed += zmm_shrink_asked(zmm_pool, 0, nid, t, nr - freed);
 	return freed;
 }
 

@@ -8,8 +8,9 @@
  *   admit a store (the pool limit), what to do when zpages go (ask for
  *   compaction), recycle or evacuate the sparsest block, the next block's
  *   order.  zmm_default_policy is what every pool gets.
- * - the drivers the environment calls: zmm_shrink() (MM wants N
- *   pageframes back from one arena), zmm_reclaim() (a whole pool or memcg
+ * - the drivers the environment calls: zmm_shrink() (N pageframes back
+ *   from one arena, now), zmm_shrink_asked() (MM's reclaim asks N, paced
+ *   to whole blocks), zmm_reclaim() (a whole pool or memcg
  *   must shrink), zmm_limit_reclaim(), zmm_compact() and
  *   zmm_compact_all() (give back garbage, evicting nothing), zmm_drain().
  *
@@ -230,6 +231,48 @@ unsigned long zmm_drain(struct zmm_pool *pool)
 	zmm_invalidate_type(pool, ZMM_FILE);
 	zmm_writeback_all(pool);
 	return zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
+}
+
+/**
+ * zmm_shrink_asked - MM's reclaim asks an arena for pageframes.
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ * @nr_pages: pageframes asked in this reclaim pass.
+ *
+ * Reclaim asks a few pageframes per pass over an lruvec (the subclass's
+ * size shifted by the priority), but the pool gives memory back in whole
+ * blocks: obeyed one ask at a time, each small ask would evict a block's
+ * worth of zpages.  So the asks add up in the arena's debt, zmm_shrink()
+ * runs only while the debt is positive, and what it frees beyond the
+ * debt is credit against the next asks.  A shrink that falls short (the
+ * arena ran out, writeback kept failing) clears the debt.  Over time the
+ * arena gives what reclaim asked, to within a block.  May sleep.
+ *
+ * Return: pageframes freed now.
+ */
+unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
+			       enum zmm_type type, unsigned long nr_pages)
+{
+	unsigned long freed = 0;
+	struct zmm_arena *a;
+	long want;
+
+	if ((unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
+		return 0;
+	a = zmm_arena_find(pool, owner, nid, type, false);
+	if (!a)
+		return 0;
+	want = atomic_long_add_return(min_t(unsigned long, nr_pages,
+					    LONG_MAX / 4), &a->debt);
+	if (want <= 0)
+		return 0;
+	if (zmm_shrink(pool, owner, nid, type, want, &freed))
+		atomic_long_set(&a->debt, 0);
+	else
+		atomic_long_sub(freed, &a->debt);
+	return freed;
 }
 
 /*

@@ -105,6 +105,9 @@ struct zmm_block {
  * @bytes_used: compressed bytes of live objects.
  * @nr_zpages: live objects (entries with storage).
  * @nr_blocks: blocks held, by order.
+ * @debt: pageframes MM's reclaim asked of the arena and did not get yet;
+ *	negative when a shrink gave more (a whole block) than was asked,
+ *	a credit that absorbs the next asks (zmm_shrink_asked()).
  * @hnode: in pool->arenas (under pool->arenas_lock).
  * @pool: the pool.
  * @owner: memcg id of the owner.
@@ -122,6 +125,7 @@ struct zmm_arena {
 	unsigned long bytes_used;
 	unsigned long nr_zpages;
 	unsigned long nr_blocks[ZMM_NR_ORDERS];
+	atomic_long_t debt;
 	struct hlist_node hnode;
 	struct zmm_pool *pool;
 	u32 owner;

@@ -314,6 +314,8 @@ typedef struct {
 	__atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
 #define atomic_long_add(i, v) \
 	((void)__atomic_add_fetch(&(v)->counter, (i), __ATOMIC_RELAXED))
+#define atomic_long_add_return(i, v) \
+	__atomic_add_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST)
 #define atomic_long_sub(i, v) \
 	((void)__atomic_sub_fetch(&(v)->counter, (i), __ATOMIC_RELAXED))
 #define atomic_long_inc(v) atomic_long_add(1, v)
