@@ -985,13 +985,6 @@ static void test_policy(void)
 	CHECK(!zmm_limit_reclaim(pool), "below the limit: nothing to do");
 	check_pool(pool, &u);
 
-	/* the share arithmetic of the environment's memcg bound */
-	CHECK(zmm_share_excess(49, 100, 50) == 0, "below the share");
-	CHECK(zmm_share_excess(50, 100, 50) == 50 - (50 - 50 / 16),
-	      "at the share: down to a sixteenth below");
-	CHECK(zmm_share_excess(1000, 100, 100) == 0, "100%%: no bound");
-	CHECK(zmm_share_excess(ULONG_MAX, ULONG_MAX, 99) > 0, "no overflow");
-
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
 	uenv_fini(&u);

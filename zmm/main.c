@@ -14,17 +14,14 @@
  * core asks for (enum zmm_work) on the system workqueues, and turns
  * max_pool_percent into the pool's params.limit_pages.
  *
- * The memcg share: zpage blocks are charged to the memcg of the page
- * stored, and until reclaim can shrink them they are memory that memcg
- * reclaim cannot take back.  A memcg whose zpages filled its memory.max
- * would leave its tasks nothing to run in, and go OOM.  So the zpages of
- * a memcg (counted hierarchically, as memory.stat does) may hold at most
- * memcg_max_percent of the lowest memory.max on its path to the root; a
- * store beyond that is refused and the memcg worker makes that memcg give
- * back down to 1/16 below its share (zmm_share_excess(), then
- * zmm_reclaim() on its arenas: file zpages first, then anon written back).
- * This share is a stopgap until reclaim shrinks zpages itself; it is the
- * one policy still held here.
+ * Memory management directs the pool: reclaim asks for the pageframes of
+ * a memcg's zpages on a node through ->shrink, with the same priority and
+ * anon/file balance as for its LRU lists, and zmm gives them back
+ * (zmm_shrink_asked()).  A memcg's zpages are bounded by
+ * memory.zpages.max: a store beyond it first makes room among that
+ * memcg's own coldest zpages on the page's node, and is refused if that
+ * is not enough.  memory.zpages.writeback=0 keeps a memcg's anon zpages
+ * from being written back, by reclaim or at the limit.
  *
  * Unloading: the module holds a reference on itself while it is enabled
  * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
@@ -64,7 +61,6 @@ struct zmm_config zmm_config = {
 	.enabled = true,
 	.params = ZMM_PARAMS_DEFAULT,
 	.max_pool_percent = 20,
-	.memcg_max_percent = 50,
 };
 
 /*
@@ -81,18 +77,6 @@ DEFINE_STATIC_SRCU(zmm_store_srcu);
 /* ZMM_WORK_LIMIT: zmm_limit_reclaim() */
 static void zmm_limit_fn(struct work_struct *work);
 static DECLARE_WORK(zmm_limit_work, zmm_limit_fn);
-
-/* Makes the memcg that last went over its share give back the excess. */
-static void zmm_memcg_fn(struct work_struct *work);
-static DECLARE_WORK(zmm_memcg_work, zmm_memcg_fn);
-/*
- * The request of zmm_memcg_work: the memcg id (16 bits) above the
- * pageframes it should give back (48 bits), in one word, so that the
- * worker never pairs one memcg's id with another's amount; the last
- * writer wins, see zmm_memcg_fn().
- */
-#define ZMM_MEMCG_WANT_BITS	48
-static atomic64_t zmm_memcg_req;
 
 /* ZMM_WORK_COMPACT: zmm_compact_all(), a second after the core asked */
 #define ZMM_COMPACT_DELAY	HZ
@@ -193,82 +177,32 @@ static void zmm_dropped(void *priv, u32 owner, int nid)
 }
 
 /*
- * What zmm's own arenas of @memcg hold, exactly and now: the memcg
- * counters lag by up to a stats flush, in which a memcg storing fast can
- * fill its whole memory.max with zpages.
+ * @memcg, or an ancestor, holds @over pageframes more than its
+ * memory.zpages.max: make room among @memcg's own coldest zpages on @nid,
+ * file first (dropped), then anon (written back, unless its
+ * memory.zpages.writeback is 0), at most a block's worth.  True if that
+ * freed more than @over.
  */
-static unsigned long zmm_owner_pageframes(u32 owner)
+static bool zmm_memcg_make_room(struct mem_cgroup *memcg, u32 owner, int nid,
+				unsigned long over)
 {
-	struct zmm_arena_info info;
-	unsigned long held = 0;
-	int nid;
+	unsigned long want = over + 1, freed = 0, f;
 
-	for_each_node_state(nid, N_MEMORY) {
-		if (!zmm_arena_info(zmm_pool, owner, nid, ZMM_ANON, &info))
-			held += info.pages_held;
-		if (!zmm_arena_info(zmm_pool, owner, nid, ZMM_FILE, &info))
-			held += info.pages_held;
-	}
-	return held;
-}
-
-/*
- * Once the zpages of @memcg, or of one of its ancestors, hold their share
- * of that level's memory.max or more: how many pageframes they are above
- * 1/16 below the share (the most over any level), which is what the
- * memcg worker gives back.  0 while every level is below its share.  The
- * counters are the memcg's own hierarchical ones (NR_*_ZPAGES in
- * memory.stat), which lag by up to one stats flush (2s); for @memcg
- * itself zmm's exact count of its arenas is a floor, so a memcg storing
- * fast cannot fill its memory.max in that window.  An ancestor's share
- * is still a soft bound.
- */
-static unsigned long zmm_memcg_over_share(struct mem_cgroup *memcg)
-{
-	unsigned int pct = READ_ONCE(zmm_config.memcg_max_percent);
-	unsigned long limit, zpages, over = 0;
-	struct mem_cgroup *m;
-
-	if (!memcg || pct >= 100)
-		return 0;
-	for (m = memcg; m; m = parent_mem_cgroup(m)) {
-		limit = READ_ONCE(m->memory.max);
-		if (limit >= PAGE_COUNTER_MAX)
-			continue;
-		zpages = zpage_memcg_pageframes(m, ZPAGE_ANON) +
-			 zpage_memcg_pageframes(m, ZPAGE_FILE);
-		if (m == memcg)
-			zpages = max(zpages,
-				     zmm_owner_pageframes(mem_cgroup_id(m)));
-		over = max(over, zmm_share_excess(zpages, limit, pct));
-	}
-	return over;
-}
-
-/*
- * The memcg that last went over its share gives back what it is over
- * (zmm_reclaim(): file zpages first, then anon, from all its nodes).
- * Every refused store kicks it again, so a memcg that stays over keeps
- * giving back, and when several are over at once each is served as its
- * stores come.
- */
-static void zmm_memcg_fn(struct work_struct *work)
-{
-	struct zmm_pool *pool = READ_ONCE(zmm_pool);
-	u64 req = atomic64_read(&zmm_memcg_req);
-	u32 owner = req >> ZMM_MEMCG_WANT_BITS;
-	unsigned long want = req & GENMASK_ULL(ZMM_MEMCG_WANT_BITS - 1, 0);
-	unsigned long freed;
-
-	if (!pool || !want)
-		return;
-	zmm_reclaim(pool, owner, want, &freed);
-	zmm_count(pool, ZMM_STAT_MEMCG_SHRINKS);
+	if (want > 1UL << ZMM_BLOCK_ORDER_MAX)
+		return false;
+	if (!zmm_shrink(zmm_pool, owner, nid, ZMM_FILE, want, &f))
+		return true;
+	freed = f;
+	if (!zpage_memcg_writeback_enabled(memcg))
+		return false;
+	zmm_shrink(zmm_pool, owner, nid, ZMM_ANON, want - freed, &f);
+	return freed + f >= want;
 }
 
 /*
  * Store @page under @key, charged to the memcg of its folio (locked by the
- * caller, so the memcg is stable), unless that memcg is over its share.
+ * caller, so the memcg is stable), unless that memcg is at its
+ * memory.zpages.max and no room can be made.
  * A page of a large folio is stored like any other: the hooks call us for
  * each page of the folio.
  */
@@ -282,18 +216,9 @@ static int __zmm_store_page(const struct zmm_key *key, struct page *page)
 	void *src;
 	int ret;
 
-	/* memory.zpages.max of the memcg's path; the backlog is reclaim's */
-	if (!zpage_memcg_may_store(memcg, &over)) {
+	if (!zpage_memcg_may_store(memcg, &over) &&
+	    !zmm_memcg_make_room(memcg, owner, nid, over)) {
 		zmm_count(zmm_pool, ZMM_STAT_REJECT_MEMCG_LIMIT);
-		return -ENOMEM;
-	}
-	over = zmm_memcg_over_share(memcg);
-	if (over) {
-		zmm_count(zmm_pool, ZMM_STAT_REJECT_MEMCG_LIMIT);
-		over = min_t(u64, over, GENMASK_ULL(ZMM_MEMCG_WANT_BITS - 1, 0));
-		atomic64_set(&zmm_memcg_req,
-			     (u64)owner << ZMM_MEMCG_WANT_BITS | over);
-		queue_work(system_unbound_wq, &zmm_memcg_work);
 		return -ENOMEM;
 	}
 	old = set_active_memcg(memcg);
@@ -593,7 +518,6 @@ static void __exit zmm_exit(void)
 	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&zmm_drain_work);
 	cancel_work_sync(&zmm_limit_work);
-	cancel_work_sync(&zmm_memcg_work);
 	cancel_delayed_work_sync(&zmm_compact_work);
 	/* the self reference kept us loaded while zpages were stored */
 	WARN_ON_ONCE(zmm_stat(pool, ZMM_STAT_NR_ZPAGES));

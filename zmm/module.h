@@ -16,14 +16,11 @@
  *	(compressor, zstd level) are refused with -EBUSY while it is live.
  * @max_pool_percent: pageframes the pool may hold, in percent of RAM;
  *	the pool gets it as @params.limit_pages.
- * @memcg_max_percent: pageframes the zpages of a memcg may hold, in
- *	percent of its memory.max (the lowest of it and its ancestors').
  */
 struct zmm_config {
 	bool enabled;
 	struct zmm_params params;
 	unsigned int max_pool_percent;
-	unsigned int memcg_max_percent;
 };
 
 extern struct zmm_config zmm_config;

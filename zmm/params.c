@@ -238,11 +238,3 @@ static const struct zmm_pct_param zmm_max_pool = {
 module_param_cb(max_pool_percent, &zmm_pct_ops, (void *)&zmm_max_pool, 0644);
 MODULE_PARM_DESC(max_pool_percent,
 		 "pageframes zmm may hold, % of RAM (1..90, 20)");
-
-static const struct zmm_pct_param zmm_memcg_max = {
-	.val = &zmm_config.memcg_max_percent, .min = 10, .max = 100,
-};
-module_param_cb(memcg_max_percent, &zmm_pct_ops, (void *)&zmm_memcg_max,
-		0644);
-MODULE_PARM_DESC(memcg_max_percent,
-		 "pageframes a memcg's zpages may hold, % of its memory.max (10..100, 50)");

@@ -444,28 +444,3 @@ unsigned long zmm_limit_reclaim(struct zmm_pool *pool)
 	zmm_reclaim(pool, ZMM_OWNER_ANY, held - target, &freed);
 	return freed;
 }
-
-/**
- * zmm_share_excess - how far zpages are over a share of a limit.
- * @held: pageframes the zpages hold.
- * @limit: the limit, in pageframes.
- * @pct: the share of @limit they may hold, in percent.
- *
- * For an environment that bounds the zpages of a group (the module's
- * memcg share): once @held reaches the share, what to give back to be a
- * sixteenth below it, so that the bound does not trip on every store.
- *
- * Return: pageframes to give back, 0 while below the share.
- */
-unsigned long zmm_share_excess(unsigned long held, unsigned long limit,
-			       unsigned int pct)
-{
-	unsigned long share;
-
-	if (pct >= 100)
-		return 0;
-	share = limit / 100 * pct;
-	if (held < share)
-		return 0;
-	return held - (share - share / 16);
-}

@@ -52,13 +52,12 @@ unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item)
 /**
  * zmm_count - count an event the environment decided on.
  * @pool: the pool.
- * @item: the counter, ZMM_STAT_REJECT_MEMCG_LIMIT or ZMM_STAT_MEMCG_SHRINKS
- *	(the memcg share is the environment's policy); others are refused.
+ * @item: the counter, ZMM_STAT_REJECT_MEMCG_LIMIT (memory.zpages.max is
+ *	the environment's to check); others are refused.
  */
 void zmm_count(struct zmm_pool *pool, enum zmm_stat_item item)
 {
-	if (WARN_ON_ONCE(item != ZMM_STAT_REJECT_MEMCG_LIMIT &&
-			 item != ZMM_STAT_MEMCG_SHRINKS))
+	if (WARN_ON_ONCE(item != ZMM_STAT_REJECT_MEMCG_LIMIT))
 		return;
 	zmm_stat_inc(pool, item);
 }

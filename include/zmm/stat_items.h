@@ -19,14 +19,13 @@ ZMM_STAT(REJECT_NOMEM, "reject_nomem")		/* no storage at hand */
 ZMM_STAT(REJECT_COMP, "reject_compressor")	/* compressor error */
 ZMM_STAT(REJECT_INVAL, "reject_invalid")	/* bad arguments */
 ZMM_STAT(REJECT_POOL_LIMIT, "reject_pool_limit")	/* pool at its limit */
-ZMM_STAT(REJECT_MEMCG_LIMIT, "reject_memcg_limit")	/* memcg over its share */
+ZMM_STAT(REJECT_MEMCG_LIMIT, "reject_memcg_limit")	/* memory.zpages.max */
 ZMM_STAT(DECOMP_ERR, "decompress_error")	/* data failed to decompress */
 ZMM_STAT(EVICT_WB, "evict_writeback")		/* anon zpages written back */
 ZMM_STAT(EVICT_DROP, "evict_drop")		/* file zpages dropped by shrink */
 ZMM_STAT(EVICT_CACHED, "evict_cached")		/* anon given up: page cached */
 ZMM_STAT(WB_FAIL, "writeback_fail")		/* writebacks failed: zpage kept */
 ZMM_STAT(LIMIT_RECLAIMS, "limit_reclaims")	/* zmm_limit_reclaim() runs */
-ZMM_STAT(MEMCG_SHRINKS, "memcg_shrinks")	/* memcg share reclaims */
 ZMM_STAT(COMPACT_RUNS, "compact_runs")		/* zmm_compact_all() runs */
 ZMM_STAT(COMPACT_MOVES, "compact_moves")	/* objects moved by compaction */
 ZMM_STAT(COMPACT_BYTES, "compact_bytes")	/* bytes moved by compaction */

@@ -209,8 +209,6 @@ unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 			  enum zmm_type type);
 unsigned long zmm_compact_all(struct zmm_pool *pool);
 unsigned long zmm_limit_reclaim(struct zmm_pool *pool);
-unsigned long zmm_share_excess(unsigned long held, unsigned long limit,
-			       unsigned int pct);
 void zmm_count(struct zmm_pool *pool, enum zmm_stat_item item);
 
 int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,

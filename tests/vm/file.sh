@@ -112,21 +112,24 @@ fi
 if [ "$BACKEND" = zmm ]; then
 	expect "small file: zmm stored pages of it" "$(($(zs stored) - st0))" -gt 0
 	note "small file: nr_file_zpages $f0 -> $(vm nr_file_zpages)"
-	# A memcg share of 10% (1.6 MiB of 16M), below what the cgroup's file
-	# zpages hold: its stores are refused and it drops file zpages, which
-	# count as zpage_drop for the cgroup as well as system-wide.
-	share0=$(cat "$P/memcg_max_percent")
+	# memory.zpages.max of 1.6 MiB, below what the cgroup's file zpages
+	# hold: its stores first drop its own cold file zpages (zpage_drop
+	# for the cgroup as well as system-wide), and are refused when that
+	# is not enough.
 	d0=$(vm zpage_drop)
 	md0=$(memstat "$cg" zpage_drop)
-	echo 10 >"$P/memcg_max_percent"
+	echo 1600K >"$cg/memory.zpages.max"
 	in_cg "$cg" cat "$small" >/dev/null
 	in_cg "$cg" cat "$small" >/dev/null
 	sleep 1
-	echo "$share0" >"$P/memcg_max_percent"
+	zpc=$(cat "$cg/memory.zpages.current")
+	echo max >"$cg/memory.zpages.max"
 	md=$(($(memstat "$cg" zpage_drop) - md0))
-	expect "memcg share 10%: the cgroup's memory.stat zpage_drop rose" "$md" -gt 0
-	expect "memcg share 10%: vmstat zpage_drop rose at least as much" \
+	expect "memory.zpages.max 1600K: the cgroup's memory.stat zpage_drop rose" "$md" -gt 0
+	expect "memory.zpages.max 1600K: vmstat zpage_drop rose at least as much" \
 		"$(($(vm zpage_drop) - d0))" -ge "$md"
+	expect "memory.zpages.max 1600K: memory.zpages.current within it + one block" \
+		"$zpc" -le $((1600 * 1024 + 2 * 1048576))
 fi
 yes 'zmm new data after an overwrite' | head -c 16777216 >/tmp/new
 dd if=/tmp/new of="$small" bs=1M conv=notrunc 2>/dev/null
