@@ -200,6 +200,20 @@ static bool zmm_memcg_make_room(struct mem_cgroup *memcg, u32 owner, int nid,
 }
 
 /*
+ * The memcg a page's zpage belongs to: its own, or, once that went
+ * offline (its pages stay charged to it until they are freed), the
+ * nearest online ancestor, as the kernel reparents the charges.  So no
+ * arena is created for a memcg after ->memcg_offline emptied its arenas,
+ * and a memcg id, once recycled, finds no zpage of the dead memcg.
+ */
+static struct mem_cgroup *zmm_online_memcg(struct mem_cgroup *memcg)
+{
+	while (memcg && !mem_cgroup_online(memcg) && parent_mem_cgroup(memcg))
+		memcg = parent_mem_cgroup(memcg);
+	return memcg;
+}
+
+/*
  * Store @page under @key, charged to the memcg of its folio (locked by the
  * caller, so the memcg is stable), unless that memcg is at its
  * memory.zpages.max and no room can be made.
@@ -208,7 +222,7 @@ static bool zmm_memcg_make_room(struct mem_cgroup *memcg, u32 owner, int nid,
  */
 static int __zmm_store_page(const struct zmm_key *key, struct page *page)
 {
-	struct mem_cgroup *memcg = folio_memcg(page_folio(page));
+	struct mem_cgroup *memcg = zmm_online_memcg(folio_memcg(page_folio(page)));
 	u32 owner = memcg ? mem_cgroup_id(memcg) : 0;
 	int nid = page_to_nid(page);
 	struct mem_cgroup *old;
