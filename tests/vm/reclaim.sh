@@ -1,0 +1,121 @@
+#!/bin/sh
+# shellcheck shell=dash
+# Reclaim directs zmm (kernel patches 6-8): zpages are a subclass that
+# every kind of reclaim shrinks, and memory.zpages.* bound them per memcg.
+# zmm only.  Parts, each with its own cgroups:
+#   siblings  two memcgs with different memory.zpages.max run verifying
+#             stress-ng above their memory.max: each stays within its
+#             limit plus one block, no OOM kill, all data verified
+#   reclaim   memory.reclaim on a memcg full of zpages frees zpages too
+#             (zpage_steal_memcg in its memory.stat rises)
+#   kswapd    no memcg limit, pressure on the whole (small) guest: kswapd
+#             or direct reclaim shrinks zpages (zpage_steal_kswapd/direct)
+#   offline   removing a memcg that holds zpages leaves nr_*_zpages at
+#             what the rest holds; 200 memcgs that each stored zpages,
+#             created and removed, leave the arena count bounded
+# Tunables: ZMM_RC_TIME (stress-ng seconds, 20s), ZMM_RC_ROUNDS (200).
+set -u
+# shellcheck source=lib.sh
+. /tests/lib.sh
+
+runtime=${ZMM_RC_TIME:-20s}
+rounds=${ZMM_RC_ROUNDS:-200}
+block_k=2048
+
+zmm_loaded || bail "zmm.ko not loaded"
+vm_has zpage_steal_memcg || bail "the kernel has no zpage_steal_* (patch 6)"
+backend_setup
+
+zpages_k() { echo $((($(memstat "$1" anon_zpages) + $(memstat "$1" file_zpages)) / 1024)); }
+
+# ---- siblings ---------------------------------------------------------------
+a=$(cg_make "zmm-rc-a-$$" 64M) || bail "cannot create a memory cgroup"
+b=$(cg_make "zmm-rc-b-$$" 64M) || bail "cannot create a memory cgroup"
+echo 8M >"$a/memory.zpages.max"
+echo 24M >"$b/memory.zpages.max"
+rj0=$(zs reject_memcg_limit)
+for cg in "$a" "$b"; do
+	echo max >"$cg/memory.swap.max"
+	in_cg "$cg" stress-ng --vm 2 --vm-bytes 96M --vm-method flip --verify \
+		-t "$runtime" >"$cg.log" 2>&1 &
+	echo $! >"$cg.pid"
+done
+peak_a=0 peak_b=0
+while kill -0 "$(cat "$a.pid")" 2>/dev/null || kill -0 "$(cat "$b.pid")" 2>/dev/null; do
+	za=$(($(cat "$a/memory.zpages.current") / 1024))
+	zb=$(($(cat "$b/memory.zpages.current") / 1024))
+	[ "$za" -gt "$peak_a" ] && peak_a=$za
+	[ "$zb" -gt "$peak_b" ] && peak_b=$zb
+	sleep 1
+done
+for cg in "$a" "$b"; do
+	rc=0
+	wait "$(cat "$cg.pid")" || rc=$?
+	sed 's/^/#   /' "$cg.log" | tail -n 3
+	expect "siblings ${cg##*/}: stress-ng --verify" "$rc" -eq 0
+	expect "siblings ${cg##*/}: no OOM kill" \
+		"$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")" -eq 0
+done
+note "siblings: peak memory.zpages.current a=${peak_a}K (max 8M) b=${peak_b}K (max 24M)"
+expect "siblings a: zpages within 8M + one block" "$peak_a" -le $((8192 + block_k))
+expect "siblings b: zpages within 24M + one block" "$peak_b" -le $((24576 + block_k))
+expect "siblings b: held more than a" "$peak_b" -gt "$peak_a"
+expect "siblings: stores refused at memory.zpages.max" "$(($(zs reject_memcg_limit) - rj0))" -gt 0
+check "pool consistent" zmm_check
+
+# ---- memory.reclaim ---------------------------------------------------------
+# b still holds its zpages (its stress-ng exited: they are freed with
+# their slots); fill it again and keep the memory while reclaiming
+in_cg "$b" stress-ng --vm 1 --vm-bytes 80M --vm-method flip --vm-keep \
+	--verify -t 60s >"$b.log2" 2>&1 &
+pid=$!
+i=0
+while [ "$(zpages_k "$b")" -lt 4096 ] && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
+before=$(zpages_k "$b")
+st0=$(memstat "$b" zpage_steal_memcg)
+echo 32M >"$b/memory.reclaim" 2>/dev/null || note "memory.reclaim: not all of 32M reclaimed"
+steal=$(($(memstat "$b" zpage_steal_memcg) - st0))
+note "memory.reclaim 32M: zpages ${before}K -> $(zpages_k "$b")K, zpage_steal_memcg +$steal"
+expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+
+# ---- offline ----------------------------------------------------------------
+rmdir "$a" 2>/dev/null
+sleep 1
+rmdir "$b" 2>/dev/null || { sleep 2; rmdir "$b"; }
+sleep 2
+vm_fold
+left=$(($(vm nr_anon_zpages) + $(vm nr_file_zpages)))
+note "after removing the memcgs: nr_anon_zpages+nr_file_zpages=$left, zmm pages_held=$(zs pages_held)"
+expect_held_matches_vmstat "pool pageframes = nr_*_zpages after rmdir" nr_anon_zpages nr_file_zpages
+ar0=$(zs nr_arenas)
+n=0
+while [ $n -lt "$rounds" ]; do
+	cg=$(cg_make "zmm-rc-o$n-$$" 16M) || break
+	echo max >"$cg/memory.swap.max"
+	in_cg "$cg" stress-ng --vm 1 --vm-bytes 24M --vm-method flip -t 1s \
+		>/dev/null 2>&1
+	rmdir "$cg" 2>/dev/null || { sleep 1; rmdir "$cg" 2>/dev/null; }
+	n=$((n + 1))
+done
+note "$n memcgs created, used and removed: nr_arenas $ar0 -> $(zs nr_arenas), stored $(zs stored)"
+expect "memcgs created and removed" "$n" -eq "$rounds"
+expect "arena count bounded after $n memcgs" "$(zs nr_arenas)" -le $((ar0 + 32))
+check "pool consistent" zmm_check
+
+# ---- kswapd -----------------------------------------------------------------
+sk0=$(($(vm zpage_steal_kswapd) + $(vm zpage_steal_direct)))
+total=$(($(meminfo_kb MemTotal) / 1024))
+note "global pressure: stress-ng of $((total * 3 / 2))M in ${total}M, no memcg limit"
+stress-ng --vm 2 --vm-bytes "$((total * 3 / 2))M" --vm-method flip --verify \
+	-t "$runtime" >/tmp/rc-global.log 2>&1
+rc=$?
+sed 's/^/#   /' /tmp/rc-global.log | tail -n 3
+steal=$(($(vm zpage_steal_kswapd) + $(vm zpage_steal_direct) - sk0))
+note "global: zpage_steal_kswapd+direct +$steal, nr_anon_zpages $(vm nr_anon_zpages)"
+expect "global pressure: stress-ng --verify" "$rc" -eq 0
+expect "global pressure: kswapd or direct reclaim shrank zpages" "$steal" -gt 0
+expect_held_matches_vmstat "pool pageframes = nr_*_zpages after global pressure" nr_anon_zpages nr_file_zpages
+check "pool consistent" zmm_check
+tap_end
