@@ -7,9 +7,12 @@
 # says (tests/vm/lib.sh stat_line), and per round the ratio to zswap with
 # 6.12 defaults.  See bench/README.md ("VM comparison").
 #
-# Usage: bench/vm-compare.sh [-n ROUNDS] [-w anon|mthp] [-o DIR]
+# Usage: bench/vm-compare.sh [-n ROUNDS] [-w anon|mthp|hotcold] [-a K=V]
+#                             [-o DIR]
 #   -n ROUNDS   rounds (default 3; fewer than 3 gives no median worth a name)
 #   -w NAME     the scenario of tests/vm/ (default anon)
+#   -a K=V      a tunable of the scenario for the guest, e.g.
+#               ZMM_HC_LIMIT=48M (repeatable)
 #   -o DIR      logs and results (default build/vm-compare)
 # Environment: KDIR and BZIMAGE (another kernel), ZMM_COMPARE_MODES
 # (default "zmm zswap zswap-shrinker").
@@ -22,6 +25,7 @@ top=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 rounds=3
 work=anon
 out=$top/build/vm-compare
+extra=()
 # shellcheck disable=SC2206 # a list of words
 modes=(${ZMM_COMPARE_MODES:-zmm zswap zswap-shrinker})
 
@@ -32,6 +36,7 @@ while [ $# -gt 0 ]; do
 	-n) [ $# -ge 2 ] || die "-n needs a number"; rounds=$2; shift ;;
 	-w) [ $# -ge 2 ] || die "-w needs a scenario"; work=$2; shift ;;
 	-o) [ $# -ge 2 ] || die "-o needs a directory"; out=$2; shift ;;
+	-a) [ $# -ge 2 ] || die "-a needs KEY=VALUE"; extra+=(-a "$2"); shift ;;
 	-h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
@@ -42,13 +47,9 @@ case $rounds in '' | *[!0-9]* | 0) die "-n wants a positive number" ;; esac
 mkdir -p "$out"
 
 # The kernel, zmm.ko and the initramfs, as scripts/vm-suite.sh finds them.
-if [ -n "${KDIR:-}" ] && [ -n "${BZIMAGE:-}" ]; then
-	kdir=$KDIR bzimage=$BZIMAGE
-else
-	kenv=$("$top/scripts/kernel-build.sh") || die "kernel build failed"
-	kdir=$(sed -n 's/^KDIR=//p' <<<"$kenv")
-	bzimage=$(sed -n 's/^BZIMAGE=//p' <<<"$kenv")
-fi
+# shellcheck source=../scripts/lib/kernel.sh
+. "$top/scripts/lib/kernel.sh"
+kernel_lookup || die "no kernel"
 "$top/scripts/vm-kmod.sh" "$kdir" "$out/kmod" >/dev/null ||
 	die "module build failed ($out/kmod/build.log)"
 "$top/scripts/initramfs.sh" "$out/initramfs.cpio.gz" >/dev/null ||
@@ -74,7 +75,7 @@ for r in $(seq 1 "$rounds"); do
 		note "round $r/$rounds: $m ($work), log $log"
 		# shellcheck disable=SC2046 # words of mode_args
 		"$top/scripts/vm-run.sh" -k "$bzimage" --initrd "$out/initramfs.cpio.gz" \
-			"${vm_args[@]}" $(mode_args "$m") -a ZMM_LRU_GEN=y \
+			"${vm_args[@]}" $(mode_args "$m") -a ZMM_LRU_GEN=y "${extra[@]}" \
 			-a "ZMM_SCENARIOS=$work" -t group -T 1200 -l "$log" \
 			>/dev/null 2>&1 </dev/null || note "round $r $m: the run failed (see $log)"
 		stat=$(tr -d '\r' <"$log" | grep -a '^ZMM-STAT: ' | tail -n 1 || true)
@@ -91,8 +92,8 @@ runs = []
 for line in open(path):
     kv = dict(w.split("=", 1) for w in line.split() if "=" in w)
     runs.append(kv)
-keys = ["ops_per_s", "pswpout", "pswpin", "stored", "loaded", "rejects",
-        "peak_pageframes", "ratio"]
+keys = ["ops_per_s", "pswpout", "pswpin", "majflt", "oom", "zpage_steal",
+        "stored", "loaded", "rejects", "peak_pageframes", "ratio"]
 def num(v):
     try:
         return float(v)
