@@ -47,7 +47,7 @@ case $rounds in '' | *[!0-9]* | 0) die "-n wants a positive number" ;; esac
 mkdir -p "$out"
 
 # The kernel, zmm.ko and the initramfs, as scripts/vm-suite.sh finds them.
-# shellcheck source=../scripts/lib/kernel.sh
+# shellcheck source=scripts/lib/kernel.sh
 . "$top/scripts/lib/kernel.sh"
 kernel_lookup || die "no kernel"
 "$top/scripts/vm-kmod.sh" "$kdir" "$out/kmod" >/dev/null ||
