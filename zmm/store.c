@@ -34,6 +34,7 @@
 /*
  * One slab of entries for every pool: accounted to the memcg that is
  * active when a store runs (the kernel side makes that the page's owner).
+ * Named after the module, as zmm.ko and zmm_kunit.ko each hold a core.
  */
 static struct kmem_cache *zmm_entry_cache;
 static unsigned int zmm_entry_cache_users;
@@ -45,7 +46,7 @@ int zmm_entry_cache_get(void)
 
 	mutex_lock(&zmm_entry_cache_lock);
 	if (!zmm_entry_cache_users) {
-		zmm_entry_cache = kmem_cache_create("zmm_entry",
+		zmm_entry_cache = kmem_cache_create(KBUILD_MODNAME "_entry",
 						    sizeof(struct zmm_entry),
 						    0, SLAB_ACCOUNT, NULL);
 		if (!zmm_entry_cache)

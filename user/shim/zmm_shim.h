@@ -17,6 +17,8 @@
 #define ZMM_SHIM_H
 
 #define _GNU_SOURCE
+/* what Kbuild defines for a module's objects */
+#define KBUILD_MODNAME "zmm"
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
