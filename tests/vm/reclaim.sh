@@ -37,11 +37,12 @@ rj0=$(zs reject_memcg_limit)
 for cg in "$a" "$b"; do
 	echo max >"$cg/memory.swap.max"
 	in_cg "$cg" stress-ng --vm 2 --vm-bytes 96M --vm-method flip --verify \
-		-t "$runtime" >"$cg.log" 2>&1 &
-	echo $! >"$cg.pid"
+		-t "$runtime" >"/tmp/${cg##*/}.log" 2>&1 &
+	echo $! >"/tmp/${cg##*/}.pid"
 done
 peak_a=0 peak_b=0
-while kill -0 "$(cat "$a.pid")" 2>/dev/null || kill -0 "$(cat "$b.pid")" 2>/dev/null; do
+while kill -0 "$(cat "/tmp/${a##*/}.pid")" 2>/dev/null ||
+      kill -0 "$(cat "/tmp/${b##*/}.pid")" 2>/dev/null; do
 	za=$(($(cat "$a/memory.zpages.current") / 1024))
 	zb=$(($(cat "$b/memory.zpages.current") / 1024))
 	[ "$za" -gt "$peak_a" ] && peak_a=$za
@@ -50,8 +51,8 @@ while kill -0 "$(cat "$a.pid")" 2>/dev/null || kill -0 "$(cat "$b.pid")" 2>/dev/
 done
 for cg in "$a" "$b"; do
 	rc=0
-	wait "$(cat "$cg.pid")" || rc=$?
-	sed 's/^/#   /' "$cg.log" | tail -n 3
+	wait "$(cat "/tmp/${cg##*/}.pid")" || rc=$?
+	sed 's/^/#   /' "/tmp/${cg##*/}.log" | tail -n 3
 	expect "siblings ${cg##*/}: stress-ng --verify" "$rc" -eq 0
 	expect "siblings ${cg##*/}: no OOM kill" \
 		"$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")" -eq 0
@@ -67,7 +68,7 @@ check "pool consistent" zmm_check
 # b still holds its zpages (its stress-ng exited: they are freed with
 # their slots); fill it again and keep the memory while reclaiming
 in_cg "$b" stress-ng --vm 1 --vm-bytes 80M --vm-method flip --vm-keep \
-	--verify -t 60s >"$b.log2" 2>&1 &
+	--verify -t 60s >/tmp/rc-reclaim.log 2>&1 &
 pid=$!
 i=0
 while [ "$(zpages_k "$b")" -lt 4096 ] && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
