@@ -90,17 +90,24 @@ vm_fold
 left=$(($(vm nr_anon_zpages) + $(vm nr_file_zpages)))
 note "after removing the memcgs: nr_anon_zpages+nr_file_zpages=$left, zmm pages_held=$(zs pages_held)"
 expect_held_matches_vmstat "pool pageframes = nr_*_zpages after rmdir" nr_anon_zpages nr_file_zpages
+# each memcg stores zpages of its own: tmpfs pages it wrote, pushed out
+# by memory.reclaim, still held when the memcg goes offline
+mkdir -p /mnt/rc && mount -t tmpfs -o size=64M none /mnt/rc ||
+	bail "cannot mount a tmpfs"
 ar0=$(zs nr_arenas)
+st0=$(zs stored)
 n=0
 while [ $n -lt "$rounds" ]; do
-	cg=$(cg_make "zmm-rc-o$n-$$" 16M) || break
-	echo max >"$cg/memory.swap.max"
-	in_cg "$cg" stress-ng --vm 1 --vm-bytes 24M --vm-method flip -t 1s \
-		>/dev/null 2>&1
+	cg=$(cg_make "zmm-rc-o$n-$$" 64M) || break
+	in_cg "$cg" sh -c "yes 'zmm round $n' | head -c 1048576 >/mnt/rc/f$n"
+	echo 1M >"$cg/memory.reclaim" 2>/dev/null
 	rmdir "$cg" 2>/dev/null || { sleep 1; rmdir "$cg" 2>/dev/null; }
+	rm -f "/mnt/rc/f$n"
 	n=$((n + 1))
 done
-note "$n memcgs created, used and removed: nr_arenas $ar0 -> $(zs nr_arenas), stored $(zs stored)"
+umount /mnt/rc
+note "$n memcgs created, used and removed: nr_arenas $ar0 -> $(zs nr_arenas), stored +$(($(zs stored) - st0))"
+expect "the memcgs stored zpages" "$(($(zs stored) - st0))" -ge "$n"
 expect "memcgs created and removed" "$n" -eq "$rounds"
 expect "arena count bounded after $n memcgs" "$(zs nr_arenas)" -le $((ar0 + 32))
 check "pool consistent" zmm_check
