@@ -78,17 +78,15 @@ echo 32M >"$b/memory.reclaim" 2>/dev/null || note "memory.reclaim: not all of 32
 steal=$(($(memstat "$b" zpage_steal_memcg) - st0))
 note "memory.reclaim 32M: zpages ${before}K -> $(zpages_k "$b")K, zpage_steal_memcg +$steal"
 expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
-kill "$pid" 2>/dev/null
+# every task of the cgroup, stress-ng's workers too
+echo 1 >"$b/cgroup.kill"
 wait "$pid" 2>/dev/null
+i=0
+while grep -q 'populated 1' "$b/cgroup.events" && [ $i -lt 20 ]; do sleep 1; i=$((i + 1)); done
 
 # ---- offline ----------------------------------------------------------------
-rmdir "$a" 2>/dev/null
-sleep 1
-rmdir "$b" 2>/dev/null || { sleep 2; rmdir "$b"; }
-sleep 2
-vm_fold
-left=$(($(vm nr_anon_zpages) + $(vm nr_file_zpages)))
-note "after removing the memcgs: nr_anon_zpages+nr_file_zpages=$left, zmm pages_held=$(zs pages_held)"
+rmdir "$a" "$b"
+expect "the sibling memcgs are gone" "$(ls -d "$a" "$b" 2>/dev/null | wc -l)" -eq 0
 expect_held_matches_vmstat "pool pageframes = nr_*_zpages after rmdir" nr_anon_zpages nr_file_zpages
 # each memcg stores zpages of its own: tmpfs pages it wrote, pushed out
 # by memory.reclaim, still held when the memcg goes offline
@@ -101,7 +99,22 @@ while [ $n -lt "$rounds" ]; do
 	cg=$(cg_make "zmm-rc-o$n-$$" 64M) || break
 	in_cg "$cg" sh -c "yes 'zmm round $n' | head -c 1048576 >/mnt/rc/f$n"
 	echo 1M >"$cg/memory.reclaim" 2>/dev/null
+	if [ $n = 0 ]; then
+		# the memcg goes offline holding zpages: they leave with it
+		vm_fold
+		z0=$(($(vm nr_anon_zpages) + $(vm nr_file_zpages)))
+		mine=$((($(memstat "$cg" anon_zpages) + $(memstat "$cg" file_zpages)) / 4096))
+		wb0=$(zs evict_writeback)
+	fi
 	rmdir "$cg" 2>/dev/null || { sleep 1; rmdir "$cg" 2>/dev/null; }
+	if [ $n = 0 ]; then
+		sleep 1
+		vm_fold
+		z1=$(($(vm nr_anon_zpages) + $(vm nr_file_zpages)))
+		note "memcg offline holding $mine pageframes of zpages: nr_*_zpages $z0 -> $z1, written back +$(($(zs evict_writeback) - wb0))"
+		expect "a memcg holding zpages went offline: they went with it" \
+			"$z1" -le $((z0 - mine + 16))
+	fi
 	rm -f "/mnt/rc/f$n"
 	n=$((n + 1))
 done
