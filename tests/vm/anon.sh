@@ -43,7 +43,14 @@ expect "stress-ng --verify exit status (2 = bit errors)" "$rc" -eq 0
 # still verified).
 expect "stress-ng did at least ${ZMM_ANON_MIN_OPS:-1} vm bogo op(s)" \
 	"$(stress_ops /tmp/stress.log || echo 0)" -ge "${ZMM_ANON_MIN_OPS:-1}"
-expect "no OOM kill in the cgroup" "$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")" -eq 0
+oom=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
+if [ "$BACKEND" = zmm ]; then
+	expect "no OOM kill in the cgroup" "$oom" -eq 0
+else
+	# zswap's own behaviour, recorded: on the classic LRU it has been
+	# OOM-killed here about once in ten runs (vm-harness.rst)
+	baseline "no OOM kill in the cgroup" "$oom" -eq 0
+fi
 
 pswpout=$(($(vm pswpout) - out0)); pswpin=$(($(vm pswpin) - in0))
 if [ "$BACKEND" = zmm ]; then
