@@ -131,38 +131,15 @@ const struct zmm_policy zmm_default_policy = {
 	.block_order = zmm_policy_block_order,
 };
 
-/**
- * zmm_shrink - give back pageframes of one arena, on MM's direction.
- * @pool: the pool.
- * @owner: memcg id.
- * @nid: node.
- * @type: zpage type.
- * @nr_pages: pageframes wanted back.
- * @freed: pageframes actually given back.
- *
- * First garbage is given back (emptying sparse blocks into the others),
- * then the coldest zpages are evicted, written back for anon or dropped
- * for file, until @nr_pages pageframes have gone back to the page
- * allocator.  Memory goes back in whole blocks, so up to one block more
- * than asked may be freed; never more.
- *
- * Return: 0 when @nr_pages were freed, -EAGAIN when fewer could be (the
- * arena ran out of zpages, or writeback kept failing), -ENOENT when the
- * arena holds nothing, -EINVAL for bad arguments.
- */
-int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
-	       unsigned long nr_pages, unsigned long *freed)
+/* zmm_shrink() of an arena found already; *@freed is zero on entry. */
+static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
+			    unsigned long *freed)
 {
 	unsigned int fails = 0;
 	unsigned long done;
-	struct zmm_arena *a;
 	long ret;
 
-	if (!freed || (unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
-		return -EINVAL;
-	*freed = 0;
-	a = zmm_arena_find(pool, owner, nid, type, false);
-	if (!a || !READ_ONCE(a->pages_held))
+	if (!READ_ONCE(a->pages_held))
 		return -ENOENT;
 	done = zmm_block_drop_spare(a);
 	while (done < nr_pages) {
@@ -185,6 +162,39 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	}
 	*freed = done;
 	return done >= nr_pages ? 0 : -EAGAIN;
+}
+
+/**
+ * zmm_shrink - give back pageframes of one arena, on MM's direction.
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ * @nr_pages: pageframes wanted back.
+ * @freed: pageframes actually given back.
+ *
+ * First garbage is given back (emptying sparse blocks into the others),
+ * then the coldest zpages are evicted, written back for anon or dropped
+ * for file, until @nr_pages pageframes have gone back to the page
+ * allocator.  Memory goes back in whole blocks, so up to one block more
+ * than asked may be freed; never more.
+ *
+ * Return: 0 when @nr_pages were freed, -EAGAIN when fewer could be (the
+ * arena ran out of zpages, or writeback kept failing), -ENOENT when the
+ * arena holds nothing, -EINVAL for bad arguments.
+ */
+int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
+	       unsigned long nr_pages, unsigned long *freed)
+{
+	struct zmm_arena *a;
+
+	if (!freed || (unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
+		return -EINVAL;
+	*freed = 0;
+	a = zmm_arena_find(pool, owner, nid, type, false);
+	if (!a)
+		return -ENOENT;
+	return zmm_shrink_arena(a, nr_pages, freed);
 }
 
 /**
@@ -268,7 +278,7 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 					    LONG_MAX / 4), &a->debt);
 	if (want <= 0)
 		return 0;
-	if (zmm_shrink(pool, owner, nid, type, want, &freed))
+	if (zmm_shrink_arena(a, want, &freed))
 		atomic_long_set(&a->debt, 0);
 	else
 		atomic_long_sub(freed, &a->debt);
