@@ -88,7 +88,13 @@ static unsigned int zmm_policy_block_order(const struct zmm_arena *a,
 /* Ask the environment for @work, once until it has run. */
 static void zmm_kick_compaction(struct zmm_pool *pool)
 {
-	if (pool->ops.kick && !atomic_xchg(&pool->compact_due, 1))
+	/*
+	 * Called on every exclusive load: read first, so that while a run
+	 * is due the loads only share the cache line, not bounce it.
+	 */
+	if (!pool->ops.kick || atomic_read(&pool->compact_due))
+		return;
+	if (!atomic_xchg(&pool->compact_due, 1))
 		pool->ops.kick(pool->ops.priv, ZMM_WORK_COMPACT);
 }
 
