@@ -186,17 +186,16 @@ static void zmm_dropped(void *priv, u32 owner, int nid)
 static bool zmm_memcg_make_room(struct mem_cgroup *memcg, u32 owner, int nid,
 				unsigned long over)
 {
-	unsigned long want = over + 1, freed = 0, f;
+	unsigned long want = over + 1, file, anon;
 
 	if (want > 1UL << ZMM_BLOCK_ORDER_MAX)
 		return false;
-	if (!zmm_shrink(zmm_pool, owner, nid, ZMM_FILE, want, &f))
+	if (!zmm_shrink(zmm_pool, owner, nid, ZMM_FILE, want, &file))
 		return true;
-	freed = f;
 	if (!zpage_memcg_writeback_enabled(memcg))
 		return false;
-	zmm_shrink(zmm_pool, owner, nid, ZMM_ANON, want - freed, &f);
-	return freed + f >= want;
+	zmm_shrink(zmm_pool, owner, nid, ZMM_ANON, want - file, &anon);
+	return file + anon >= want;
 }
 
 /*

@@ -85,7 +85,7 @@ static unsigned int zmm_policy_block_order(const struct zmm_arena *a,
 		     (unsigned int)ZMM_BLOCK_ORDER_MAX);
 }
 
-/* Ask the environment for @work, once until it has run. */
+/* Ask the environment for a compaction run, once until it has run. */
 static void zmm_kick_compaction(struct zmm_pool *pool)
 {
 	/*
