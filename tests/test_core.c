@@ -583,8 +583,8 @@ static void test_shrink(void)
 static unsigned long dr_count, dr_bad;
 /* keys whose index is a multiple of this have their page "in memory" */
 static unsigned long dr_cached_mod, dr_dropped;
-/* index + 1 of an anon key whose writeback always fails (0: none) */
-static unsigned long dr_fail_index;
+/* anon keys whose index is below this always fail their writeback */
+static unsigned long dr_fail_below;
 /* index of the last zpage written back */
 static u64 dr_last;
 
@@ -598,7 +598,7 @@ static int drain_writeback(void *priv, const struct zmm_key *key,
 		wb_fail_left--;
 		return -EBUSY;
 	}
-	if (dr_fail_index && key->index + 1 == dr_fail_index)
+	if (key->index < dr_fail_below)
 		return -EBUSY;
 	if (dr_cached_mod && !(key->index % dr_cached_mod)) {
 		/* the kernel found the slot's folio in the swap cache */
@@ -636,7 +636,7 @@ static void test_reclaim_and_drain(void)
 {
 	struct uenv u;
 	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
-	unsigned long file, a3, a4, want, freed, left, cached, i;
+	unsigned long file, a3, a4, want, freed, left, cached, busy, i;
 	long n;
 	int ret;
 
@@ -744,33 +744,43 @@ static void test_reclaim_and_drain(void)
 	check_pool(pool, &u);
 
 	/*
-	 * A zpage whose writeback fails keeps its place at the cold end:
-	 * the shrink writes back the next ones, and once the slot is free
-	 * again that zpage is the first to go.
+	 * A zpage whose writeback fails is rotated to the hot end, as vmscan
+	 * rotates a folio it could not reclaim: with more failing zpages at
+	 * the cold end than one shrink passes over (a large folio of their
+	 * slots in the swap cache), shrinks still get past them.  Kept at
+	 * the cold end, they stopped every shrink before it wrote a page.
 	 */
 	fill(pool, ZMM_ANON, 9, 3000, 0);
-	dr_fail_index = 0 + 1;
+	dr_fail_below = 4 * ZMM_SHRINK_MAX_FAILS;
 	dr_count = 0;
-	ret = zmm_shrink(pool, 9, 0, ZMM_ANON, held_of(pool, 9, ZMM_ANON) / 4,
-			 &freed);
-	CHECK(dr_count > 0, "shrink past a failing zpage: %d, %lu written",
-	      ret, dr_count);
-	dr_fail_index = 0;
+	busy = zmm_stat(pool, ZMM_STAT_WB_BUSY);
+	for (i = 0; i < 16 && !dr_count; i++)
+		zmm_shrink(pool, 9, 0, ZMM_ANON, 4, &freed);
+	CHECK(dr_count > 0, "shrinks past %lu failing zpages: %lu written",
+	      dr_fail_below, dr_count);
+	/* each was tried once: a failed one is not retried before the rest */
+	CHECK(zmm_stat(pool, ZMM_STAT_WB_BUSY) - busy == dr_fail_below,
+	      "writeback_busy %lu for %lu failing zpages",
+	      zmm_stat(pool, ZMM_STAT_WB_BUSY) - busy, dr_fail_below);
 	{
 		struct zmm_arena *a = zmm_arena_find(pool, 9, 0, ZMM_ANON,
 						     false);
-		struct zmm_entry *cold = NULL;
+		struct zmm_entry *cold = NULL, *hot = NULL;
 
 		if (a) {
 			spin_lock(&a->lock);
 			cold = list_first_entry_or_null(&a->lru,
 							struct zmm_entry, lru);
+			hot = list_last_entry(&a->lru, struct zmm_entry, lru);
 			spin_unlock(&a->lock);
 		}
-		CHECK(cold && cold->index == 0,
-		      "the zpage that failed is still the coldest: %lld",
-		      cold ? (long long)cold->index : -1LL);
+		CHECK(cold && cold->index >= dr_fail_below &&
+		      hot->index < dr_fail_below,
+		      "failed zpages at the hot end: coldest %lld, hottest %lld",
+		      cold ? (long long)cold->index : -1LL,
+		      cold ? (long long)hot->index : -1LL);
 	}
+	dr_fail_below = 0;
 	check_pool(pool, &u);
 
 	/*

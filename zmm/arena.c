@@ -166,30 +166,31 @@ struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 }
 
 /*
- * Put @e back at the cold end of its LRU after a failed writeback: it is
- * still the coldest, and is tried first once its slot is free again.  The
- * shrink loop skips it meanwhile (zmm_lru_take_coldest()'s @skip).
+ * Put @e back at the hot end of its LRU after a failed writeback, as
+ * vmscan rotates a folio it could not reclaim.  Kept at the cold end, a
+ * run of zpages that keep failing (a large folio of their slots in the
+ * swap cache, say) would be tried first by every shrink and stop it
+ * before it reached one it could write.
  */
-void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e)
+void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e)
 {
 	spin_lock(&a->lock);
-	list_add(&e->lru, &a->lru);
+	list_add_tail(&e->lru, &a->lru);
 	spin_unlock(&a->lock);
 }
 
 /**
  * zmm_lru_take_coldest - take the coldest zpage off an arena's LRU.
  * @a: the arena.
- * @skip: how many of the coldest zpages to pass over (see zmm_evict_one()).
  *
  * Only a published zpage that still has its index reference is taken:
  * one not yet in the index could be data a store is about to publish,
  * and one whose last reference is going is on its way out already.
  *
  * Return: the zpage, off the LRU (so no other evictor picks it) and with
- * a reference for the caller, or NULL if there is none past @skip.
+ * a reference for the caller, or NULL if there is none.
  */
-struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a, unsigned int skip)
+struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a)
 {
 	struct zmm_entry *e;
 
@@ -199,10 +200,6 @@ struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a, unsigned int skip)
 		if (!smp_load_acquire(&e->published) ||
 		    !refcount_read(&e->refs))
 			continue;
-		if (skip) {
-			skip--;
-			continue;
-		}
 		if (refcount_inc_not_zero(&e->refs)) {
 			list_del_init(&e->lru);
 			spin_unlock(&a->lock);

@@ -14,8 +14,8 @@ struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 				       enum zmm_type type, unsigned long *n);
 int zmm_arenas_init(struct zmm_pool *pool);
 void zmm_arenas_destroy(struct zmm_pool *pool);
-void zmm_lru_putback(struct zmm_arena *a, struct zmm_entry *e);
-struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a, unsigned int skip);
+void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e);
+struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a);
 bool zmm_lru_take(struct zmm_arena *a, struct zmm_entry *e);
 
 #endif /* _ZMM_ARENA_H */

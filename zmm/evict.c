@@ -94,12 +94,22 @@ int zmm_writeback_drop(struct zmm_writeback *wb)
 	return zmm_writeback_take(wb);
 }
 
+/* Count a writeback that failed with @err and kept its zpage. */
+static void zmm_writeback_failed(struct zmm_pool *pool, int err)
+{
+	zmm_stat_inc(pool, ZMM_STAT_WB_FAIL);
+	if (err == -EBUSY)
+		zmm_stat_inc(pool, ZMM_STAT_WB_BUSY);
+	else if (err == -ENOMEM)
+		zmm_stat_inc(pool, ZMM_STAT_WB_NOMEM);
+}
+
 /*
  * Hand @e, referenced by the caller and off the LRU, to zmm_ops.writeback
  * and account for the outcome.  @a is its arena, NULL for a same-filled
  * zpage.  Consumes the caller's reference.  Return pageframes freed, or
- * the writeback's errno if the zpage stayed (back at the cold end of the
- * LRU, where it was).
+ * the writeback's errno if the zpage stayed (rotated to the hot end of
+ * the LRU, see zmm_lru_rotate()).
  */
 static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 				struct zmm_entry *e)
@@ -122,9 +132,9 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 		WARN_ON_ONCE(!ret);
 		if (!ret)
 			ret = -EIO;
-		zmm_stat_inc(pool, ZMM_STAT_WB_FAIL);
+		zmm_writeback_failed(pool, ret);
 		if (a)
-			zmm_lru_putback(a, e);
+			zmm_lru_rotate(a, e);
 	}
 	freed += zmm_entry_put(pool, e);
 	if (ret && ret != -ESTALE)
@@ -156,14 +166,12 @@ static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
 /**
  * zmm_evict_one - evict the coldest zpage of an arena.
  * @a: the arena.
- * @skip: how many of the coldest zpages to pass over: those whose
- *	writeback failed earlier in the caller's loop, which went back to
- *	the cold end.
  *
- * Return: pageframes freed (>= 0), -ENOENT if the LRU has no zpage past
- * @skip, -EAGAIN if the zpage could not be evicted.
+ * Return: pageframes freed (>= 0), -ENOENT if the LRU has no zpage,
+ * -EAGAIN if the zpage could not be evicted (an anon zpage whose
+ * writeback failed is rotated to the hot end).
  */
-long zmm_evict_one(struct zmm_arena *a, unsigned int skip)
+long zmm_evict_one(struct zmm_arena *a)
 {
 	struct zmm_pool *pool = a->pool;
 	struct zmm_entry *e;
@@ -171,7 +179,7 @@ long zmm_evict_one(struct zmm_arena *a, unsigned int skip)
 
 	if (a->type == ZMM_ANON && !pool->ops.writeback)
 		return -EAGAIN;
-	e = zmm_lru_take_coldest(a, skip);
+	e = zmm_lru_take_coldest(a);
 	if (!e)
 		return -ENOENT;
 	if (a->type == ZMM_FILE)

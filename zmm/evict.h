@@ -5,6 +5,6 @@
 
 #include "types.h"
 
-long zmm_evict_one(struct zmm_arena *a, unsigned int skip);
+long zmm_evict_one(struct zmm_arena *a);
 
 #endif /* _ZMM_EVICT_H */

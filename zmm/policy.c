@@ -28,7 +28,7 @@
 #include "policy.h"
 #include "stats.h"
 
-/* writeback failures after which a shrink gives up (each is skipped) */
+/* writeback failures after which a shrink gives up (each is rotated) */
 #define ZMM_SHRINK_MAX_FAILS	16
 
 static unsigned long zmm_garbage(const struct zmm_arena *a)
@@ -154,8 +154,8 @@ static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
 			done += ret;
 			continue;
 		}
-		/* pass over the zpages that failed, left at the cold end */
-		ret = zmm_evict_one(a, fails);
+		/* one that fails is rotated: the next try is another */
+		ret = zmm_evict_one(a);
 		if (ret == -ENOENT)
 			break;
 		if (ret < 0) {

@@ -25,6 +25,8 @@ ZMM_STAT(EVICT_WB, "evict_writeback")		/* anon zpages written back */
 ZMM_STAT(EVICT_DROP, "evict_drop")		/* file zpages dropped by shrink */
 ZMM_STAT(EVICT_CACHED, "evict_cached")		/* anon given up: page cached */
 ZMM_STAT(WB_FAIL, "writeback_fail")		/* writebacks failed: zpage kept */
+ZMM_STAT(WB_BUSY, "writeback_busy")		/* ... of which: slot busy */
+ZMM_STAT(WB_NOMEM, "writeback_nomem")		/* ... of which: no memory */
 ZMM_STAT(LIMIT_RECLAIMS, "limit_reclaims")	/* zmm_limit_reclaim() runs */
 ZMM_STAT(COMPACT_RUNS, "compact_runs")		/* zmm_compact_all() runs */
 ZMM_STAT(COMPACT_MOVES, "compact_moves")	/* objects moved by compaction */

@@ -103,6 +103,12 @@ check "pool consistent after reload" zmm_check
 zp=$((($(memstat "$cg" anon_zpages) + $(memstat "$cg" file_zpages)) / 1024))
 max=$(($(cat "$cg/memory.max") / 1024))
 check "memcg zpages ${zp}K below memory.max ${max}K" test "$zp" -lt "$max"
-check "no OOM kill" sh -c '! dmesg | grep -q "Killed process"'
+if dmesg | grep -q "Killed process"; then
+	not_ok "no OOM kill"
+	dmesg | grep -E "invoked oom-killer|Killed process|memory: usage" |
+		sed 's/^/#   /'
+else
+	ok "no OOM kill"
+fi
 show_counters "end"
 tap_end
