@@ -310,8 +310,8 @@ static unsigned long zmm_reclaim_type(struct zmm_pool *pool, u32 owner,
 	arenas = zmm_arenas_snapshot(pool, owner, type, &n);
 	if (!n)
 		return 0;
-	start = READ_ONCE(pool->reclaim_start) % n;
-	WRITE_ONCE(pool->reclaim_start, start + 1);
+	start = READ_ONCE(pool->reclaim_start[type]) % n;
+	WRITE_ONCE(pool->reclaim_start[type], start + 1);
 	for (i = 0; i < n; i++)
 		rest += READ_ONCE(arenas[i]->pages_held);
 	for (pass = 0; pass < 2 && done < nr_pages; pass++) {

@@ -340,9 +340,11 @@ struct zmm_policy {
  *	compaction runs.
  * @anon_end: per swap type, one past the highest offset ever stored: a
  *	whole-device invalidation walks only that far.
- * @reclaim_start: where zmm_reclaim() starts its walk over the arenas, so
- *	that the block an arena gives beyond its share is not always taken
- *	from the same one.  Racy on purpose: only fairness depends on it.
+ * @reclaim_start: per type, where zmm_reclaim() starts its walk over the
+ *	arenas, so that the block an arena gives beyond its share is not
+ *	always taken from the same one.  Per type, because one walk of the
+ *	file arenas would otherwise set where the next anon walk starts.
+ *	Racy on purpose: only fairness depends on it.
  */
 struct zmm_pool {
 	struct zmm_params params;
@@ -358,7 +360,7 @@ struct zmm_pool {
 	atomic_long_t pages_held;
 	atomic_t compact_due;
 	atomic_long_t anon_end[ZMM_ANON_MAX_IDS];
-	unsigned long reclaim_start;
+	unsigned long reclaim_start[ZMM_NR_TYPES];
 };
 
 /* The bucket list a non-head block belongs on: its live fraction. */
