@@ -32,6 +32,12 @@ cover=
 tmp=
 
 die() { echo "$prog: error: $*" >&2; exit 1; }
+# The subject, a blank line and the body of cover letter $1: the text
+# after the headers, up to the shortlog ("Name (N):").
+cover_text() {
+	printf '%s\n\n' "$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$1")"
+	sed '1,/^$/d' "$1" | sed '/^[^ ].* ([0-9]\{1,\}):$/,$d'
+}
 note() { echo "$prog: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -90,6 +96,11 @@ do_export() {
 		branch=$("${g[@]}" symbolic-ref --short -q HEAD) ||
 			die "detached HEAD: use --cover FILE"
 		desc=$("${g[@]}" config "branch.$branch.description" || true)
+		if [ -z "$desc" ] && [ -f "$out/0000-cover-letter.patch" ]; then
+			# keep the cover letter there is
+			note "no description for branch $branch: keeping the text of $out/0000-cover-letter.patch"
+			desc=$(cover_text "$out/0000-cover-letter.patch")
+		fi
 		[ -n "$desc" ] || die "no description for branch $branch: run" \
 			"'git branch --edit-description' in $tree or use --cover FILE"
 		subject=$(printf '%s\n' "$desc" | sed -n '1,/^$/p' | sed '/^$/d' | tr '\n' ' ' | sed 's/ $//')
@@ -154,12 +165,8 @@ do_import() {
 	"${g[@]}" tag base
 	# The description first: it is there too when git am stops below.
 	if [ -f "$out/0000-cover-letter.patch" ]; then
-		subject=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$out/0000-cover-letter.patch")
-		# body: after the headers, up to the shortlog ("Name (N):")
-		body=$(sed '1,/^$/d' "$out/0000-cover-letter.patch" |
-			sed '/^[^ ].* ([0-9]\{1,\}):$/,$d')
 		"${g[@]}" config "branch.$("${g[@]}" symbolic-ref --short HEAD).description" \
-			"$(printf '%s\n\n%s\n' "$subject" "$body")"
+			"$(cover_text "$out/0000-cover-letter.patch")"
 	fi
 	# One git am for the whole series: after a stop, git am --continue
 	# applies the rest.
