@@ -692,6 +692,31 @@ static void test_reclaim_and_drain(void)
 	CHECK(ret == -EAGAIN && !freed, "no such owner: %d %lu", ret, freed);
 	check_pool(pool, &u);
 
+	/*
+	 * Pool-wide, an owner whose writeback is off keeps its anon zpages
+	 * (memory.zpages.writeback=0); its own reclaim still takes them.
+	 */
+	u.no_writeback[4] = true;
+	zmm_reclaim(pool, 5, ULONG_MAX, &freed);
+	CHECK(!held_of(pool, 5, ZMM_FILE), "file left: %lu",
+	      held_of(pool, 5, ZMM_FILE));
+	/* each arena comes first in one of two walks (reclaim_start) */
+	for (i = 0; i < 2; i++) {
+		ret = zmm_reclaim(pool, ZMM_OWNER_ANY, 1, &freed);
+		CHECK(!ret && freed, "pool-wide %lu: %d %lu", i, ret, freed);
+	}
+	CHECK(held_of(pool, 4, ZMM_ANON) == a4 && held_of(pool, 3, ZMM_ANON) < a3,
+	      "no writeback for owner 4: held %lu -> %lu, owner 3 %lu -> %lu",
+	      a4, held_of(pool, 4, ZMM_ANON), a3, held_of(pool, 3, ZMM_ANON));
+	ret = zmm_reclaim(pool, 4, 1, &freed);
+	CHECK(!ret && held_of(pool, 4, ZMM_ANON) < a4,
+	      "owner 4's own reclaim: %d, held %lu -> %lu", ret, a4,
+	      held_of(pool, 4, ZMM_ANON));
+	u.no_writeback[4] = false;
+	a3 = held_of(pool, 3, ZMM_ANON);
+	a4 = held_of(pool, 4, ZMM_ANON);
+	check_pool(pool, &u);
+
 	/* then anon, every arena in proportion to what it holds */
 	want = held_of(pool, 5, ZMM_FILE) + (a3 + a4) / 2;
 	ret = zmm_reclaim(pool, ZMM_OWNER_ANY, want, &freed);

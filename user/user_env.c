@@ -108,12 +108,21 @@ static void uenv_dropped(void *priv, u32 owner, int nid)
 	pthread_mutex_unlock(&u->lock);
 }
 
+static bool uenv_may_writeback(void *priv, u32 owner)
+{
+	struct uenv *u = priv;
+
+	return !READ_ONCE(u->no_writeback[owner < UENV_OWNERS ? owner :
+					  UENV_OWNERS - 1]);
+}
+
 struct zmm_ops uenv_ops(struct uenv *u)
 {
 	struct zmm_ops ops = {
 		.alloc_block = uenv_alloc,
 		.free_block = uenv_free,
 		.writeback = uenv_writeback,
+		.may_writeback = uenv_may_writeback,
 		.dropped = uenv_dropped,
 		.priv = u,
 	};

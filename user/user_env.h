@@ -28,6 +28,8 @@ struct uenv_block;
  * @wb_priv: its argument.
  * @dropped: file zpages dropped (zmm_ops.dropped), by owner; owners from
  *	UENV_OWNERS - 1 up share the last slot.
+ * @no_writeback: owners whose writeback is off (zmm_ops.may_writeback
+ *	says false), same slots.
  */
 struct uenv {
 	pthread_mutex_t lock;
@@ -46,6 +48,7 @@ struct uenv {
 			 struct zmm_writeback *wb);
 	void *wb_priv;
 	unsigned long dropped[UENV_OWNERS];
+	bool no_writeback[UENV_OWNERS];
 };
 
 void uenv_init(struct uenv *u);

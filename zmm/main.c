@@ -21,7 +21,9 @@
  * memory.zpages.max: a store beyond it first makes room among that
  * memcg's own coldest zpages on the page's node, and is refused if that
  * is not enough.  memory.zpages.writeback=0 keeps a memcg's anon zpages
- * from being written back, by reclaim or at the limit.
+ * from being written back, by reclaim, at its memory.zpages.max or at
+ * the pool limit (zmm_ops.may_writeback).  Only a memcg going offline
+ * (until zpages move to the parent) and disabling zmm write them back.
  *
  * Unloading: the module holds a reference on itself while it is enabled
  * or holds zpages, so rmmod fails with -EBUSY until enabled is 0 and
@@ -295,6 +297,12 @@ static int zmm_writeback(void *priv, const struct zmm_key *key,
 				    zmm_writeback_fill_folio, wb);
 }
 
+/* zmm_ops.may_writeback: owners are memcg ids (0: none) */
+static bool zmm_may_writeback(void *priv, u32 owner)
+{
+	return zpage_memcg_id_writeback_enabled(owner);
+}
+
 static int zmm_swap_store(unsigned int type, pgoff_t offset,
 			  struct page *page)
 {
@@ -486,6 +494,7 @@ static int __init zmm_init(void)
 		.alloc_block = zmm_alloc_block,
 		.free_block = zmm_free_block,
 		.writeback = zmm_writeback,
+		.may_writeback = zmm_may_writeback,
 		.dropped = zmm_dropped,
 		.kick = zmm_kick,
 	};

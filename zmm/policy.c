@@ -292,24 +292,45 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 }
 
 /*
+ * May a pool-wide reclaim write back the anon zpages of arena @a?  Not
+ * those of an owner whose writeback is off (zmm_ops.may_writeback).
+ */
+static bool zmm_reclaim_may_take(struct zmm_pool *pool, u32 owner,
+				 struct zmm_arena *a)
+{
+	if (a->type != ZMM_ANON || owner != ZMM_OWNER_ANY ||
+	    !pool->ops.may_writeback)
+		return true;
+	return pool->ops.may_writeback(pool->ops.priv, a->owner);
+}
+
+/*
  * Ask every arena of @type for its share of what is still needed, in
  * proportion to the pageframes it holds (rounded up), so that no memcg or
  * node pays for the others.  Arenas give back whole blocks, so one may
  * give up to a block more than its share; the walk starts at a different
  * arena each time so that this does not always fall on the same one.  A
- * second pass takes what the first could not get.
+ * second pass takes what the first could not get.  Arenas that may not
+ * give (zmm_reclaim_may_take()) are left out, shares included.
  */
 static unsigned long zmm_reclaim_type(struct zmm_pool *pool, u32 owner,
 				      enum zmm_type type,
 				      unsigned long nr_pages)
 {
-	unsigned long i, n, start, rest = 0, done = 0, freed, want, held;
+	unsigned long i, k, n, start, rest = 0, done = 0, freed, want, held;
 	struct zmm_arena **arenas, *a;
 	unsigned int pass;
 
 	arenas = zmm_arenas_snapshot(pool, owner, type, &n);
 	if (!n)
 		return 0;
+	/* keep only the arenas that may give */
+	for (i = 0, k = 0; i < n; i++)
+		if (zmm_reclaim_may_take(pool, owner, arenas[i]))
+			arenas[k++] = arenas[i];
+	n = k;
+	if (!n)
+		goto free_snapshot;
 	start = READ_ONCE(pool->reclaim_start[type]) % n;
 	WRITE_ONCE(pool->reclaim_start[type], start + 1);
 	for (i = 0; i < n; i++)
@@ -332,6 +353,7 @@ static unsigned long zmm_reclaim_type(struct zmm_pool *pool, u32 owner,
 			done += freed;
 		}
 	}
+free_snapshot:
 	kfree(arenas);
 	return done;
 }
@@ -345,11 +367,13 @@ static unsigned long zmm_reclaim_type(struct zmm_pool *pool, u32 owner,
  * @freed: pageframes actually given back.
  *
  * The policy when the pool, or one memcg's share of it, must shrink as a
- * whole (a pool limit, a memcg share): file zpages go first, because
+ * whole (a pool limit, a memcg going away): file zpages go first, because
  * dropping them costs no I/O now (only a read if they are wanted again,
  * which a written-back anon zpage costs too); then anon zpages are
  * written back.  Within a type every arena gives in proportion to what
- * it holds, coldest zpages first (zmm_shrink()).  May sleep.
+ * it holds, coldest zpages first (zmm_shrink()).  Pool-wide, the anon
+ * zpages of an owner whose writeback is off stay (zmm_ops.may_writeback);
+ * an owner's own reclaim writes them back all the same.  May sleep.
  *
  * Return: 0 when @nr_pages were freed, -EAGAIN when fewer could be,
  * -EINVAL for bad arguments.

@@ -132,6 +132,11 @@ struct zmm_writeback;
  *	data was taken, the caller's page is the only copy and must be kept
  *	(in the kernel it is a dirty swap-cache folio).
  *	May sleep.  May be NULL: anon zpages are then never evicted.
+ * @may_writeback: may a pool-wide reclaim (zmm_reclaim() of
+ *	ZMM_OWNER_ANY: the pool limit) write back @owner's anon zpages?  In
+ *	the kernel: memory.zpages.writeback of the memcg.  Not asked by an
+ *	owner's own reclaim, nor by a drain: those zpages must go.  Called
+ *	with no pool lock held; must not sleep.  May be NULL: always.
  * @dropped: a file zpage of (@owner, @nid) was dropped to give memory
  *	back (counted in evict_drop too), for the environment's per-owner
  *	accounting.  Called with no pool lock held; must not sleep.  May be
@@ -148,6 +153,7 @@ struct zmm_ops {
 			   u32 owner, int nid, enum zmm_type type);
 	int (*writeback)(void *priv, const struct zmm_key *key,
 			 struct zmm_writeback *wb);
+	bool (*may_writeback)(void *priv, u32 owner);
 	void (*dropped)(void *priv, u32 owner, int nid);
 	void (*kick)(void *priv, enum zmm_work work);
 	void *priv;
