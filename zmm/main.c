@@ -134,16 +134,28 @@ static void zmm_account_block(struct page *page, int nid,
 /*
  * A block: on the page's node, never entering direct reclaim or direct
  * compaction (GFP_NOWAIT only wakes kswapd), never dipping into reserves,
- * and charged to the memcg made active around the store.
+ * and charged to @owner's memcg, explicitly: the same from a store, from
+ * the compaction worker or from reclaim, whichever memcg that task is
+ * in.  Owner 0 (no memcg, or the memcg is gone) charges no memcg.
  */
 static void *zmm_alloc_block(void *priv, unsigned int order, u32 owner,
 			     int nid, enum zmm_type type)
 {
-	const gfp_t gfp = GFP_NOWAIT | __GFP_NORETRY | __GFP_NOWARN |
-			  __GFP_NOMEMALLOC | __GFP_THISNODE | __GFP_ACCOUNT;
+	gfp_t gfp = GFP_NOWAIT | __GFP_NORETRY | __GFP_NOWARN |
+		    __GFP_NOMEMALLOC | __GFP_THISNODE;
+	struct mem_cgroup *memcg, *old = NULL;
 	struct page *page;
 
+	memcg = zpage_memcg_get_id(owner);
+	if (memcg) {
+		gfp |= __GFP_ACCOUNT;
+		old = set_active_memcg(memcg);
+	}
 	page = alloc_pages_node(nid, gfp, order);
+	if (memcg) {
+		set_active_memcg(old);
+		mem_cgroup_put(memcg);
+	}
 	if (!page)
 		return NULL;
 	zmm_account_block(page, nid, type, 1L << order);
