@@ -65,14 +65,14 @@ groups_normal=(
 	"zmm-mthp|zmm|mthp|-m 256M --swap 1G -M @zmm|600"
 	"zmm-lifecycle|zmm|lifecycle|-m 256M --swap 1G -M @zmm|600"
 	"zmm-writeback|zmm|writeback|-m 384M --swap 1G -M @zmm|900"
-	"zmm-hotcold|zmm|hotcold|-m 256M --swap 1G -M @zmm|600"
+	"zmm-hotcold|zmm|hotcold,sweep|-m 256M --swap 1G -M @zmm|600"
 	"zmm-reclaim|zmm|reclaim|-m 256M --swap 1G -M @zmm|900"
 	"zswap-anon|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=y -a ZMM_ZSWAP_SHRINKER=N|600"
 	"zswap-anon-shrinker|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=y -a ZMM_ZSWAP_SHRINKER=Y|600"
 	"zswap-anon-classic|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=n -a ZMM_ZSWAP_SHRINKER=N -a ZMM_ANON_BYTES=96M|600"
 	"zswap-file|zswap|file|-m 192M --swap 1G --data 1G -a ZMM_LRU_GEN=y|1200"
 	"zswap-mthp|zswap|mthp|-m 256M --swap 1G|600"
-	"zswap-hotcold|zswap|hotcold|-m 256M --swap 1G -a ZMM_ZSWAP_SHRINKER=N|600"
+	"zswap-hotcold|zswap|hotcold,sweep|-m 256M --swap 1G -a ZMM_ZSWAP_SHRINKER=N|600"
 	"selftests|both|@selftests||"
 )
 # Run only when --only selects them or with --all: time is short in make

@@ -82,6 +82,12 @@ echo 32M >"$b/memory.reclaim" 2>/dev/null || note "memory.reclaim: not all of 32
 steal=$(($(memstat "$b" zpage_steal_memcg) - st0))
 note "memory.reclaim 32M: zpages ${before}K -> $(zpages_k "$b")K, zpage_steal_memcg +$steal"
 expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
+# every block is charged to b, the ones the compaction worker allocated
+# (it runs a second after the reclaim) too: b's kernel memory (blocks
+# and entries) covers its zpages
+sleep 2
+expect "b: memory.stat kernel covers its zpages (K)" \
+	"$(($(memstat "$b" kernel) / 1024))" -ge "$(zpages_k "$b")"
 # every task of the cgroup, stress-ng's workers too
 echo 1 >"$b/cgroup.kill"
 wait "$pid" 2>/dev/null

@@ -4,7 +4,8 @@
  * Built static by scripts/initramfs.sh into /bin/hotcold; driven by
  * tests/vm/hotcold.sh and bench/vm-hotcold.sh.
  *
- *   hotcold [-c COLD_MIB] [-w HOT_MIB] [-t SECONDS] [-S SEED] [-W FILE]
+ *   hotcold [-c COLD_MIB] [-w HOT_MIB] [-t SECONDS | -p PASSES] [-S SEED]
+ *           [-W FILE]
  *
  * Fills COLD_MIB MiB once (the cold set), then HOT_MIB MiB (the hot set),
  * and for SECONDS seconds picks hot pages at random: each is verified
@@ -18,6 +19,10 @@
  * is what reclaim should push out (to zpages, then on to swap), and the
  * hot set what it should keep.
  *
+ *   -p N  instead of random picks for SECONDS, N sequential sweeps over
+ *         the hot set, each page verified and rewritten in turn: a cyclic
+ *         access pattern, the worst case for LRU order once the hot set is
+ *         larger than memory
  *   -W F  after the fill print "HOTCOLD: waiting F" and wait until file F
  *         exists (the shell samples counters meanwhile)
  *
@@ -85,20 +90,20 @@ static unsigned char *map(unsigned long pages)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: hotcold [-c COLD_MIB] [-w HOT_MIB] [-t SECONDS] [-S SEED] [-W FILE]\n");
+		"usage: hotcold [-c COLD_MIB] [-w HOT_MIB] [-t SECONDS | -p PASSES] [-S SEED] [-W FILE]\n");
 }
 
 int main(int argc, char **argv)
 {
 	unsigned long cold_mib = 64, hot_mib = 16, secs = 30, seed = 1;
 	unsigned long ncold, nhot, i, ops = 0, t0, ms, cold_bad = 0;
-	unsigned long hot_bad = 0, st;
+	unsigned long hot_bad = 0, st, passes = 0;
 	unsigned char *cold, *hot, *want;
 	const char *wait_file = NULL;
 	unsigned int *gen;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:w:t:S:W:h")) != -1) {
+	while ((c = getopt(argc, argv, "c:w:t:p:S:W:h")) != -1) {
 		switch (c) {
 		case 'c':
 			if (parse_ul(optarg, &cold_mib))
@@ -110,6 +115,10 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (parse_ul(optarg, &secs))
+				goto bad_arg;
+			break;
+		case 'p':
+			if (parse_ul(optarg, &passes) || !passes)
 				goto bad_arg;
 			break;
 		case 'S':
@@ -140,8 +149,8 @@ int main(int argc, char **argv)
 		pagetext(cold + i * PAGE, COLD_ID(i), GEN_SEED(seed, 0));
 	for (i = 0; i < nhot; i++)
 		pagetext(hot + i * PAGE, HOT_ID(i), GEN_SEED(seed, 0));
-	printf("HOTCOLD: fill cold_pages=%lu hot_pages=%lu seed=%lu seconds=%lu\n",
-	       ncold, nhot, seed, secs);
+	printf("HOTCOLD: fill cold_pages=%lu hot_pages=%lu seed=%lu seconds=%lu passes=%lu\n",
+	       ncold, nhot, seed, passes ? 0 : secs, passes);
 	fflush(stdout);
 	if (wait_file) {
 		printf("HOTCOLD: waiting %s\n", wait_file);
@@ -152,7 +161,15 @@ int main(int argc, char **argv)
 
 	st = seed * 0x9e3779b97f4a7c15ULL + 1;
 	t0 = now_ms();
-	do {
+	for (i = 0; i < passes * nhot; i++, ops++) {
+		unsigned long j = i % nhot;
+
+		hot_bad += verify(hot + j * PAGE, want, "hot", HOT_ID(j),
+				  seed, gen[j]);
+		pagetext(hot + j * PAGE, HOT_ID(j), GEN_SEED(seed, ++gen[j]));
+	}
+	ms = now_ms() - t0;
+	while (!passes) {
 		/* a batch between clock reads */
 		for (c = 0; c < 64; c++) {
 			st = mix(st);
@@ -164,7 +181,9 @@ int main(int argc, char **argv)
 			ops++;
 		}
 		ms = now_ms() - t0;
-	} while (ms < secs * 1000);
+		if (ms >= secs * 1000)
+			break;
+	}
 
 	for (i = 0; i < ncold; i++)
 		cold_bad += verify(cold + i * PAGE, want, "cold", COLD_ID(i),
