@@ -1029,6 +1029,99 @@ static void test_policy(void)
  * Reclaim's asks are paced to whole blocks: many small asks free, over
  * time, what they add up to, to within a block, not a block each.
  */
+/* The key at @end of @a's LRU (every zpage of these tests is published). */
+static u64 lru_end_index(struct zmm_arena *a, enum zmm_lru_end end)
+{
+	struct zmm_entry *e;
+	u64 idx;
+
+	spin_lock(&a->lock);
+	e = end == ZMM_LRU_COLD ?
+	    list_first_entry(&a->lru, struct zmm_entry, lru) :
+	    list_last_entry(&a->lru, struct zmm_entry, lru);
+	idx = e->index;
+	spin_unlock(&a->lock);
+	return idx;
+}
+
+/*
+ * Evictions that are wanted again (ghost.c) turn an arena's evictions
+ * to the other end of its LRU: a cyclic access pattern, where the
+ * coldest zpage is the next one wanted, ends up evicting the most
+ * recently stored instead; a pattern whose evictions never come back
+ * keeps LRU order and never tries the other end.
+ */
+static void test_evict_end(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, hot0 = 0, fresh = 100000;
+	enum zmm_lru_end end;
+	struct zmm_arena *a;
+	struct zmm_key k;
+	u64 idx;
+
+	/* a key evicted and then missed is one refault, counted once */
+	fill(pool, ZMM_FILE, 3, 1000, 0);
+	a = zmm_arena_find(pool, 3, 0, ZMM_FILE, false);
+	if (!a) {
+		CHECK(a, "no arena");
+		return;
+	}
+	CHECK(zmm_evict_one(a, ZMM_LRU_COLD) >= 0, "evict");
+	k = K(ZMM_FILE, 1, 0);
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT, "evicted");
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT &&
+	      zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == 1,
+	      "one refault, counted once: %lu",
+	      zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
+	k = K(ZMM_FILE, 1, 1);
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == 0 &&
+	      zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == 1, "a hit is none");
+
+	/* evictions that never come back: LRU order only */
+	for (i = 0; i < 300; i++) {
+		end = zmm_policy_evict_end(a);
+		CHECK(end == ZMM_LRU_COLD, "eviction %lu from the hot end", i);
+		CHECK(zmm_evict_one(a, end) >= 0, "evict %lu", i);
+	}
+	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_HOT), "evict_hot %lu",
+	      zmm_stat(pool, ZMM_STAT_EVICT_HOT));
+
+	/*
+	 * Cyclic: the coldest zpage is wanted right after it goes (a miss,
+	 * then stored again at the hot end); the most recently stored is
+	 * not wanted for a long time.  A new page arrives for each one that
+	 * leaves from the hot end.
+	 */
+	for (i = 0; i < 3000; i++) {
+		if (i == 2000)
+			hot0 = zmm_stat(pool, ZMM_STAT_EVICT_HOT);
+		end = zmm_policy_evict_end(a);
+		idx = lru_end_index(a, end);
+		CHECK(zmm_evict_one(a, end) >= 0, "cyclic evict %lu", i);
+		if (end == ZMM_LRU_COLD) {
+			k = K(ZMM_FILE, 1, idx);
+			CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) ==
+			      -ENOENT, "evicted %llu loads",
+			      (unsigned long long)idx);
+		} else {
+			idx = fresh++;
+		}
+		k = K(ZMM_FILE, 1, idx);
+		gen_page(pg, GEN_TEXT, idx);
+		CHECK(!zmm_store(pool, &k, 3, 0, pg, PAGE_SIZE), "store %llu",
+		      (unsigned long long)idx);
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_HOT) - hot0 > 600,
+	      "of the last 1000 evictions %lu from the hot end",
+	      zmm_stat(pool, ZMM_STAT_EVICT_HOT) - hot0);
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 static void test_shrink_asked(void)
 {
 	struct uenv u;
@@ -1773,6 +1866,7 @@ static const struct {
 	{ "after_exit_compaction", test_after_exit },
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
+	{ "evict_end_follows_refaults", test_evict_end },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "threads_disjoint_and_shared_keys", test_threads },
 };

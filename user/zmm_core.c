@@ -10,6 +10,7 @@
 #include "../zmm/htab.c"
 #include "../zmm/block.c"
 #include "../zmm/arena.c"
+#include "../zmm/ghost.c"
 #include "../zmm/index.c"
 #include "../zmm/store.c"
 #include "../zmm/evict.c"

@@ -179,9 +179,21 @@ void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e)
 	spin_unlock(&a->lock);
 }
 
+/* zmm_lru_take_end() of @e, under the arena lock: true if taken */
+static bool zmm_lru_take_locked(struct zmm_entry *e)
+{
+	/* pairs with smp_store_release() in zmm_store() */
+	if (!smp_load_acquire(&e->published) ||
+	    !refcount_inc_not_zero(&e->refs))
+		return false;
+	list_del_init(&e->lru);
+	return true;
+}
+
 /**
- * zmm_lru_take_coldest - take the coldest zpage off an arena's LRU.
+ * zmm_lru_take_end - take the zpage at one end of an arena's LRU off it.
  * @a: the arena.
+ * @end: the coldest (ZMM_LRU_COLD) or the most recently stored.
  *
  * Only a published zpage that still has its index reference is taken:
  * one not yet in the index could be data a store is about to publish,
@@ -190,24 +202,24 @@ void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e)
  * Return: the zpage, off the LRU (so no other evictor picks it) and with
  * a reference for the caller, or NULL if there is none.
  */
-struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a)
+struct zmm_entry *zmm_lru_take_end(struct zmm_arena *a, enum zmm_lru_end end)
 {
 	struct zmm_entry *e;
 
 	spin_lock(&a->lock);
-	list_for_each_entry(e, &a->lru, lru) {
-		/* pairs with smp_store_release() in zmm_store() */
-		if (!smp_load_acquire(&e->published) ||
-		    !refcount_read(&e->refs))
-			continue;
-		if (refcount_inc_not_zero(&e->refs)) {
-			list_del_init(&e->lru);
-			spin_unlock(&a->lock);
-			return e;
-		}
+	if (end == ZMM_LRU_COLD) {
+		list_for_each_entry(e, &a->lru, lru)
+			if (zmm_lru_take_locked(e))
+				goto out;
+	} else {
+		list_for_each_entry_reverse(e, &a->lru, lru)
+			if (zmm_lru_take_locked(e))
+				goto out;
 	}
+	e = NULL;
+out:
 	spin_unlock(&a->lock);
-	return NULL;
+	return e;
 }
 
 /**

@@ -15,7 +15,7 @@ struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 int zmm_arenas_init(struct zmm_pool *pool);
 void zmm_arenas_destroy(struct zmm_pool *pool);
 void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e);
-struct zmm_entry *zmm_lru_take_coldest(struct zmm_arena *a);
+struct zmm_entry *zmm_lru_take_end(struct zmm_arena *a, enum zmm_lru_end end);
 bool zmm_lru_take(struct zmm_arena *a, struct zmm_entry *e);
 
 #endif /* _ZMM_ARENA_H */

@@ -15,6 +15,7 @@
 #include "block.h"
 #include "compress.h"
 #include "evict.h"
+#include "ghost.h"
 #include "index.h"
 #include "stats.h"
 #include "store.h"
@@ -105,14 +106,29 @@ static void zmm_writeback_failed(struct zmm_pool *pool, int err)
 }
 
 /*
+ * Count the eviction of @key from @end of @a's LRU, and leave its ghost
+ * (ghost.c); @end is ZMM_NR_LRU_ENDS for a drain, which leaves none.
+ */
+static void zmm_evicted(struct zmm_pool *pool, const struct zmm_key *key,
+			struct zmm_arena *a, enum zmm_lru_end end)
+{
+	if (!a || end >= ZMM_NR_LRU_ENDS)
+		return;
+	if (end == ZMM_LRU_HOT)
+		zmm_stat_inc(pool, ZMM_STAT_EVICT_HOT);
+	zmm_ghost_add(pool, key, a, end);
+}
+
+/*
  * Hand @e, referenced by the caller and off the LRU, to zmm_ops.writeback
  * and account for the outcome.  @a is its arena, NULL for a same-filled
- * zpage.  Consumes the caller's reference.  Return pageframes freed, or
- * the writeback's errno if the zpage stayed (rotated to the hot end of
- * the LRU, see zmm_lru_rotate()).
+ * zpage; @end the end of the LRU it was taken from (see zmm_evicted()).
+ * Consumes the caller's reference.  Return pageframes freed, or the
+ * writeback's errno if the zpage stayed (rotated to the hot end of the
+ * LRU, see zmm_lru_rotate()).
  */
 static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
-				struct zmm_entry *e)
+				struct zmm_entry *e, enum zmm_lru_end end)
 {
 	struct zmm_writeback wb = { .pool = pool, .e = e };
 	struct zmm_key key = { .type = e->type, .id = e->id,
@@ -127,6 +143,8 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 		zmm_stat_inc(pool, ret ? ZMM_STAT_WB_FAIL :
 				   wb.dropped ? ZMM_STAT_EVICT_CACHED :
 				   ZMM_STAT_EVICT_WB);
+		if (!ret && !wb.dropped)
+			zmm_evicted(pool, &key, a, end);
 	} else if (ret != -ESTALE) {
 		/* never taken: still the key's zpage */
 		WARN_ON_ONCE(!ret);
@@ -142,10 +160,15 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 	return freed;
 }
 
-/* Drop the file zpage @e, referenced by the caller and off the LRU. */
+/*
+ * Drop the file zpage @e, referenced by the caller and off the LRU, taken
+ * from @end of it.
+ */
 static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
-				    struct zmm_entry *e)
+				    struct zmm_entry *e, enum zmm_lru_end end)
 {
+	struct zmm_key key = { .type = e->type, .id = e->id,
+			       .index = e->index };
 	unsigned long freed = 0;
 	struct zmm_shard *s;
 	bool erased;
@@ -157,6 +180,7 @@ static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
 	if (erased) {
 		freed += zmm_entry_put(pool, e);
 		zmm_stat_inc(pool, ZMM_STAT_EVICT_DROP);
+		zmm_evicted(pool, &key, a, end);
 		if (pool->ops.dropped)
 			pool->ops.dropped(pool->ops.priv, a->owner, a->nid);
 	}
@@ -164,14 +188,16 @@ static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
 }
 
 /**
- * zmm_evict_one - evict the coldest zpage of an arena.
+ * zmm_evict_one - evict the zpage at one end of an arena's LRU.
  * @a: the arena.
+ * @end: the coldest zpage, or the most recently stored (the policy's
+ *	choice, see zmm_policy_evict_end()).
  *
  * Return: pageframes freed (>= 0), -ENOENT if the LRU has no zpage,
  * -EAGAIN if the zpage could not be evicted (an anon zpage whose
  * writeback failed is rotated to the hot end).
  */
-long zmm_evict_one(struct zmm_arena *a)
+long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end)
 {
 	struct zmm_pool *pool = a->pool;
 	struct zmm_entry *e;
@@ -179,12 +205,12 @@ long zmm_evict_one(struct zmm_arena *a)
 
 	if (a->type == ZMM_ANON && !pool->ops.writeback)
 		return -EAGAIN;
-	e = zmm_lru_take_coldest(a);
+	e = zmm_lru_take_end(a, end);
 	if (!e)
 		return -ENOENT;
 	if (a->type == ZMM_FILE)
-		return zmm_drop_entry(pool, a, e);
-	ret = zmm_writeback_entry(pool, a, e);
+		return zmm_drop_entry(pool, a, e, end);
+	ret = zmm_writeback_entry(pool, a, e, end);
 	return ret < 0 ? -EAGAIN : ret;
 }
 
@@ -230,7 +256,8 @@ long zmm_writeback_all(struct zmm_pool *pool)
 				zmm_entry_put(pool, e);
 				continue;
 			}
-			if (zmm_writeback_entry(pool, a, e) >= 0)
+			if (zmm_writeback_entry(pool, a, e,
+						ZMM_NR_LRU_ENDS) >= 0)
 				done++;
 		}
 	}

@@ -5,6 +5,6 @@
 
 #include "types.h"
 
-long zmm_evict_one(struct zmm_arena *a);
+long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end);
 
 #endif /* _ZMM_EVICT_H */

@@ -137,6 +137,45 @@ const struct zmm_policy zmm_default_policy = {
 	.block_order = zmm_policy_block_order,
 };
 
+/* evictions of a suspect arena per probe of the end it does not use */
+#define ZMM_EVICT_PROBE		8
+/* evictions from an end before its refault rate is trusted */
+#define ZMM_EVICT_EVIDENCE	32
+
+/*
+ * Which end of @a's LRU to evict from.  The coldest zpage, unless the
+ * evictions keep coming back.  A cyclic access pattern larger than
+ * memory is the worst case for LRU order: the coldest zpage is the next
+ * one wanted, so every zpage stored is evicted before it is loaded, and
+ * each is read back from the swap device.  For that pattern the most
+ * recently stored zpage is the one wanted last.  The arena keeps score
+ * (ghost.c): evictions from each end, and how many of them were wanted
+ * again.  While under a quarter of the coldest ones come back, LRU order
+ * stands and nothing else is tried.  Beyond that, one eviction in
+ * ZMM_EVICT_PROBE takes the other end, so that both scores stay current,
+ * and the rest take the end whose evictions came back less often.
+ */
+static enum zmm_lru_end zmm_policy_evict_end(struct zmm_arena *a)
+{
+	unsigned int ec = atomic_read(&a->evicted[ZMM_LRU_COLD]);
+	unsigned int rc = atomic_read(&a->refaulted[ZMM_LRU_COLD]);
+	unsigned int eh = atomic_read(&a->evicted[ZMM_LRU_HOT]);
+	unsigned int rh = atomic_read(&a->refaulted[ZMM_LRU_HOT]);
+	enum zmm_lru_end best;
+	unsigned int n;
+
+	if (ec < ZMM_EVICT_EVIDENCE || rc * 4 < ec)
+		return ZMM_LRU_COLD;
+	/* rh / eh < rc / ec, once the hot end has been tried enough */
+	best = eh >= ZMM_EVICT_EVIDENCE && (u64)rh * ec < (u64)rc * eh ?
+	       ZMM_LRU_HOT : ZMM_LRU_COLD;
+	n = READ_ONCE(a->evictions);
+	WRITE_ONCE(a->evictions, n + 1);
+	if (n % ZMM_EVICT_PROBE == 0 || eh < ZMM_EVICT_EVIDENCE)
+		best = best == ZMM_LRU_HOT ? ZMM_LRU_COLD : ZMM_LRU_HOT;
+	return best;
+}
+
 /* zmm_shrink() of an arena found already; *@freed is zero on entry. */
 static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
 			    unsigned long *freed)
@@ -155,7 +194,7 @@ static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
 			continue;
 		}
 		/* one that fails is rotated: the next try is another */
-		ret = zmm_evict_one(a);
+		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
 		if (ret == -ENOENT)
 			break;
 		if (ret < 0) {

@@ -3,11 +3,13 @@
  * zmm core, layer 6: a pool's life, and its parameters.
  *
  * zmm_pool_create() builds the layers bottom up (counters, entry slab,
- * per-CPU codec contexts, index, arenas) and installs the default policy;
+ * per-CPU codec contexts, index, arenas, ghosts) and installs the default
+ * policy;
  * zmm_pool_destroy() empties the pool and takes them down top down.
  */
 #include "arena.h"
 #include "compress.h"
+#include "ghost.h"
 #include "index.h"
 #include "policy.h"
 #include "stats.h"
@@ -118,8 +120,12 @@ struct zmm_pool *zmm_pool_create(const struct zmm_params *p,
 		goto destroy_ctx;
 	if (zmm_arenas_init(pool))
 		goto destroy_index;
+	if (zmm_ghosts_init(pool))
+		goto destroy_arenas;
 	return pool;
 
+destroy_arenas:
+	zmm_arenas_destroy(pool);
 destroy_index:
 	zmm_index_destroy(pool);
 destroy_ctx:
@@ -143,6 +149,7 @@ void zmm_pool_destroy(struct zmm_pool *pool)
 		return;
 	zmm_invalidate_type(pool, ZMM_ANON);
 	zmm_invalidate_type(pool, ZMM_FILE);
+	zmm_ghosts_destroy(pool);
 	zmm_index_destroy(pool);
 	zmm_arenas_destroy(pool);
 	zmm_ctx_destroy(pool);

@@ -27,6 +27,7 @@
 #include "arena.h"
 #include "block.h"
 #include "compress.h"
+#include "ghost.h"
 #include "index.h"
 #include "stats.h"
 #include "store.h"
@@ -269,6 +270,7 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 	spin_unlock(&s->lock);
 	if (!e) {
 		zmm_stat_inc(pool, ZMM_STAT_LOAD_MISS);
+		zmm_ghost_refault(pool, key);
 		return -ENOENT;
 	}
 	if (!e->arena) {

@@ -54,6 +54,8 @@
  *
  * No lock of its own: protected by whatever protects its container.
  */
+struct zmm_ghost;
+
 struct zmm_htab {
 	struct hlist_head *heads;
 	unsigned int bits;
@@ -93,6 +95,18 @@ struct zmm_block {
 };
 
 /**
+ * enum zmm_lru_end - an end of an arena's LRU.
+ * @ZMM_LRU_COLD: the coldest zpage, the first on the list.
+ * @ZMM_LRU_HOT: the most recently stored zpage, the last.
+ * @ZMM_NR_LRU_ENDS: the number of ends.
+ */
+enum zmm_lru_end {
+	ZMM_LRU_COLD,
+	ZMM_LRU_HOT,
+	ZMM_NR_LRU_ENDS,
+};
+
+/**
  * struct zmm_arena - storage and LRU of one (owner, node, type).
  * @lock: protects everything below but the identity fields, and the
  *	location (block, offset) and list links of the entries it holds.
@@ -108,6 +122,12 @@ struct zmm_block {
  * @debt: pageframes MM's reclaim asked of the arena and did not get yet;
  *	negative when a shrink gave more (a whole block) than was asked,
  *	a credit that absorbs the next asks (zmm_shrink_asked()).
+ * @evicted: zpages evicted recently, by the end of the LRU they were
+ *	taken from (ghost.c; halved every few thousand).  Atomic.
+ * @refaulted: of those, how many were loaded again after (a load that
+ *	missed and found their ghost).  Atomic.
+ * @evictions: evictions by the shrink so far, to pace the probes of the
+ *	other end (policy.c).  Racy on purpose.
  * @hnode: in pool->arenas (under pool->arenas_lock).
  * @pool: the pool.
  * @owner: memcg id of the owner.
@@ -126,6 +146,9 @@ struct zmm_arena {
 	unsigned long nr_zpages;
 	unsigned long nr_blocks[ZMM_NR_ORDERS];
 	atomic_long_t debt;
+	atomic_t evicted[ZMM_NR_LRU_ENDS];
+	atomic_t refaulted[ZMM_NR_LRU_ENDS];
+	unsigned int evictions;
 	struct hlist_node hnode;
 	struct zmm_pool *pool;
 	u32 owner;
@@ -345,6 +368,7 @@ struct zmm_policy {
  *	always taken from the same one.  Per type, because one walk of the
  *	file arenas would otherwise set where the next anon walk starts.
  *	Racy on purpose: only fairness depends on it.
+ * @ghosts: the keys of recently evicted zpages (ghost.c).
  */
 struct zmm_pool {
 	struct zmm_params params;
@@ -361,6 +385,7 @@ struct zmm_pool {
 	atomic_t compact_due;
 	atomic_long_t anon_end[ZMM_ANON_MAX_IDS];
 	unsigned long reclaim_start[ZMM_NR_TYPES];
+	struct zmm_ghost *ghosts;
 };
 
 /* The bucket list a non-head block belongs on: its live fraction. */

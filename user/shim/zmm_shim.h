@@ -181,6 +181,10 @@ static inline void list_move(struct list_head *e, struct list_head *h)
 #define list_first_entry_or_null(h, t, m) \
 	(list_empty(h) ? NULL : list_first_entry(h, t, m))
 #define list_next_entry(p, m) list_entry((p)->m.next, typeof(*(p)), m)
+#define list_prev_entry(p, m) list_entry((p)->m.prev, typeof(*(p)), m)
+#define list_for_each_entry_reverse(p, h, m)				\
+	for (p = list_last_entry(h, typeof(*p), m); &p->m != (h);	\
+	     p = list_prev_entry(p, m))
 #define list_for_each_entry(p, h, m)					\
 	for (p = list_first_entry(h, typeof(*p), m); &p->m != (h);	\
 	     p = list_next_entry(p, m))
@@ -335,6 +339,7 @@ typedef struct {
 	__atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
 #define atomic_xchg(v, i) \
 	__atomic_exchange_n(&(v)->counter, (i), __ATOMIC_SEQ_CST)
+#define atomic_inc(v) ((void)__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_RELAXED))
 
 typedef struct {
 	int refs;
