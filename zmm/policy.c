@@ -151,9 +151,11 @@ const struct zmm_policy zmm_default_policy = {
  * recently stored zpage is the one wanted last.  The arena keeps score
  * (ghost.c): evictions from each end, and how many of them were wanted
  * again.  While under a quarter of the coldest ones come back, LRU order
- * stands and nothing else is tried.  Beyond that, one eviction in
- * ZMM_EVICT_PROBE takes the other end, so that both scores stay current,
- * and the rest take the end whose evictions came back less often.
+ * stands and nothing else is tried.  Beyond that, the hot end is tried
+ * until ZMM_EVICT_EVIDENCE of its evictions have been counted; from then
+ * on one eviction in ZMM_EVICT_PROBE takes the other end, so that both
+ * scores stay current, and the rest take the end whose evictions came
+ * back less often.
  */
 static enum zmm_lru_end zmm_policy_evict_end(struct zmm_arena *a)
 {
