@@ -7,7 +7,7 @@
 # says (tests/vm/lib.sh stat_line), and per round the ratio to zswap with
 # 6.12 defaults.  See bench/README.md ("VM comparison").
 #
-# Usage: bench/vm-compare.sh [-n ROUNDS] [-w anon|mthp|hotcold] [-a K=V]
+# Usage: bench/vm-compare.sh [-n ROUNDS] [-w anon|mthp|hotcold|sweep] [-a K=V]
 #                             [-o DIR]
 #   -n ROUNDS   rounds (default 3; fewer than 3 gives no median worth a name)
 #   -w NAME     the scenario of tests/vm/ (default anon)
@@ -93,7 +93,7 @@ for line in open(path):
     kv = dict(w.split("=", 1) for w in line.split() if "=" in w)
     runs.append(kv)
 keys = ["ops_per_s", "pswpout", "pswpin", "majflt", "oom", "zpage_steal",
-        "stored", "loaded", "rejects", "peak_pageframes", "ratio"]
+        "stored", "loaded", "writeback", "rejects", "peak_pageframes", "ratio"]
 def num(v):
     try:
         return float(v)
