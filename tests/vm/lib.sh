@@ -59,6 +59,15 @@ todo() {
 	echo "not ok $_n - $SCN: $* # TODO $BACKEND baseline differs from what we expected; not counted"
 	echo todo >>"$TAP.res"
 }
+# known NAME WHY: an expectation zmm does not meet yet, for a reason an
+# open issue covers (WHY names it): "not ok N - NAME # TODO known: WHY",
+# reported, not counted.  Only with the issue's number in WHY.
+known() {
+	_tap_next
+	_scn_todo=$((_scn_todo + 1))
+	echo "not ok $_n - $SCN: $1 # TODO known: $2; not counted"
+	echo todo >>"$TAP.res"
+}
 # check NAME COMMAND...: one assertion from a command's exit status
 check() {
 	_name=$1
