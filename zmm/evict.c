@@ -140,11 +140,14 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 	if (wb.taken) {
 		/* the data left the pool: written, or kept by the caller */
 		freed += zmm_entry_put(pool, e);
-		zmm_stat_inc(pool, ret ? ZMM_STAT_WB_FAIL :
-				   wb.dropped ? ZMM_STAT_EVICT_CACHED :
-				   ZMM_STAT_EVICT_WB);
-		if (!ret && !wb.dropped)
+		if (ret) {
+			zmm_writeback_failed(pool, ret);
+		} else if (wb.dropped) {
+			zmm_stat_inc(pool, ZMM_STAT_EVICT_CACHED);
+		} else {
+			zmm_stat_inc(pool, ZMM_STAT_EVICT_WB);
 			zmm_evicted(pool, &key, a, end);
+		}
 	} else if (ret != -ESTALE) {
 		/* never taken: still the key's zpage */
 		WARN_ON_ONCE(!ret);
