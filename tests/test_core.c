@@ -804,6 +804,8 @@ static void test_reclaim_and_drain(void)
 		      "failed zpages at the hot end: coldest %lld, hottest %lld",
 		      cold ? (long long)cold->index : -1LL,
 		      cold ? (long long)hot->index : -1LL);
+		if (a)
+			zmm_arena_put(a);
 	}
 	dr_fail_below = 0;
 	check_pool(pool, &u);
@@ -1116,6 +1118,114 @@ static void test_evict_end(void)
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_HOT) - hot0 > 600,
 	      "of the last 1000 evictions %lu from the hot end",
 	      zmm_stat(pool, ZMM_STAT_EVICT_HOT) - hot0);
+	zmm_arena_put(a);
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/* zmm_reclaim() of @owner until it frees nothing more; the pageframes */
+static unsigned long reclaim_until_dry(struct zmm_pool *pool, u32 owner)
+{
+	unsigned long freed, total = 0;
+	unsigned int i;
+
+	for (i = 0; i < 32; i++) {
+		zmm_reclaim(pool, owner, ULONG_MAX, &freed);
+		if (!freed)
+			break;
+		total += freed;
+	}
+	return total;
+}
+
+/*
+ * A memcg going away (zmm_arena_retire()): its arenas leave the table, so
+ * that its id, once reused, starts with new ones; one that still holds
+ * zpages (writebacks that failed) stays reachable by loads and pool-wide
+ * reclaim, never by the new owner's, and goes with its last zpage.
+ */
+static void test_arena_retire(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long arenas0, left, refaults, i;
+	struct zmm_arena_info info;
+	struct zmm_key k;
+
+	u.writeback = drain_writeback;
+	dr_count = 0;
+	dr_bad = 0;
+	wb_fail_left = 0;
+	dr_cached_mod = 0;
+	arenas0 = zmm_stat(pool, ZMM_STAT_NR_ARENAS);
+	fill(pool, ZMM_FILE, 7, 300, 0);
+	fill(pool, ZMM_ANON, 7, 300, 0);
+	fill(pool, ZMM_ANON, 8, 100, 1000);
+	CHECK(zmm_stat(pool, ZMM_STAT_NR_ARENAS) == arenas0 + 3,
+	      "nr_arenas %lu", zmm_stat(pool, ZMM_STAT_NR_ARENAS));
+
+	/* the owner goes: its zpages are evicted, 50 writebacks fail */
+	dr_fail_below = 50;
+	reclaim_until_dry(pool, 7);
+	left = zmm_arena_retire(pool, 7);
+	CHECK(left == 50, "%lu zpages left in the retired arenas", left);
+	CHECK(zmm_stat(pool, ZMM_STAT_NR_ARENAS) == arenas0 + 2 &&
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED) == 1 &&
+	      zmm_stat(pool, ZMM_STAT_ARENAS_RETIRED) == 2,
+	      "the empty file arena freed, the anon one kept: %lu arenas, %lu retired, %lu ever",
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS),
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED),
+	      zmm_stat(pool, ZMM_STAT_ARENAS_RETIRED));
+	CHECK(zmm_arena_info(pool, 7, 0, ZMM_ANON, &info) == -ENOENT,
+	      "a retired arena is found by its owner id");
+	check_pool(pool, &u);
+
+	/* the id reused: a new arena; the owner's reclaim misses the old */
+	fill(pool, ZMM_ANON, 7, 20, 2000);
+	CHECK(!zmm_arena_info(pool, 7, 0, ZMM_ANON, &info) &&
+	      info.nr_zpages == 20, "new arena holds %lu zpages",
+	      info.nr_zpages);
+	dr_fail_below = 0;
+	reclaim_until_dry(pool, 7);
+	CHECK(!zmm_arena_info(pool, 7, 0, ZMM_ANON, &info) &&
+	      !info.nr_zpages && !info.pages_held,
+	      "new arena still holds %lu zpages", info.nr_zpages);
+	CHECK(zmm_stat(pool, ZMM_STAT_NR_ZPAGES) == 150 &&
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED) == 1,
+	      "the new owner's reclaim reached the retired arena: %lu zpages",
+	      zmm_stat(pool, ZMM_STAT_NR_ZPAGES));
+	check_pool(pool, &u);
+
+	/* loads still find the retired arena's zpages, intact */
+	for (i = 0; i < 25; i++) {
+		k = K(ZMM_ANON, 1, i);
+		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true) &&
+		      !memcmp(pg, out, PAGE_SIZE), "load %lu", i);
+	}
+	/* pool-wide reclaim takes the rest; the last zpage frees it */
+	reclaim_until_dry(pool, ZMM_OWNER_ANY);
+	CHECK(!zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED) &&
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS) == arenas0 + 2,
+	      "%lu arenas, %lu retired after the pool-wide reclaim",
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS),
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED));
+	CHECK(!dr_bad, "%lu written back wrong", dr_bad);
+
+	/* a ghost of the freed arena: a miss counts its refault, no more */
+	refaults = zmm_stat(pool, ZMM_STAT_EVICT_REFAULT);
+	k = K(ZMM_ANON, 1, 40);
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT &&
+	      zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == refaults + 1,
+	      "refaults %lu -> %lu", refaults,
+	      zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
+	/* retiring an owner with no arena, or every owner, does nothing */
+	CHECK(!zmm_arena_retire(pool, 99) &&
+	      !zmm_arena_retire(pool, ZMM_OWNER_ANY) &&
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS) == arenas0 + 2,
+	      "nr_arenas %lu", zmm_stat(pool, ZMM_STAT_NR_ARENAS));
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
@@ -1867,6 +1977,7 @@ static const struct {
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
 	{ "evict_end_follows_refaults", test_evict_end },
+	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "threads_disjoint_and_shared_keys", test_threads },
 };

@@ -11,6 +11,12 @@
  * Same-filled zpages take no storage, hence no pageframes, and stay off
  * the LRU: evicting them would give MM nothing back.
  *
+ * An arena lives as long as it is in the arena table, or holds a zpage,
+ * or someone holds a reference (struct zmm_arena @refs).  When its owner
+ * goes away for good (a memcg going offline), zmm_arena_retire() takes it
+ * out of the table: a new arena for a reused owner id starts empty, and
+ * the old one is freed with its last zpage.
+ *
  * This file only keeps the lists; what leaves them and why is evict.c's
  * and policy.c's business.
  */
@@ -31,6 +37,7 @@ static u64 zmm_arena_node_hkey(struct hlist_node *n)
 	return zmm_arena_hkey(a->owner, a->nid, a->type);
 }
 
+/* The arena of (@owner, @nid, @type) in the table; under arenas_lock. */
 static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
 					  int nid, enum zmm_type type)
 {
@@ -46,6 +53,45 @@ static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
 	return NULL;
 }
 
+/* Free @a, retired and unreferenced: it holds no zpage, hence no block. */
+static void zmm_arena_free(struct zmm_arena *a)
+{
+	struct zmm_pool *pool = a->pool;
+
+	write_lock(&pool->arenas_lock);
+	hlist_del_init(&a->hnode);
+	write_unlock(&pool->arenas_lock);
+	zmm_block_drop_spare(a);
+	WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held ||
+		     !list_empty(&a->lru));
+	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);
+	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS_RETIRED, -1);
+	kfree(a);
+}
+
+/**
+ * zmm_arena_get - take another reference on an arena.
+ * @a: the arena, which the caller holds a reference on already (its own,
+ *	or that of a zpage it holds).
+ */
+void zmm_arena_get(struct zmm_arena *a)
+{
+	refcount_inc(&a->refs);
+}
+
+/**
+ * zmm_arena_put - drop a reference on an arena.
+ * @a: the arena.
+ *
+ * The last one (only possible once the arena was retired) frees it.  Call
+ * it without any other zmm lock held.  Never sleeps.
+ */
+void zmm_arena_put(struct zmm_arena *a)
+{
+	if (refcount_dec_and_test(&a->refs))
+		zmm_arena_free(a);
+}
+
 /**
  * zmm_arena_find - look up, and optionally create, an arena.
  * @pool: the pool.
@@ -54,7 +100,10 @@ static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
  * @type: zpage type.
  * @create: create it when missing.
  *
- * Return: the arena, or NULL (missing and not created, or no memory).
+ * Only arenas in the table are found, never a retired one.
+ *
+ * Return: the arena, with a reference for the caller to zmm_arena_put(),
+ * or NULL (missing and not created, or no memory).
  */
 struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 				 enum zmm_type type, bool create)
@@ -64,6 +113,8 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 
 	read_lock(&pool->arenas_lock);
 	a = zmm_arena_lookup(pool, owner, nid, type);
+	if (a)
+		zmm_arena_get(a);
 	read_unlock(&pool->arenas_lock);
 	if (a || !create)
 		return a;
@@ -80,10 +131,14 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 	na->owner = owner;
 	na->nid = nid;
 	na->type = type;
+	/* the table's and the caller's */
+	refcount_set(&na->refs, 2);
 
 	write_lock(&pool->arenas_lock);
 	a = zmm_arena_lookup(pool, owner, nid, type);
-	if (!a) {
+	if (a) {
+		zmm_arena_get(a);
+	} else {
 		hlist_add_head(&na->hnode,
 			       &pool->arenas.heads[hash_64(zmm_arena_hkey(owner,
 								nid, type),
@@ -99,13 +154,71 @@ struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 	return a;
 }
 
+/**
+ * zmm_arena_retire - take an owner's arenas out of the table, for good.
+ * @pool: the pool.
+ * @owner: memcg id, going away (the caller evicted its zpages first, and
+ *	makes sure that no store for @owner starts any more).
+ *
+ * A later zmm_arena_find() for @owner, after the id was reused, creates
+ * a new arena.  A retired arena that still holds zpages (their writeback
+ * failed, or a store raced with the eviction) stays on pool->retired,
+ * reachable by pool-wide reclaim, until the last of them goes; then it
+ * is freed.  Never sleeps.
+ *
+ * Return: the zpages left in the retired arenas.
+ */
+unsigned long zmm_arena_retire(struct zmm_pool *pool, u32 owner)
+{
+	struct zmm_arena *a, *retired[ZMM_NR_TYPES];
+	unsigned long left = 0;
+	unsigned int t, n;
+	int nid;
+
+	if (owner == ZMM_OWNER_ANY)
+		return 0;
+	for (nid = 0; nid < nr_node_ids; nid++) {
+		n = 0;
+		write_lock(&pool->arenas_lock);
+		for (t = 0; t < ZMM_NR_TYPES; t++) {
+			a = zmm_arena_lookup(pool, owner, nid, t);
+			if (!a)
+				continue;
+			hlist_del_init(&a->hnode);
+			hlist_add_head(&a->hnode, &pool->retired);
+			pool->arenas.nr--;
+			retired[n++] = a;
+		}
+		write_unlock(&pool->arenas_lock);
+		for (t = 0; t < n; t++) {
+			a = retired[t];
+			left += READ_ONCE(a->nr_zpages);
+			zmm_stat_inc(pool, ZMM_STAT_ARENAS_RETIRED);
+			zmm_stat_inc(pool, ZMM_STAT_NR_ARENAS_RETIRED);
+			/* the table's reference */
+			zmm_arena_put(a);
+		}
+	}
+	return left;
+}
+
 int zmm_arenas_init(struct zmm_pool *pool)
 {
 	rwlock_init(&pool->arenas_lock);
+	INIT_HLIST_HEAD(&pool->retired);
 	return zmm_htab_init(&pool->arenas, 4);
 }
 
-/* Free every arena; they must hold nothing by now. */
+static void zmm_arena_destroy(struct zmm_pool *pool, struct zmm_arena *a)
+{
+	zmm_block_drop_spare(a);
+	WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held);
+	hlist_del_init(&a->hnode);
+	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);
+	kfree(a);
+}
+
+/* Free every arena; they must hold nothing by now, and nobody use them. */
 void zmm_arenas_destroy(struct zmm_pool *pool)
 {
 	struct hlist_node *next;
@@ -114,24 +227,36 @@ void zmm_arenas_destroy(struct zmm_pool *pool)
 
 	if (!pool->arenas.heads)
 		return;
-	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
+	for (i = 0; i < (1UL << pool->arenas.bits); i++)
 		hlist_for_each_entry_safe(a, next, &pool->arenas.heads[i],
-					  hnode) {
-			zmm_block_drop_spare(a);
-			WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held);
-			hlist_del_init(&a->hnode);
-			zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);
-			kfree(a);
-		}
+					  hnode)
+			zmm_arena_destroy(pool, a);
+	/* a retired arena is freed with its last zpage: none may be left */
+	hlist_for_each_entry_safe(a, next, &pool->retired, hnode) {
+		WARN_ON_ONCE(1);
+		zmm_stat_add(pool, ZMM_STAT_NR_ARENAS_RETIRED, -1);
+		zmm_arena_destroy(pool, a);
 	}
 	zmm_htab_free(&pool->arenas);
 }
 
-/*
- * The arenas of the pool (of one owner, or all with ZMM_OWNER_ANY; of one
- * type, or all with @type ZMM_NR_TYPES), in an array to kfree(); arenas
- * live as long as the pool, so the pointers stay good.  NULL (and *@n ==
- * 0) if there are none or no memory.
+static bool zmm_snapshot_wants(const struct zmm_arena *a, u32 owner,
+			       enum zmm_type type)
+{
+	return (type == ZMM_NR_TYPES || a->type == type) &&
+	       (owner == ZMM_OWNER_ANY || a->owner == owner);
+}
+
+/**
+ * zmm_arenas_snapshot - the arenas of the pool, or of one owner.
+ * @pool: the pool.
+ * @owner: memcg id, or ZMM_OWNER_ANY for every arena, the retired ones
+ *	included (their zpages are still the pool's to reclaim).
+ * @type: a zpage type, or ZMM_NR_TYPES for both.
+ * @n: set to the number of arenas.
+ *
+ * Return: an array of @n arenas, each referenced: give it to
+ * zmm_arenas_put().  NULL (and *@n == 0) if there are none or no memory.
  */
 struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 				       enum zmm_type type, unsigned long *n)
@@ -142,6 +267,8 @@ struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 	*n = 0;
 	read_lock(&pool->arenas_lock);
 	nr = pool->arenas.nr;
+	hlist_for_each_entry(a, &pool->retired, hnode)
+		nr++;
 	read_unlock(&pool->arenas_lock);
 	if (!nr)
 		return NULL;
@@ -151,9 +278,17 @@ struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 	read_lock(&pool->arenas_lock);
 	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
 		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
-			if ((type == ZMM_NR_TYPES || a->type == type) &&
-			    (owner == ZMM_OWNER_ANY || a->owner == owner) &&
-			    *n < nr)
+			if (zmm_snapshot_wants(a, owner, type) && *n < nr) {
+				zmm_arena_get(a);
+				arenas[(*n)++] = a;
+			}
+		}
+	}
+	if (owner == ZMM_OWNER_ANY) {
+		hlist_for_each_entry(a, &pool->retired, hnode) {
+			/* the last put may be freeing it right now */
+			if (zmm_snapshot_wants(a, owner, type) && *n < nr &&
+			    refcount_inc_not_zero(&a->refs))
 				arenas[(*n)++] = a;
 		}
 	}
@@ -163,6 +298,20 @@ struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 		return NULL;
 	}
 	return arenas;
+}
+
+/**
+ * zmm_arenas_put - put the arenas of a zmm_arenas_snapshot(), and free it.
+ * @arenas: the snapshot (NULL is fine).
+ * @n: its size.
+ */
+void zmm_arenas_put(struct zmm_arena **arenas, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		zmm_arena_put(arenas[i]);
+	kfree(arenas);
 }
 
 /*
@@ -268,5 +417,6 @@ int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
 	info->nr_zpages = a->nr_zpages;
 	memcpy(info->nr_blocks, a->nr_blocks, sizeof(info->nr_blocks));
 	spin_unlock(&a->lock);
+	zmm_arena_put(a);
 	return 0;
 }

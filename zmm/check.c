@@ -61,11 +61,11 @@ static long zmm_check_block(struct zmm_arena *a, struct zmm_block *b,
 	return bad;
 }
 
-static long zmm_check_arena(struct zmm_arena *a, bool quiet,
+static long zmm_check_arena(struct zmm_arena *a, bool quiet, bool retired,
 			    struct zmm_count *total)
 {
 	struct zmm_count c = { 0 };
-	unsigned long lru = 0;
+	unsigned long lru = 0, refs, want;
 	struct zmm_block *b;
 	struct zmm_entry *e;
 	unsigned int k;
@@ -108,6 +108,12 @@ static long zmm_check_arena(struct zmm_arena *a, bool quiet,
 		       "blocks by order differ");
 	bad += ZMM_BAD(!c.nr && c.held, "empty arena holds %lu pages",
 		       c.held);
+	/* one per zpage, the table's, and (not quiet) users' */
+	refs = refcount_read(&a->refs);
+	want = c.nr + !retired;
+	bad += ZMM_BAD(quiet ? refs != want : refs < want,
+		       "%lu references for %lu zpages%s", refs, c.nr,
+		       retired ? " (retired)" : "");
 	/* entries under eviction are off the LRU for a while */
 	if (quiet)
 		bad += ZMM_BAD(lru != c.nr, "LRU has %lu of %lu zpages", lru,
@@ -196,7 +202,7 @@ static long zmm_check_shard(struct zmm_pool *pool, struct zmm_shard *s,
  */
 long zmm_pool_check(struct zmm_pool *pool, bool quiet)
 {
-	unsigned long i, nr = 0, nr_arenas = 0;
+	unsigned long i, nr = 0, nr_arenas = 0, nr_retired = 0;
 	struct zmm_count total = { 0 };
 	struct zmm_arena *a;
 	long bad = 0;
@@ -204,9 +210,14 @@ long zmm_pool_check(struct zmm_pool *pool, bool quiet)
 	read_lock(&pool->arenas_lock);
 	for (i = 0; i < (1UL << pool->arenas.bits); i++)
 		hlist_for_each_entry(a, &pool->arenas.heads[i], hnode) {
-			bad += zmm_check_arena(a, quiet, &total);
+			bad += zmm_check_arena(a, quiet, false, &total);
 			nr_arenas++;
 		}
+	hlist_for_each_entry(a, &pool->retired, hnode) {
+		bad += zmm_check_arena(a, quiet, true, &total);
+		nr_arenas++;
+		nr_retired++;
+	}
 	read_unlock(&pool->arenas_lock);
 	for (i = 0; i < ZMM_NR_SHARDS; i++)
 		bad += zmm_check_shard(pool, &pool->shards[i], &nr);
@@ -221,6 +232,9 @@ long zmm_pool_check(struct zmm_pool *pool, bool quiet)
 	bad += ZMM_BAD(nr_arenas != zmm_stat(pool, ZMM_STAT_NR_ARENAS),
 		       "nr_arenas %lu, recount %lu",
 		       zmm_stat(pool, ZMM_STAT_NR_ARENAS), nr_arenas);
+	bad += ZMM_BAD(nr_retired != zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED),
+		       "nr_arenas_retired %lu, recount %lu",
+		       zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED), nr_retired);
 	bad += ZMM_BAD(nr != zmm_stat(pool, ZMM_STAT_NR_ZPAGES),
 		       "nr_zpages %lu, index holds %lu",
 		       zmm_stat(pool, ZMM_STAT_NR_ZPAGES), nr);

@@ -3,8 +3,8 @@
  * zmm core, layer 2: ghosts, the keys of recently evicted zpages.
  *
  * When a zpage is evicted (written back, or dropped if it is a file
- * zpage), a fingerprint of its key goes into a table, with its arena and
- * the end of the LRU it was taken from.  A later load that misses the
+ * zpage), a fingerprint of its key goes into a table, with its arena's
+ * owner and node and the end of the LRU it was taken from.  A later load that misses the
  * pool and finds the ghost of its key is a refault: the pool gave up a
  * page that was wanted again, and the page now comes from the swap
  * device or the file.  Each arena keeps the score per end (struct
@@ -15,13 +15,17 @@
  * ZMM_GHOST_SLOTS evictions of its eviction, and a fingerprint collision
  * may count one that was not.  It is a measurement, never a correctness
  * matter.  No lock: slots are read and written with READ_ONCE() and
- * WRITE_ONCE(); a slot torn by two writers only misattributes a count,
- * and arenas live as long as the pool.
+ * WRITE_ONCE(); a slot torn by two writers only misattributes a count.
+ * A slot names its arena by (owner, node), not by pointer, since arenas
+ * go away (zmm_arena_retire()): a refault is counted in the arena found
+ * for them then, if any; after an owner id was reused, that may be the
+ * new owner's, which costs one misattributed count.
  */
+#include "arena.h"
 #include "ghost.h"
 #include "stats.h"
 
-/* 2^14 slots of 16 bytes: a refault distance of up to 64 MiB of pages */
+/* 2^14 slots of 12 bytes: a refault distance of up to 64 MiB of pages */
 #define ZMM_GHOST_BITS	14
 #define ZMM_GHOST_SLOTS	BIT(ZMM_GHOST_BITS)
 /* evictions per arena after which its score is halved (recent counts) */
@@ -30,13 +34,15 @@
 /**
  * struct zmm_ghost - one slot.
  * @fp: fingerprint of the key (never 0); 0 for an empty slot.
+ * @owner: its arena's owner.
+ * @nid: its arena's node.
  * @end: the LRU end the zpage was evicted from.
- * @arena: its arena.
  */
 struct zmm_ghost {
 	u32 fp;
-	u32 end;
-	struct zmm_arena *arena;
+	u32 owner;
+	u16 nid;
+	u16 end;
 };
 
 int zmm_ghosts_init(struct zmm_pool *pool)
@@ -97,7 +103,8 @@ void zmm_ghost_add(struct zmm_pool *pool, const struct zmm_key *key,
 	u64 h = zmm_ghost_hash(key);
 	struct zmm_ghost *g = zmm_ghost_slot(pool, h);
 
-	WRITE_ONCE(g->arena, a);
+	WRITE_ONCE(g->owner, a->owner);
+	WRITE_ONCE(g->nid, a->nid);
 	WRITE_ONCE(g->end, end);
 	WRITE_ONCE(g->fp, zmm_ghost_fp(h));
 	atomic_inc(&a->evicted[end]);
@@ -119,16 +126,22 @@ bool zmm_ghost_refault(struct zmm_pool *pool, const struct zmm_key *key)
 	u64 h = zmm_ghost_hash(key);
 	struct zmm_ghost *g = zmm_ghost_slot(pool, h);
 	struct zmm_arena *a;
-	u32 end;
+	u32 end, owner;
+	int nid;
 
 	if (READ_ONCE(g->fp) != zmm_ghost_fp(h))
 		return false;
-	a = READ_ONCE(g->arena);
+	owner = READ_ONCE(g->owner);
+	nid = READ_ONCE(g->nid);
 	end = READ_ONCE(g->end);
 	WRITE_ONCE(g->fp, 0);
-	if (!a || end >= ZMM_NR_LRU_ENDS)
+	if (end >= ZMM_NR_LRU_ENDS || nid >= nr_node_ids)
 		return false;
-	atomic_inc(&a->refaulted[end]);
 	zmm_stat_inc(pool, ZMM_STAT_EVICT_REFAULT);
+	a = zmm_arena_find(pool, owner, nid, key->type, false);
+	if (a) {
+		atomic_inc(&a->refaulted[end]);
+		zmm_arena_put(a);
+	}
 	return true;
 }

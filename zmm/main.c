@@ -213,15 +213,17 @@ static bool zmm_memcg_make_room(struct mem_cgroup *memcg, u32 owner, int nid,
 }
 
 /*
- * The memcg a page's zpage belongs to: its own, or, once that went
- * offline (its pages stay charged to it until they are freed), the
- * nearest online ancestor, as the kernel reparents the charges.  So no
- * arena is created for a memcg after ->memcg_offline emptied its arenas,
- * and a memcg id, once recycled, finds no zpage of the dead memcg.
+ * The memcg a page's zpage belongs to: its own, or, once that is dying
+ * (being removed: its pages stay charged to it until they are freed),
+ * the nearest live ancestor, as the kernel reparents the charges.
+ * Dying is set before ->memcg_offline runs, which waits for the stores
+ * that may have missed it (zmm_memcg_offline()), so no zpage is stored
+ * for a memcg once its arenas are retired.
  */
 static struct mem_cgroup *zmm_online_memcg(struct mem_cgroup *memcg)
 {
-	while (memcg && !mem_cgroup_online(memcg) && parent_mem_cgroup(memcg))
+	while (memcg && (css_is_dying(&memcg->css) ||
+			 !mem_cgroup_online(memcg)) && parent_mem_cgroup(memcg))
 		memcg = parent_mem_cgroup(memcg);
 	return memcg;
 }
@@ -414,15 +416,22 @@ static unsigned long zmm_reclaim_shrink(struct mem_cgroup *memcg, int nid,
 }
 
 /*
- * ->memcg_offline: for now every zpage of the memcg goes (file dropped,
- * anon written back), so that no arena keeps its id.
- * TODO: move them to the parent instead.
+ * ->memcg_offline: every zpage of the memcg goes (file dropped, anon
+ * written back), and its arenas are retired, so that its id, once reused,
+ * reaches none of them (zmm_owner_gone()).  The memcg is dying already,
+ * so new stores go to an ancestor; waiting for the stores in flight
+ * makes sure that none adds a zpage behind the eviction's back.
+ * TODO: move them to the parent instead of evicting them.
  */
 static void zmm_memcg_offline(struct mem_cgroup *memcg)
 {
-	unsigned long freed;
+	unsigned long left;
 
-	zmm_reclaim(zmm_pool, mem_cgroup_id(memcg), ULONG_MAX, &freed);
+	synchronize_srcu(&zmm_store_srcu);
+	left = zmm_owner_gone(zmm_pool, mem_cgroup_id(memcg));
+	if (left)
+		pr_debug("memcg %u offline: %lu zpages left behind\n",
+			 mem_cgroup_id(memcg), left);
 }
 
 static const struct zpage_backend_ops zmm_backend = {

@@ -234,6 +234,7 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	       unsigned long nr_pages, unsigned long *freed)
 {
 	struct zmm_arena *a;
+	int ret;
 
 	if (!freed || (unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
 		return -EINVAL;
@@ -241,7 +242,9 @@ int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a)
 		return -ENOENT;
-	return zmm_shrink_arena(a, nr_pages, freed);
+	ret = zmm_shrink_arena(a, nr_pages, freed);
+	zmm_arena_put(a);
+	return ret;
 }
 
 /**
@@ -261,11 +264,11 @@ unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type)
 	might_sleep();
 	arenas = zmm_arenas_snapshot(pool, ZMM_OWNER_ANY, type, &n);
 	for (i = 0; i < n; i++) {
-		zmm_shrink(pool, arenas[i]->owner, arenas[i]->nid, type,
-			   ULONG_MAX, &freed);
+		freed = 0;
+		zmm_shrink_arena(arenas[i], ULONG_MAX, &freed);
 		total += freed;
 	}
-	kfree(arenas);
+	zmm_arenas_put(arenas, n);
 	return total;
 }
 
@@ -323,12 +326,13 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 		return 0;
 	want = atomic_long_add_return(min_t(unsigned long, nr_pages,
 					    LONG_MAX / 4), &a->debt);
-	if (want <= 0)
-		return 0;
-	if (zmm_shrink_arena(a, want, &freed))
-		atomic_long_set(&a->debt, 0);
-	else
-		atomic_long_sub(freed, &a->debt);
+	if (want > 0) {
+		if (zmm_shrink_arena(a, want, &freed))
+			atomic_long_set(&a->debt, 0);
+		else
+			atomic_long_sub(freed, &a->debt);
+	}
+	zmm_arena_put(a);
 	return freed;
 }
 
@@ -365,20 +369,22 @@ static unsigned long zmm_reclaim_type(struct zmm_pool *pool, u32 owner,
 	arenas = zmm_arenas_snapshot(pool, owner, type, &n);
 	if (!n)
 		return 0;
-	/* keep only the arenas that may give */
-	for (i = 0, k = 0; i < n; i++)
-		if (zmm_reclaim_may_take(pool, owner, arenas[i]))
-			arenas[k++] = arenas[i];
-	n = k;
-	if (!n)
-		goto free_snapshot;
-	start = READ_ONCE(pool->reclaim_start[type]) % n;
+	/* keep only the arenas that may give; put the others */
+	for (i = 0, k = 0; i < n; i++) {
+		if (zmm_reclaim_may_take(pool, owner, arenas[i])) {
+			swap(arenas[k], arenas[i]);
+			k++;
+		}
+	}
+	if (!k)
+		goto put_snapshot;
+	start = READ_ONCE(pool->reclaim_start[type]) % k;
 	WRITE_ONCE(pool->reclaim_start[type], start + 1);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < k; i++)
 		rest += READ_ONCE(arenas[i]->pages_held);
 	for (pass = 0; pass < 2 && done < nr_pages; pass++) {
-		for (i = 0; i < n && done < nr_pages; i++) {
-			a = arenas[(start + i) % n];
+		for (i = 0; i < k && done < nr_pages; i++) {
+			a = arenas[(start + i) % k];
 			held = READ_ONCE(a->pages_held);
 			want = nr_pages - done;
 			if (!pass) {
@@ -390,12 +396,13 @@ static unsigned long zmm_reclaim_type(struct zmm_pool *pool, u32 owner,
 			}
 			if (!held || !want)
 				continue;
-			zmm_shrink(pool, a->owner, a->nid, type, want, &freed);
+			freed = 0;
+			zmm_shrink_arena(a, want, &freed);
 			done += freed;
 		}
 	}
-free_snapshot:
-	kfree(arenas);
+put_snapshot:
+	zmm_arenas_put(arenas, n);
 	return done;
 }
 
@@ -435,30 +442,47 @@ int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 	return done >= nr_pages ? 0 : -EAGAIN;
 }
 
-/**
- * zmm_compact - give back an arena's garbage beyond the slack.
- * @pool: the pool.
- * @owner: memcg id.
- * @nid: node.
- * @type: zpage type.
- *
- * Evicts nothing: only moves objects out of sparse blocks and gives the
- * emptied blocks back.  Meant for a background worker after pressure.
- *
- * Return: pageframes freed.
- */
-unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
-			  enum zmm_type type)
-{
-	unsigned int slack = READ_ONCE(pool->params.compact_slack_pct);
-	unsigned long done, f, held, garbage;
-	struct zmm_arena *a;
+/* rounds of zmm_owner_gone()'s reclaim, while each frees something */
+#define ZMM_OWNER_GONE_ROUNDS	8
 
-	if ((unsigned int)type >= ZMM_NR_TYPES)
+/**
+ * zmm_owner_gone - an owner (a memcg going offline) goes away for good.
+ * @pool: the pool.
+ * @owner: its id; the caller makes sure that no store for it starts any
+ *	more, and that its id is not reused before this returns.
+ *
+ * Its zpages are evicted (zmm_reclaim(): file dropped, anon written back,
+ * whatever zmm_ops.may_writeback says), in rounds while a round frees
+ * something, since a writeback can fail for a moment (a busy slot); then
+ * its arenas are retired (zmm_arena_retire()), so that the id, reused,
+ * starts afresh.  Zpages still left (counted by the nr_arenas_retired
+ * gauge) stay loadable and reachable by pool-wide reclaim, charged as
+ * they were.  May sleep.
+ *
+ * Return: the zpages left behind.
+ */
+unsigned long zmm_owner_gone(struct zmm_pool *pool, u32 owner)
+{
+	unsigned long freed;
+	unsigned int i;
+
+	might_sleep();
+	if (owner == ZMM_OWNER_ANY)
 		return 0;
-	a = zmm_arena_find(pool, owner, nid, type, false);
-	if (!a)
-		return 0;
+	for (i = 0; i < ZMM_OWNER_GONE_ROUNDS; i++) {
+		if (!zmm_reclaim(pool, owner, ULONG_MAX, &freed) || !freed)
+			break;
+		cond_resched();
+	}
+	return zmm_arena_retire(pool, owner);
+}
+
+/* zmm_compact() of an arena the caller holds a reference on */
+static unsigned long zmm_compact_arena(struct zmm_arena *a)
+{
+	unsigned int slack = READ_ONCE(a->pool->params.compact_slack_pct);
+	unsigned long done, f, held, garbage;
+
 	done = zmm_block_drop_spare(a);
 	for (;;) {
 		spin_lock(&a->lock);
@@ -477,10 +501,38 @@ unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 }
 
 /**
+ * zmm_compact - give back an arena's garbage beyond the slack.
+ * @pool: the pool.
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ *
+ * Evicts nothing: only moves objects out of sparse blocks and gives the
+ * emptied blocks back.  Meant for a background worker after pressure.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
+			  enum zmm_type type)
+{
+	unsigned long done;
+	struct zmm_arena *a;
+
+	if ((unsigned int)type >= ZMM_NR_TYPES)
+		return 0;
+	a = zmm_arena_find(pool, owner, nid, type, false);
+	if (!a)
+		return 0;
+	done = zmm_compact_arena(a);
+	zmm_arena_put(a);
+	return done;
+}
+
+/**
  * zmm_compact_all - zmm_compact() every arena of the pool.
  * @pool: the pool.
  *
- * For a background worker.  May sleep.
+ * For a background worker; retired arenas too.  May sleep.
  *
  * Return: pageframes freed.
  */
@@ -494,9 +546,8 @@ unsigned long zmm_compact_all(struct zmm_pool *pool)
 	zmm_stat_inc(pool, ZMM_STAT_COMPACT_RUNS);
 	arenas = zmm_arenas_snapshot(pool, ZMM_OWNER_ANY, ZMM_NR_TYPES, &n);
 	for (i = 0; i < n; i++)
-		total += zmm_compact(pool, arenas[i]->owner, arenas[i]->nid,
-				     arenas[i]->type);
-	kfree(arenas);
+		total += zmm_compact_arena(arenas[i]);
+	zmm_arenas_put(arenas, n);
 	/* it freed something: there may be more once the dust settles */
 	if (total)
 		zmm_kick_compaction(pool);

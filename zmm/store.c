@@ -82,8 +82,10 @@ unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e)
 
 	if (!refcount_dec_and_test(&e->refs))
 		return 0;
-	if (e->arena)
+	if (e->arena) {
 		freed = zmm_block_release(e->arena, e);
+		zmm_arena_put(e->arena);
+	}
 	zmm_stat_add(pool, ZMM_STAT_NR_ZPAGES, -1);
 	kmem_cache_free(zmm_entry_cache, e);
 	return freed;
@@ -134,14 +136,18 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
 				   ZMM_CTX_BUF_SIZE);
 	if (len <= 0 || len > READ_ONCE(pool->accept_max)) {
 		zmm_ctx_put(pool);
+		zmm_arena_put(a);
 		zmm_stat_inc(pool, len <= 0 ? ZMM_STAT_REJECT_COMP :
 					      ZMM_STAT_REJECT_POOR);
 		return len <= 0 ? -EIO : -E2BIG;
 	}
 	ret = zmm_block_store(a, e, ctx->buf, len);
 	zmm_ctx_put(pool);
-	if (ret)
+	if (ret) {
+		zmm_arena_put(a);
 		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
+	}
+	/* else the zpage holds the arena with our reference */
 	return ret;
 }
 

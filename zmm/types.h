@@ -128,7 +128,13 @@ enum zmm_lru_end {
  *	missed and found their ghost).  Atomic.
  * @evictions: evictions by the shrink so far, to pace the probes of the
  *	other end (policy.c).  Racy on purpose.
- * @hnode: in pool->arenas (under pool->arenas_lock).
+ * @refs: references.  The arena table holds one while the arena is in
+ *	it; every zpage with storage in the arena holds one; so does every
+ *	caller of zmm_arena_find() and zmm_arenas_snapshot() until it puts
+ *	it.  The last put frees the arena, which can only happen once it
+ *	was retired (zmm_arena_retire()): out of the table, with no zpage.
+ * @hnode: in pool->arenas, or once retired in pool->retired (under
+ *	pool->arenas_lock).
  * @pool: the pool.
  * @owner: memcg id of the owner.
  * @nid: node.
@@ -149,6 +155,7 @@ struct zmm_arena {
 	atomic_t evicted[ZMM_NR_LRU_ENDS];
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
+	refcount_t refs;
 	struct hlist_node hnode;
 	struct zmm_pool *pool;
 	u32 owner;
@@ -353,8 +360,14 @@ struct zmm_policy {
  * @accept_max: largest compressed length stored, from @params.accept_pct.
  * @ctx: per-CPU compression contexts.
  * @shards: the index.
- * @arenas_lock: protects @arenas (readers on every store; writers create).
- * @arenas: arenas by (owner, nid, type).  Arenas live as long as the pool.
+ * @arenas_lock: protects @arenas and @retired (readers on every store;
+ *	writers create, retire and free).
+ * @arenas: arenas by (owner, nid, type), each with a reference (struct
+ *	zmm_arena @refs).
+ * @retired: arenas taken out of @arenas by zmm_arena_retire() that still
+ *	hold zpages or references; the last put frees them.  Pool-wide
+ *	walks (zmm_arenas_snapshot() for ZMM_OWNER_ANY, zmm_pool_check())
+ *	see them too, so that their zpages stay reclaimable and counted.
  * @stats: per-CPU counters, every item but ZMM_STAT_PAGES_HELD.
  * @pages_held: pageframes of all blocks (ZMM_STAT_PAGES_HELD): changes
  *	per block, read by admission on every store, so one atomic rather
@@ -380,6 +393,7 @@ struct zmm_pool {
 	struct zmm_shard *shards;
 	rwlock_t arenas_lock;
 	struct zmm_htab arenas;
+	struct hlist_head retired;
 	struct zmm_stats_cpu __percpu *stats;
 	atomic_long_t pages_held;
 	atomic_t compact_due;

@@ -44,4 +44,6 @@ ZMM_STAT(BLOCKS_O9, "blocks_order9")
 ZMM_STAT(PAGES_HELD, "pages_held")		/* gauge: pageframes in blocks */
 ZMM_STAT(BYTES_USED, "bytes_used")		/* gauge: compressed bytes */
 ZMM_STAT(NR_ZPAGES, "nr_zpages")		/* gauge: zpages, same-filled too */
+ZMM_STAT(ARENAS_RETIRED, "arenas_retired")	/* arenas of owners gone */
 ZMM_STAT(NR_ARENAS, "nr_arenas")		/* gauge: arenas, empty ones too */
+ZMM_STAT(NR_ARENAS_RETIRED, "nr_arenas_retired")	/* gauge: ... retired */

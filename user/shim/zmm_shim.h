@@ -72,6 +72,8 @@ static inline u64 div64_u64(u64 a, u64 b) { return a / b; }
 #define max(a, b) ({ typeof(a) __a = (a); typeof(b) __b = (b); \
 		     __a > __b ? __a : __b; })
 #define min_t(t, a, b) min((t)(a), (t)(b))
+#define swap(a, b) do { typeof(a) __swap_tmp = (a); (a) = (b); \
+			 (b) = __swap_tmp; } while (0)
 #define max_t(t, a, b) max((t)(a), (t)(b))
 #define clamp(v, lo, hi) min(max(v, lo), hi)
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
