@@ -585,6 +585,8 @@ static unsigned long dr_count, dr_bad;
 static unsigned long dr_cached_mod, dr_dropped;
 /* anon keys whose index is below this always fail their writeback */
 static unsigned long dr_fail_below;
+/* ... and those whose index is at least this, unless it is 0 */
+static unsigned long dr_fail_from;
 /* index of the last zpage written back */
 static u64 dr_last;
 
@@ -598,7 +600,8 @@ static int drain_writeback(void *priv, const struct zmm_key *key,
 		wb_fail_left--;
 		return -EBUSY;
 	}
-	if (key->index < dr_fail_below)
+	if (key->index < dr_fail_below ||
+	    (dr_fail_from && key->index >= dr_fail_from))
 		return -EBUSY;
 	if (dr_cached_mod && !(key->index % dr_cached_mod)) {
 		/* the kernel found the slot's folio in the swap cache */
@@ -629,6 +632,21 @@ static unsigned long held_of(struct zmm_pool *pool, u32 owner,
 
 	zmm_arena_info(pool, owner, 0, type, &info);
 	return info.pages_held;
+}
+
+/* The key index of the zpage at one end of @a's LRU. */
+static u64 lru_end_index(struct zmm_arena *a, enum zmm_lru_end end)
+{
+	struct zmm_entry *e;
+	u64 idx;
+
+	spin_lock(&a->lock);
+	e = end == ZMM_LRU_COLD ?
+	    list_first_entry(&a->lru, struct zmm_entry, lru) :
+	    list_last_entry(&a->lru, struct zmm_entry, lru);
+	idx = e->index;
+	spin_unlock(&a->lock);
+	return idx;
 }
 
 /* Pool-wide reclaim: file first, then anon in proportion; then a drain. */
@@ -769,7 +787,7 @@ static void test_reclaim_and_drain(void)
 	check_pool(pool, &u);
 
 	/*
-	 * A zpage whose writeback fails is rotated to the hot end, as vmscan
+	 * A zpage whose writeback fails is rotated to the other end, as vmscan
 	 * rotates a folio it could not reclaim: with more failing zpages at
 	 * the cold end than one shrink passes over (a large folio of their
 	 * slots in the swap cache), shrinks still get past them.  Kept at
@@ -808,6 +826,35 @@ static void test_reclaim_and_drain(void)
 			zmm_arena_put(a);
 	}
 	dr_fail_below = 0;
+	check_pool(pool, &u);
+
+	/*
+	 * Evicting from the hot end (a cyclic pattern, see
+	 * evict_end_follows_refaults), the zpages just stored are the ones
+	 * whose folios reclaim still holds locked: a failure goes to the
+	 * cold end, or the next hot-end eviction would try it again, and
+	 * again, until the shrink gave up.
+	 */
+	fill(pool, ZMM_ANON, 10, 1000, 20000);
+	dr_fail_from = 21000 - ZMM_SHRINK_MAX_FAILS;
+	dr_count = 0;
+	{
+		struct zmm_arena *a = zmm_arena_find(pool, 10, 0, ZMM_ANON,
+						     false);
+		unsigned long idx = 0;
+
+		for (i = 0; a && i < 2 * ZMM_SHRINK_MAX_FAILS; i++)
+			zmm_evict_one(a, ZMM_LRU_HOT);
+		if (a) {
+			idx = lru_end_index(a, ZMM_LRU_COLD);
+			zmm_arena_put(a);
+		}
+		CHECK(dr_count == ZMM_SHRINK_MAX_FAILS && idx >= dr_fail_from,
+		      "hot end: %lu written in %u evictions past %u failing, coldest now %lu",
+		      dr_count, 2 * ZMM_SHRINK_MAX_FAILS, ZMM_SHRINK_MAX_FAILS,
+		      idx);
+	}
+	dr_fail_from = 0;
 	check_pool(pool, &u);
 
 	/*
@@ -1032,19 +1079,6 @@ static void test_policy(void)
  * time, what they add up to, to within a block, not a block each.
  */
 /* The key at @end of @a's LRU (every zpage of these tests is published). */
-static u64 lru_end_index(struct zmm_arena *a, enum zmm_lru_end end)
-{
-	struct zmm_entry *e;
-	u64 idx;
-
-	spin_lock(&a->lock);
-	e = end == ZMM_LRU_COLD ?
-	    list_first_entry(&a->lru, struct zmm_entry, lru) :
-	    list_last_entry(&a->lru, struct zmm_entry, lru);
-	idx = e->index;
-	spin_unlock(&a->lock);
-	return idx;
-}
 
 /*
  * Evictions that are wanted again (ghost.c) turn an arena's evictions

@@ -314,17 +314,29 @@ void zmm_arenas_put(struct zmm_arena **arenas, unsigned long n)
 	kfree(arenas);
 }
 
-/*
- * Put @e back at the hot end of its LRU after a failed writeback, as
- * vmscan rotates a folio it could not reclaim.  Kept at the cold end, a
- * run of zpages that keep failing (a large folio of their slots in the
- * swap cache, say) would be tried first by every shrink and stop it
- * before it reached one it could write.
+/**
+ * zmm_lru_rotate - put back a zpage whose writeback failed.
+ * @a: its arena.
+ * @e: the zpage, off the LRU.
+ * @end: the end of the LRU it was taken from, or ZMM_NR_LRU_ENDS (a
+ *	drain, which walks the index, not the LRU).
+ *
+ * It goes to the other end, as vmscan rotates a folio it could not
+ * reclaim: the next eviction from @end tries another.  Put back at @end,
+ * a zpage that keeps failing would be tried first by every shrink and
+ * stop it before it reached one it could write; that is a run of zpages
+ * whose slots have a large folio in the swap cache at the cold end, or,
+ * at the hot end, the zpages just stored, whose folios reclaim still
+ * holds locked.  A drained zpage goes to the hot end.
  */
-void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e)
+void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e,
+		    enum zmm_lru_end end)
 {
 	spin_lock(&a->lock);
-	list_add_tail(&e->lru, &a->lru);
+	if (end == ZMM_LRU_HOT)
+		list_add(&e->lru, &a->lru);
+	else
+		list_add_tail(&e->lru, &a->lru);
 	spin_unlock(&a->lock);
 }
 

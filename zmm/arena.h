@@ -18,7 +18,8 @@ struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,
 void zmm_arenas_put(struct zmm_arena **arenas, unsigned long n);
 int zmm_arenas_init(struct zmm_pool *pool);
 void zmm_arenas_destroy(struct zmm_pool *pool);
-void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e);
+void zmm_lru_rotate(struct zmm_arena *a, struct zmm_entry *e,
+		    enum zmm_lru_end end);
 struct zmm_entry *zmm_lru_take_end(struct zmm_arena *a, enum zmm_lru_end end);
 bool zmm_lru_take(struct zmm_arena *a, struct zmm_entry *e);
 

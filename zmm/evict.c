@@ -124,7 +124,7 @@ static void zmm_evicted(struct zmm_pool *pool, const struct zmm_key *key,
  * and account for the outcome.  @a is its arena, NULL for a same-filled
  * zpage; @end the end of the LRU it was taken from (see zmm_evicted()).
  * Consumes the caller's reference.  Return pageframes freed, or the
- * writeback's errno if the zpage stayed (rotated to the hot end of the
+ * writeback's errno if the zpage stayed (rotated to the other end of the
  * LRU, see zmm_lru_rotate()).
  */
 static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
@@ -155,7 +155,7 @@ static long zmm_writeback_entry(struct zmm_pool *pool, struct zmm_arena *a,
 			ret = -EIO;
 		zmm_writeback_failed(pool, ret);
 		if (a)
-			zmm_lru_rotate(a, e);
+			zmm_lru_rotate(a, e, end);
 	}
 	freed += zmm_entry_put(pool, e);
 	if (ret && ret != -ESTALE)
@@ -198,7 +198,7 @@ static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
  *
  * Return: pageframes freed (>= 0), -ENOENT if the LRU has no zpage,
  * -EAGAIN if the zpage could not be evicted (an anon zpage whose
- * writeback failed is rotated to the hot end).
+ * writeback failed is rotated to the other end).
  */
 long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end)
 {

@@ -112,6 +112,7 @@ if dmesg | grep -q "Killed process"; then
 	known "no OOM kill" "issue 9: cold zpages fill the memcg under thrashing"
 	dmesg | grep -E "invoked oom-killer|Killed process|memory: usage" |
 		sed 's/^/#   /'
+	echo "#   $cg memory.stat: $(grep -E '^(anon|file|shmem|anon_zpages|file_zpages|zpage_[a-z_]+|pgscan|pgsteal|workingset_refault_anon) ' "$cg/memory.stat" | tr '\n' ' ')"
 else
 	ok "no OOM kill"
 fi
