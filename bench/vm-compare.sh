@@ -92,8 +92,9 @@ runs = []
 for line in open(path):
     kv = dict(w.split("=", 1) for w in line.split() if "=" in w)
     runs.append(kv)
-keys = ["ops_per_s", "pswpout", "pswpin", "majflt", "oom", "zpage_steal",
-        "stored", "loaded", "writeback", "rejects", "peak_pageframes", "ratio"]
+keys = ["ops_per_s", "pswpout", "out_fill", "out_work", "out_verify",
+        "pswpin", "majflt", "oom", "zpage_steal", "stored", "loaded",
+        "writeback", "rejects", "peak_pageframes", "ratio"]
 def num(v):
     try:
         return float(v)

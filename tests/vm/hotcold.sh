@@ -40,6 +40,8 @@ run_sampled "$cg" /tmp/hotcold.log hotcold hotcold -c "$cold" -w "$hot" -t "$sec
 
 done_line=$(grep '^HOTCOLD: done' /tmp/hotcold.log)
 field() { echo "$done_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# pswpout by phase (fill, hot accesses, the last check of every page)
+phase=$(sed -n 's/^HOTCOLD: pswpout fill=\([0-9]*\) work=\([0-9]*\) verify=\([0-9]*\)$/out_fill=\1 out_work=\2 out_verify=\3/p' /tmp/hotcold.log)
 ops_s=$(field ops_per_s)
 oom=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
 pswpout=$(($(vm pswpout) - out0))
@@ -60,6 +62,6 @@ if [ "$BACKEND" = zmm ]; then
 else
 	expect "the cold set went to zswap (peak pool pageframes)" "$(peak_get held)" -gt 0
 fi
-stat_line "ops_per_s=${ops_s:-0} pswpout=$pswpout majflt=$majflt oom=${oom:-0} zpage_steal=$steal"
+stat_line "ops_per_s=${ops_s:-0} pswpout=$pswpout majflt=$majflt oom=${oom:-0} zpage_steal=$steal $phase"
 rmdir "$cg" 2>/dev/null || true
 tap_end

@@ -29,6 +29,8 @@
  * Output, one line each, for the shell to parse:
  *   HOTCOLD: fill cold_pages=N hot_pages=M seed=S seconds=T
  *   HOTCOLD: done ops=N ms=T ops_per_s=R hot_bad=E cold_bad=F
+ *   HOTCOLD: pswpout fill=A work=B verify=C  (pages written to swap, by
+ *            phase: the fill, the hot accesses or sweeps, the last check)
  *   HOTCOLD-BAD: set=hot|cold page=IDX gen=G  (the first 10)
  * Exit status 0 when every page verified, 1 on bad pages, 2 on errors.
  */
@@ -65,6 +67,25 @@ static unsigned long now_ms(void)
 	return ts.tv_sec * 1000UL + ts.tv_nsec / 1000000;
 }
 
+/* /proc/vmstat's pswpout (pages written to swap), or 0 if unreadable */
+static unsigned long pswpout(void)
+{
+	unsigned long v = 0;
+	char name[64];
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %lu", name, &v) == 2)
+		if (!strcmp(name, "pswpout"))
+			break;
+	if (strcmp(name, "pswpout"))
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 /* Verify page P (ID, generation GEN); report the first few bad ones. */
 static int verify(const unsigned char *p, unsigned char *want,
 		  const char *set, unsigned long id, unsigned long seed,
@@ -97,6 +118,7 @@ int main(int argc, char **argv)
 {
 	unsigned long cold_mib = 64, hot_mib = 16, secs = 30, seed = 1;
 	unsigned long ncold, nhot, i, ops = 0, t0, ms, cold_bad = 0;
+	unsigned long out0, out1, out2;
 	unsigned long hot_bad = 0, st, passes = 0;
 	unsigned char *cold, *hot, *want;
 	const char *wait_file = NULL;
@@ -145,6 +167,7 @@ int main(int argc, char **argv)
 		perror("hotcold: memory");
 		return 2;
 	}
+	out0 = pswpout();
 	for (i = 0; i < ncold; i++)
 		pagetext(cold + i * PAGE, COLD_ID(i), GEN_SEED(seed, 0));
 	for (i = 0; i < nhot; i++)
@@ -160,6 +183,7 @@ int main(int argc, char **argv)
 	}
 
 	st = seed * 0x9e3779b97f4a7c15ULL + 1;
+	out1 = pswpout();
 	t0 = now_ms();
 	for (i = 0; i < passes * nhot; i++, ops++) {
 		unsigned long j = i % nhot;
@@ -185,6 +209,7 @@ int main(int argc, char **argv)
 			break;
 	}
 
+	out2 = pswpout();
 	for (i = 0; i < ncold; i++)
 		cold_bad += verify(cold + i * PAGE, want, "cold", COLD_ID(i),
 				   seed, 0);
@@ -193,6 +218,8 @@ int main(int argc, char **argv)
 				  gen[i]);
 	printf("HOTCOLD: done ops=%lu ms=%lu ops_per_s=%lu hot_bad=%lu cold_bad=%lu\n",
 	       ops, ms, ms ? ops * 1000 / ms : 0, hot_bad, cold_bad);
+	printf("HOTCOLD: pswpout fill=%lu work=%lu verify=%lu\n", out1 - out0,
+	       out2 - out1, pswpout() - out2);
 	return hot_bad || cold_bad ? 1 : 0;
 
 bad_arg:
