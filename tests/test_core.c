@@ -1214,6 +1214,22 @@ static void test_arena_retire(void)
 	      zmm_stat(pool, ZMM_STAT_ARENAS_RETIRED));
 	CHECK(zmm_arena_info(pool, 7, 0, ZMM_ANON, &info) == -ENOENT,
 	      "a retired arena is found by its owner id");
+	{
+		struct zmm_arena_info list[8];
+		unsigned long n = zmm_arenas_list(pool, list, 8), r = 0, j;
+
+		for (j = 0; j < n; j++) {
+			if (!list[j].retired)
+				continue;
+			r++;
+			CHECK(list[j].owner == 7 && list[j].type == ZMM_ANON &&
+			      list[j].nr_zpages == 50 && list[j].refs == 50,
+			      "retired: owner %u, %lu zpages, %u references",
+			      list[j].owner, list[j].nr_zpages, list[j].refs);
+		}
+		CHECK(n == 2 && r == 1, "%lu arenas listed, %lu retired", n,
+		      r);
+	}
 	check_pool(pool, &u);
 
 	/* the id reused: a new arena; the owner's reclaim misses the old */

@@ -186,6 +186,7 @@ unsigned long zmm_arena_retire(struct zmm_pool *pool, u32 owner)
 				continue;
 			hlist_del_init(&a->hnode);
 			hlist_add_head(&a->hnode, &pool->retired);
+			a->retired = true;
 			pool->arenas.nr--;
 			retired[n++] = a;
 		}
@@ -402,6 +403,25 @@ bool zmm_lru_take(struct zmm_arena *a, struct zmm_entry *e)
 	return taken;
 }
 
+/* Fill @info from @a, which the caller holds a reference on. */
+static void zmm_arena_fill_info(struct zmm_arena *a,
+				struct zmm_arena_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->owner = a->owner;
+	info->nid = a->nid;
+	info->type = a->type;
+	spin_lock(&a->lock);
+	info->retired = a->retired;
+	info->pages_held = a->pages_held;
+	info->bytes_used = a->bytes_used;
+	info->nr_zpages = a->nr_zpages;
+	memcpy(info->nr_blocks, a->nr_blocks, sizeof(info->nr_blocks));
+	spin_unlock(&a->lock);
+	/* not counting the caller's */
+	info->refs = refcount_read(&a->refs) - 1;
+}
+
 /**
  * zmm_arena_info - snapshot of one (owner, node, type).
  * @pool: the pool.
@@ -423,12 +443,30 @@ int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a)
 		return -ENOENT;
-	spin_lock(&a->lock);
-	info->pages_held = a->pages_held;
-	info->bytes_used = a->bytes_used;
-	info->nr_zpages = a->nr_zpages;
-	memcpy(info->nr_blocks, a->nr_blocks, sizeof(info->nr_blocks));
-	spin_unlock(&a->lock);
+	zmm_arena_fill_info(a, info);
 	zmm_arena_put(a);
 	return 0;
+}
+
+/**
+ * zmm_arenas_list - snapshots of every arena, the retired ones included.
+ * @pool: the pool.
+ * @infos: room for @max.
+ * @max: how many fit.
+ *
+ * For debugfs and tests.  May sleep.
+ *
+ * Return: the number filled in.
+ */
+unsigned long zmm_arenas_list(struct zmm_pool *pool,
+			      struct zmm_arena_info *infos, unsigned long max)
+{
+	struct zmm_arena **arenas;
+	unsigned long i, n;
+
+	arenas = zmm_arenas_snapshot(pool, ZMM_OWNER_ANY, ZMM_NR_TYPES, &n);
+	for (i = 0; i < n && i < max; i++)
+		zmm_arena_fill_info(arenas[i], &infos[i]);
+	zmm_arenas_put(arenas, n);
+	return min(n, max);
 }

@@ -6,9 +6,14 @@
  *           then the pool limit in pageframes
  *   check   reading it recounts the pool (zmm_pool_check()) and prints
  *           the number of inconsistencies found, 0 for a sound pool
+ *   arenas  one line per arena (zmm_arenas_list()), after a header:
+ *           memcg id, node, type, retired (0/1), references (one per
+ *           zpage, the table's unless retired, users'), zpages,
+ *           pageframes and compressed bytes
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "module.h"
 
@@ -34,6 +39,29 @@ static int zmm_check_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(zmm_check);
 
+static int zmm_arenas_show(struct seq_file *m, void *v)
+{
+	struct zmm_arena_info *infos;
+	unsigned long i, n, max;
+
+	max = zmm_stat(zmm_pool, ZMM_STAT_NR_ARENAS) + 16;
+	infos = kvcalloc(max, sizeof(*infos), GFP_KERNEL);
+	if (!infos)
+		return -ENOMEM;
+	n = zmm_arenas_list(zmm_pool, infos, max);
+	seq_puts(m, "owner nid type retired refs zpages pages_held bytes_used\n");
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%u %d %s %d %u %lu %lu %lu\n", infos[i].owner,
+			   infos[i].nid,
+			   infos[i].type == ZMM_ANON ? "anon" : "file",
+			   infos[i].retired, infos[i].refs,
+			   infos[i].nr_zpages, infos[i].pages_held,
+			   infos[i].bytes_used);
+	kvfree(infos);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(zmm_arenas);
+
 int zmm_debugfs_init(void)
 {
 	zmm_debugfs_root = debugfs_create_dir("zmm", NULL);
@@ -41,6 +69,8 @@ int zmm_debugfs_init(void)
 			    &zmm_stats_fops);
 	debugfs_create_file("check", 0400, zmm_debugfs_root, NULL,
 			    &zmm_check_fops);
+	debugfs_create_file("arenas", 0400, zmm_debugfs_root, NULL,
+			    &zmm_arenas_fops);
 	return 0;
 }
 

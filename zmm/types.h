@@ -133,6 +133,7 @@ enum zmm_lru_end {
  *	caller of zmm_arena_find() and zmm_arenas_snapshot() until it puts
  *	it.  The last put frees the arena, which can only happen once it
  *	was retired (zmm_arena_retire()): out of the table, with no zpage.
+ * @retired: set (under pool->arenas_lock) when it moves to pool->retired.
  * @hnode: in pool->arenas, or once retired in pool->retired (under
  *	pool->arenas_lock).
  * @pool: the pool.
@@ -156,6 +157,7 @@ struct zmm_arena {
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
 	refcount_t refs;
+	bool retired;
 	struct hlist_node hnode;
 	struct zmm_pool *pool;
 	u32 owner;

@@ -170,12 +170,24 @@ enum zmm_stat_item {
 
 /**
  * struct zmm_arena_info - a snapshot of one (owner, node, type).
+ * @owner: memcg id.
+ * @nid: node.
+ * @type: zpage type.
+ * @retired: out of the arena table for good (its owner went offline),
+ *	kept by the zpages still in it or by users.
+ * @refs: references but the snapshot's own: one per zpage, the table's
+ *	unless retired, and those of users at that moment.
  * @pages_held: pageframes in blocks (whole blocks).
  * @bytes_used: compressed bytes in live zpages.
  * @nr_zpages: zpages with storage (same-filled ones take none).
  * @nr_blocks: blocks held, by order.
  */
 struct zmm_arena_info {
+	u32 owner;
+	int nid;
+	enum zmm_type type;
+	bool retired;
+	unsigned int refs;
 	unsigned long pages_held;
 	unsigned long bytes_used;
 	unsigned long nr_zpages;
@@ -220,6 +232,9 @@ void zmm_count(struct zmm_pool *pool, enum zmm_stat_item item);
 
 int zmm_arena_info(struct zmm_pool *pool, u32 owner, int nid,
 		   enum zmm_type type, struct zmm_arena_info *info);
+unsigned long zmm_arenas_list(struct zmm_pool *pool,
+			      struct zmm_arena_info *infos,
+			      unsigned long max);
 unsigned long zmm_stat(struct zmm_pool *pool, enum zmm_stat_item item);
 long zmm_pool_check(struct zmm_pool *pool, bool quiet);
 const char *zmm_stat_name(enum zmm_stat_item item);

@@ -141,6 +141,10 @@ while [ $n -lt "$rounds" ]; do
 done
 umount /mnt/rc
 note "$n memcgs created, used and removed: nr_arenas $ar0 -> $(zs nr_arenas), arenas_retired +$(($(zs arenas_retired) - rt0)), nr_arenas_retired $(zs nr_arenas_retired), stored +$(($(zs stored) - st0))"
+if [ "$(zs nr_arenas_retired)" -gt 0 ]; then
+	note "retired arenas kept, and every arena (debugfs arenas):"
+	sed 's/^/#   /' "$D/arenas"
+fi
 expect "the memcgs stored zpages" "$(($(zs stored) - st0))" -ge "$n"
 expect "memcgs created and removed" "$n" -eq "$rounds"
 # each memcg's arenas went with it: none outlives its memcg, except one
