@@ -29,7 +29,7 @@
 #define ZMM_GHOST_BITS	14
 #define ZMM_GHOST_SLOTS	BIT(ZMM_GHOST_BITS)
 /* evictions per arena after which its score is halved (recent counts) */
-#define ZMM_GHOST_DECAY	4096
+#define ZMM_GHOST_DECAY	1024
 
 /**
  * struct zmm_ghost - one slot.
