@@ -1318,6 +1318,57 @@ static void test_shrink_asked(void)
 	uenv_fini(&u);
 }
 
+/*
+ * Pageframes freed by loads count against reclaim's asks (the arena's
+ * debt) when the zpages loaded were old, stored before most of the
+ * arena: a reader of old data drains the pool by itself.  Loads of the
+ * zpages stored last (a working set churning through the pool) earn
+ * nothing, and the next ask evicts.
+ */
+static void test_load_credit(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, credit, drops, held;
+	struct zmm_key k;
+
+	/* old: the first half stored, read back in order */
+	fill(pool, ZMM_FILE, 3, 6000, 0);
+	for (i = 0; i < 3000; i++) {
+		k = K(ZMM_FILE, 1, i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
+	}
+	credit = zmm_stat(pool, ZMM_STAT_LOAD_CREDIT);
+	CHECK(credit >= 512, "old loads freed blocks: credit %lu", credit);
+	drops = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
+	held = held_of(pool, 3, ZMM_FILE);
+	CHECK(zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 64) == 0 &&
+	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) == drops &&
+	      held_of(pool, 3, ZMM_FILE) == held,
+	      "an ask after old loads evicted %lu",
+	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) - drops);
+
+	/* young: the last 2000 stored, read back newest first */
+	fill(pool, ZMM_FILE, 4, 6000, 10000);
+	for (i = 15999; i >= 14000; i--) {
+		k = K(ZMM_FILE, 1, i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_LOAD_CREDIT) == credit,
+	      "young loads earned credit: %lu -> %lu", credit,
+	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT));
+	/* the ask is met now: garbage first (compaction), then evictions */
+	held = held_of(pool, 4, ZMM_FILE);
+	CHECK(zmm_shrink_asked(pool, 4, 0, ZMM_FILE, 64) >= 64 &&
+	      held_of(pool, 4, ZMM_FILE) + 64 <= held,
+	      "an ask after young loads gave nothing: held %lu -> %lu", held,
+	      held_of(pool, 4, ZMM_FILE));
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 /* Paths the other tests do not reach. */
 static void test_edges(void)
 {
@@ -2026,6 +2077,7 @@ static const struct {
 	{ "after_exit_compaction", test_after_exit },
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
+	{ "load_credit_old_not_young", test_load_credit },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },

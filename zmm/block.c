@@ -272,6 +272,7 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 	}
 	memcpy(b->base + b->tail, data, len);
 	e->arena = a;
+	e->seq = a->stores++;
 	zmm_place(a, b, e, len);
 	list_add_tail(&e->lru, &a->lru);
 	a->bytes_used += len;

@@ -129,9 +129,38 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 	return -ENOMEM;
 }
 
+/* most credit an arena keeps from loads: a block of the largest order */
+#define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX))
+
+/*
+ * A load freed @freed pageframes of @a (its zpage's block emptied).  If
+ * the zpage was old, stored before most of the arena (more than half of
+ * its zpages were stored after it), the pool is being drained by a
+ * reader going through old data: those pageframes count against what
+ * reclaim asks of the arena (its debt, zmm_shrink_asked()), up to a
+ * block's worth of credit, so that reclaim's next asks evict nothing
+ * while the reader frees memory on its own.  A young zpage loaded back
+ * is a working set churning through the pool; that earns nothing, so
+ * reclaim keeps taking cold zpages to make room for it.  Without this,
+ * every ask is an eviction, and a reader of old data has the zpages it
+ * wants next written back ahead of it (Documentation/mm/zmm.rst, "What
+ * the balance still gets wrong").
+ */
+static void zmm_policy_loaded(struct zmm_arena *a, u32 age,
+			      unsigned long freed)
+{
+	if (!freed || age <= READ_ONCE(a->nr_zpages) / 2)
+		return;
+	if (atomic_long_add_return(-(long)freed, &a->debt) <
+	    -ZMM_LOAD_CREDIT_MAX)
+		atomic_long_set(&a->debt, -ZMM_LOAD_CREDIT_MAX);
+	zmm_stat_add(a->pool, ZMM_STAT_LOAD_CREDIT, freed);
+}
+
 const struct zmm_policy zmm_default_policy = {
 	.admit = zmm_policy_admit,
 	.released = zmm_kick_compaction,
+	.loaded = zmm_policy_loaded,
 	.recycle = zmm_policy_recycle,
 	.evacuate = zmm_policy_evacuate,
 	.block_order = zmm_policy_block_order,
@@ -306,7 +335,8 @@ unsigned long zmm_drain(struct zmm_pool *pool)
  * blocks: obeyed one ask at a time, each small ask would evict a block's
  * worth of zpages.  So the asks add up in the arena's debt, zmm_shrink()
  * runs only while the debt is positive, and what it frees beyond the
- * debt is credit against the next asks.  A shrink that falls short (the
+ * debt is credit against the next asks; so are pageframes that loads of
+ * old zpages freed (zmm_policy_loaded()).  A shrink that falls short (the
  * arena ran out, writeback kept failing) clears the debt.  Over time the
  * arena gives what reclaim asked, to within a block.  May sleep.
  *

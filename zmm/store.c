@@ -287,7 +287,19 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 		ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
 		zmm_ctx_put(pool);
 	}
-	zmm_entry_put(pool, e);
+	if (exclusive && e->arena) {
+		struct zmm_arena *a = e->arena;
+		u32 age = READ_ONCE(a->stores) - e->seq;
+		unsigned long freed;
+
+		/* the zpage's reference on @a goes with it */
+		zmm_arena_get(a);
+		freed = zmm_entry_put(pool, e);
+		pool->policy->loaded(a, age, freed);
+		zmm_arena_put(a);
+	} else {
+		zmm_entry_put(pool, e);
+	}
 	if (exclusive)
 		pool->policy->released(pool);
 	if (WARN_ON_ONCE(ret)) {

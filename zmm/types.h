@@ -128,6 +128,9 @@ enum zmm_lru_end {
  *	missed and found their ghost).  Atomic.
  * @evictions: evictions by the shrink so far, to pace the probes of the
  *	other end (policy.c).  Racy on purpose.
+ * @stores: zpages stored in the arena so far (arena lock; wraps): each
+ *	zpage keeps the count at its store (struct zmm_entry @seq), so
+ *	that a load knows how many were stored after it.
  * @refs: references.  The arena table holds one while the arena is in
  *	it; every zpage with storage in the arena holds one; so does every
  *	caller of zmm_arena_find() and zmm_arenas_snapshot() until it puts
@@ -156,6 +159,7 @@ struct zmm_arena {
 	atomic_t evicted[ZMM_NR_LRU_ENDS];
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
+	u32 stores;
 	refcount_t refs;
 	bool retired;
 	struct hlist_node hnode;
@@ -182,6 +186,7 @@ struct zmm_arena {
  * @value: the repeated word of a same-filled page (@arena is NULL).
  * @refs: references: the index holds one while the key maps to the entry.
  * @type: key type.
+ * @seq: @arena's store count when it was stored (see zmm_arena @stores).
  * @published: set (release) once the key maps to the entry; until then
  *	the evictor leaves it alone, or it could evict data that the store
  *	is about to publish.  Never cleared.
@@ -202,6 +207,7 @@ struct zmm_entry {
 		unsigned long value;
 	};
 	refcount_t refs;
+	u32 seq;
 	u8 type;
 	bool published;
 };
@@ -331,6 +337,9 @@ struct zmm_stats_cpu {
  * @released: zpages went (a load took one, or an invalidation dropped
  *	some), leaving garbage that compaction may want to give back.  Any
  *	context; must not sleep.
+ * @loaded: a load took a zpage out of arena @a (referenced by the caller)
+ *	after @age later stores into it, and that freed @freed pageframes
+ *	(its block emptied).  Any context; must not sleep.
  * @recycle: the head is full: compact @victim, the sparsest block, in
  *	place and make it the head, rather than take a new block?  Arena
  *	lock held.
@@ -343,6 +352,7 @@ struct zmm_policy {
 	int (*admit)(struct zmm_pool *pool, const struct zmm_key *key,
 		     u32 owner, int nid);
 	void (*released)(struct zmm_pool *pool);
+	void (*loaded)(struct zmm_arena *a, u32 age, unsigned long freed);
 	bool (*recycle)(const struct zmm_arena *a,
 			const struct zmm_block *victim);
 	bool (*evacuate)(const struct zmm_arena *a,
