@@ -53,7 +53,24 @@ static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
 	return NULL;
 }
 
-/* Free @a, retired and unreferenced: it holds no zpage, hence no block. */
+/*
+ * Give @a back, already off its list: it must hold no zpage, hence no
+ * block but perhaps a spare.
+ */
+static void zmm_arena_release(struct zmm_arena *a)
+{
+	struct zmm_pool *pool = a->pool;
+
+	zmm_block_drop_spare(a);
+	WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held ||
+		     !list_empty(&a->lru));
+	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);
+	if (a->retired)
+		zmm_stat_add(pool, ZMM_STAT_NR_ARENAS_RETIRED, -1);
+	kfree(a);
+}
+
+/* Free @a, retired and unreferenced. */
 static void zmm_arena_free(struct zmm_arena *a)
 {
 	struct zmm_pool *pool = a->pool;
@@ -61,20 +78,11 @@ static void zmm_arena_free(struct zmm_arena *a)
 	write_lock(&pool->arenas_lock);
 	hlist_del_init(&a->hnode);
 	write_unlock(&pool->arenas_lock);
-	zmm_block_drop_spare(a);
-	WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held ||
-		     !list_empty(&a->lru));
-	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);
-	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS_RETIRED, -1);
-	kfree(a);
+	zmm_arena_release(a);
 }
 
-/**
- * zmm_arena_get - take another reference on an arena.
- * @a: the arena, which the caller holds a reference on already (its own,
- *	or that of a zpage it holds).
- */
-void zmm_arena_get(struct zmm_arena *a)
+/* Another reference on @a, which the table or the caller holds one on. */
+static void zmm_arena_get(struct zmm_arena *a)
 {
 	refcount_inc(&a->refs);
 }
@@ -210,15 +218,6 @@ int zmm_arenas_init(struct zmm_pool *pool)
 	return zmm_htab_init(&pool->arenas, 4);
 }
 
-static void zmm_arena_destroy(struct zmm_pool *pool, struct zmm_arena *a)
-{
-	zmm_block_drop_spare(a);
-	WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held);
-	hlist_del_init(&a->hnode);
-	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);
-	kfree(a);
-}
-
 /* Free every arena; they must hold nothing by now, and nobody use them. */
 void zmm_arenas_destroy(struct zmm_pool *pool)
 {
@@ -228,15 +227,18 @@ void zmm_arenas_destroy(struct zmm_pool *pool)
 
 	if (!pool->arenas.heads)
 		return;
-	for (i = 0; i < (1UL << pool->arenas.bits); i++)
+	for (i = 0; i < (1UL << pool->arenas.bits); i++) {
 		hlist_for_each_entry_safe(a, next, &pool->arenas.heads[i],
-					  hnode)
-			zmm_arena_destroy(pool, a);
+					  hnode) {
+			hlist_del_init(&a->hnode);
+			zmm_arena_release(a);
+		}
+	}
 	/* a retired arena is freed with its last zpage: none may be left */
 	hlist_for_each_entry_safe(a, next, &pool->retired, hnode) {
 		WARN_ON_ONCE(1);
-		zmm_stat_add(pool, ZMM_STAT_NR_ARENAS_RETIRED, -1);
-		zmm_arena_destroy(pool, a);
+		hlist_del_init(&a->hnode);
+		zmm_arena_release(a);
 	}
 	zmm_htab_free(&pool->arenas);
 }

@@ -4,10 +4,10 @@
  *
  * When a zpage is evicted (written back, or dropped if it is a file
  * zpage), a fingerprint of its key goes into a table, with its arena's
- * owner and node and the end of the LRU it was taken from.  A later load that misses the
- * pool and finds the ghost of its key is a refault: the pool gave up a
- * page that was wanted again, and the page now comes from the swap
- * device or the file.  Each arena keeps the score per end (struct
+ * owner and node and the end of the LRU it was taken from.  A later load
+ * that misses the pool and finds the ghost of its key is a refault: the
+ * pool gave up a page that was wanted again, and the page now comes from
+ * the swap device or the file.  Each arena keeps the score per end (struct
  * zmm_arena @evicted, @refaulted); the policy reads it (policy.c).
  *
  * The table is direct mapped and lossy: a newer ghost overwrites the

@@ -149,7 +149,7 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 static void zmm_policy_loaded(struct zmm_arena *a, u32 age,
 			      unsigned long freed)
 {
-	if (!freed || age <= READ_ONCE(a->nr_zpages) / 2)
+	if (age <= READ_ONCE(a->nr_zpages) / 2)
 		return;
 	if (atomic_long_add_return(-(long)freed, &a->debt) <
 	    -ZMM_LOAD_CREDIT_MAX)

@@ -69,6 +69,30 @@ void zmm_entry_cache_put(void)
 	mutex_unlock(&zmm_entry_cache_lock);
 }
 
+/*
+ * Free @e, whose last reference is gone; @loaded if a load took it, in
+ * which case the policy hears of the pageframes that freed (@loaded op).
+ * Return pageframes given back to the page allocator.
+ */
+static unsigned long zmm_entry_free(struct zmm_pool *pool,
+				    struct zmm_entry *e, bool loaded)
+{
+	struct zmm_arena *a = e->arena;
+	unsigned long freed = 0;
+
+	if (a) {
+		freed = zmm_block_release(a, e);
+		if (loaded && freed)
+			pool->policy->loaded(a, READ_ONCE(a->stores) - e->seq,
+					     freed);
+		/* the zpage's reference */
+		zmm_arena_put(a);
+	}
+	zmm_stat_add(pool, ZMM_STAT_NR_ZPAGES, -1);
+	kmem_cache_free(zmm_entry_cache, e);
+	return freed;
+}
+
 /**
  * zmm_entry_put - drop a reference; the last one frees the zpage.
  * @pool: the pool.
@@ -78,17 +102,9 @@ void zmm_entry_cache_put(void)
  */
 unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e)
 {
-	unsigned long freed = 0;
-
 	if (!refcount_dec_and_test(&e->refs))
 		return 0;
-	if (e->arena) {
-		freed = zmm_block_release(e->arena, e);
-		zmm_arena_put(e->arena);
-	}
-	zmm_stat_add(pool, ZMM_STAT_NR_ZPAGES, -1);
-	kmem_cache_free(zmm_entry_cache, e);
-	return freed;
+	return zmm_entry_free(pool, e, false);
 }
 
 static bool zmm_key_valid(const struct zmm_key *key)
@@ -287,19 +303,8 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 		ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
 		zmm_ctx_put(pool);
 	}
-	if (exclusive && e->arena) {
-		struct zmm_arena *a = e->arena;
-		u32 age = READ_ONCE(a->stores) - e->seq;
-		unsigned long freed;
-
-		/* the zpage's reference on @a goes with it */
-		zmm_arena_get(a);
-		freed = zmm_entry_put(pool, e);
-		pool->policy->loaded(a, age, freed);
-		zmm_arena_put(a);
-	} else {
-		zmm_entry_put(pool, e);
-	}
+	if (refcount_dec_and_test(&e->refs))
+		zmm_entry_free(pool, e, exclusive);
 	if (exclusive)
 		pool->policy->released(pool);
 	if (WARN_ON_ONCE(ret)) {

@@ -337,9 +337,10 @@ struct zmm_stats_cpu {
  * @released: zpages went (a load took one, or an invalidation dropped
  *	some), leaving garbage that compaction may want to give back.  Any
  *	context; must not sleep.
- * @loaded: a load took a zpage out of arena @a (referenced by the caller)
- *	after @age later stores into it, and that freed @freed pageframes
- *	(its block emptied).  Any context; must not sleep.
+ * @loaded: a load took a zpage out of arena @a after @age later stores
+ *	into it, and that freed @freed (> 0) pageframes (its block
+ *	emptied).  Called before the zpage's reference on @a goes.  Any
+ *	context; must not sleep.
  * @recycle: the head is full: compact @victim, the sparsest block, in
  *	place and make it the head, rather than take a new block?  Arena
  *	lock held.
