@@ -1369,6 +1369,109 @@ static void test_load_credit(void)
 	uenv_fini(&u);
 }
 
+/* Load (keeping it) the zpage of @t at @index and compare with fill()'s. */
+static bool zpage_intact(struct zmm_pool *pool, enum zmm_type t,
+			 unsigned int index, unsigned int base)
+{
+	struct zmm_key k = K(t, 1, index);
+
+	gen_page(pg, (index - base) % 2 ? GEN_TEXT : GEN_ANON, index);
+	return !zmm_load(pool, &k, out, PAGE_SIZE, false) &&
+	       !memcmp(out, pg, PAGE_SIZE);
+}
+
+/*
+ * An owner that goes hands its zpages to its heir, copied, not written:
+ * all of them, in their order, below the heir's own, so that the heir's
+ * reclaim takes them first.  What finds no room is evicted instead.
+ */
+static void test_owner_gone(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long arenas0, left, freed, bad = 0, i;
+	struct zmm_arena_info info;
+	struct zmm_arena *a;
+
+	u.writeback = drain_writeback;
+	dr_count = 0;
+	dr_bad = 0;
+	wb_fail_left = 0;
+	dr_fail_below = 0;
+	dr_cached_mod = 0;
+	arenas0 = zmm_stat(pool, ZMM_STAT_NR_ARENAS);
+	fill(pool, ZMM_ANON, 11, 100, 0);
+	fill(pool, ZMM_ANON, 10, 3000, 1000);
+	fill(pool, ZMM_FILE, 10, 200, 5000);
+
+	left = zmm_owner_gone(pool, 10, 11);
+	CHECK(!left && zmm_stat(pool, ZMM_STAT_MOVED) == 3200 &&
+	      !zmm_stat(pool, ZMM_STAT_EVICT_WB) &&
+	      !zmm_stat(pool, ZMM_STAT_EVICT_DROP),
+	      "%lu left, %lu moved, %lu written, %lu dropped", left,
+	      zmm_stat(pool, ZMM_STAT_MOVED),
+	      zmm_stat(pool, ZMM_STAT_EVICT_WB),
+	      zmm_stat(pool, ZMM_STAT_EVICT_DROP));
+	CHECK(zmm_stat(pool, ZMM_STAT_NR_ARENAS) == arenas0 + 2 &&
+	      !zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED) &&
+	      zmm_stat(pool, ZMM_STAT_ARENAS_RETIRED) == 2,
+	      "the empty arenas freed: %lu arenas, %lu retired",
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS),
+	      zmm_stat(pool, ZMM_STAT_NR_ARENAS_RETIRED));
+	CHECK(zmm_arena_info(pool, 10, 0, ZMM_ANON, &info) == -ENOENT,
+	      "the owner's arena outlives it");
+	CHECK(!zmm_arena_info(pool, 11, 0, ZMM_ANON, &info) &&
+	      info.nr_zpages == 3100, "heir's anon arena: %lu zpages",
+	      info.nr_zpages);
+	CHECK(!zmm_arena_info(pool, 11, 0, ZMM_FILE, &info) &&
+	      info.nr_zpages == 200, "heir's file arena: %lu zpages",
+	      info.nr_zpages);
+	a = zmm_arena_find(pool, 11, 0, ZMM_ANON, false);
+	CHECK(a && lru_end_index(a, ZMM_LRU_COLD) == 1000 &&
+	      lru_end_index(a, ZMM_LRU_HOT) == 99,
+	      "heir's LRU runs from %llu to %llu",
+	      a ? (unsigned long long)lru_end_index(a, ZMM_LRU_COLD) : 0ULL,
+	      a ? (unsigned long long)lru_end_index(a, ZMM_LRU_HOT) : 0ULL);
+	if (a)
+		zmm_arena_put(a);
+	check_pool(pool, &u);
+
+	/* the heir's reclaim takes the moved zpages before its own */
+	zmm_shrink(pool, 11, 0, ZMM_ANON, held_of(pool, 11, ZMM_ANON) / 4,
+		   &freed);
+	CHECK(freed && zmm_stat(pool, ZMM_STAT_EVICT_WB),
+	      "shrink freed %lu, wrote %lu", freed,
+	      zmm_stat(pool, ZMM_STAT_EVICT_WB));
+	/* (a load that keeps a zpage makes it hot: check the order first) */
+	for (i = 0; i < 100; i++)
+		bad += !zpage_intact(pool, ZMM_ANON, i, 0);
+	CHECK(!bad, "the shrink took %lu of the heir's own", bad);
+	for (i = 1000, bad = 0; i < 4000; i++)
+		bad += !zpage_intact(pool, ZMM_ANON, i, 1000);
+	CHECK(bad == zmm_stat(pool, ZMM_STAT_EVICT_WB),
+	      "%lu moved anon zpages missing or changed, %lu written back",
+	      bad, zmm_stat(pool, ZMM_STAT_EVICT_WB));
+	for (i = 5000, bad = 0; i < 5200; i++)
+		bad += !zpage_intact(pool, ZMM_FILE, i, 5000);
+	CHECK(!bad, "%lu file zpages lost or changed by the move", bad);
+	CHECK(dr_count == zmm_stat(pool, ZMM_STAT_EVICT_WB) && !dr_bad,
+	      "%lu written back, %lu with bad data", dr_count, dr_bad);
+
+	/* no room at the heir: what cannot move is written back instead */
+	fill(pool, ZMM_ANON, 12, 200, 6000);
+	u.fail_all = true;
+	left = zmm_owner_gone(pool, 12, 13);
+	u.fail_all = false;
+	CHECK(!left && !zmm_arena_info(pool, 13, 0, ZMM_ANON, &info) &&
+	      !info.nr_zpages && zmm_stat(pool, ZMM_STAT_EVICT_WB) >= 200,
+	      "no room: %lu left, heir holds %lu, %lu written", left,
+	      info.nr_zpages, zmm_stat(pool, ZMM_STAT_EVICT_WB));
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 /* Paths the other tests do not reach. */
 static void test_edges(void)
 {
@@ -2080,6 +2183,7 @@ static const struct {
 	{ "load_credit_old_not_young", test_load_credit },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
+	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "threads_disjoint_and_shared_keys", test_threads },
 };

@@ -81,8 +81,11 @@ static void zmm_arena_free(struct zmm_arena *a)
 	zmm_arena_release(a);
 }
 
-/* Another reference on @a, which the table or the caller holds one on. */
-static void zmm_arena_get(struct zmm_arena *a)
+/**
+ * zmm_arena_get - another reference on an arena.
+ * @a: the arena, which the table or the caller holds a reference on.
+ */
+void zmm_arena_get(struct zmm_arena *a)
 {
 	refcount_inc(&a->refs);
 }

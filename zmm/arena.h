@@ -10,6 +10,7 @@
 
 struct zmm_arena *zmm_arena_find(struct zmm_pool *pool, u32 owner, int nid,
 				 enum zmm_type type, bool create);
+void zmm_arena_get(struct zmm_arena *a);
 void zmm_arena_put(struct zmm_arena *a);
 unsigned long zmm_arena_retire(struct zmm_pool *pool, u32 owner);
 struct zmm_arena **zmm_arenas_snapshot(struct zmm_pool *pool, u32 owner,

@@ -253,14 +253,17 @@ static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
 /**
  * zmm_block_store - copy compressed data into the arena and link @e.
  * @a: the arena.
- * @e: the new entry; gets its location and goes on the LRU's hot end.
+ * @e: the new entry; gets its location and goes on the LRU.
  * @data: the compressed data.
  * @len: its length.
+ * @end: ZMM_LRU_HOT for a zpage just stored; ZMM_LRU_COLD for one
+ *	moved in from another arena (zmm_entry_move()), which goes in as
+ *	the coldest and counts as stored before every zpage there (@seq).
  *
  * Return: 0 or -ENOMEM when no block could be had or made.
  */
 int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
-		    const void *data, unsigned int len)
+		    const void *data, unsigned int len, enum zmm_lru_end end)
 {
 	struct zmm_block *b;
 
@@ -272,9 +275,14 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 	}
 	memcpy(b->base + b->tail, data, len);
 	e->arena = a;
-	e->seq = a->stores++;
+	if (end == ZMM_LRU_COLD) {
+		e->seq = a->stores - (u32)a->nr_zpages - 1;
+		list_add(&e->lru, &a->lru);
+	} else {
+		e->seq = a->stores++;
+		list_add_tail(&e->lru, &a->lru);
+	}
 	zmm_place(a, b, e, len);
-	list_add_tail(&e->lru, &a->lru);
 	a->bytes_used += len;
 	a->nr_zpages++;
 	spin_unlock(&a->lock);

@@ -416,19 +416,27 @@ static unsigned long zmm_reclaim_shrink(struct mem_cgroup *memcg, int nid,
 }
 
 /*
- * ->memcg_offline: every zpage of the memcg goes (file dropped, anon
- * written back), and its arenas are retired, so that its id, once reused,
- * reaches none of them (zmm_owner_gone()).  The memcg is dying already,
- * so new stores go to an ancestor; waiting for the stores in flight
- * makes sure that none adds a zpage behind the eviction's back.
- * TODO: move them to the parent instead of evicting them.
+ * ->memcg_offline: the memcg's zpages move to its parent (the nearest
+ * live ancestor, as zmm_online_memcg() finds it) as the coldest there,
+ * their compressed bytes copied into the parent's blocks and entries
+ * (charged to the parent: its owner id for the blocks, the active memcg
+ * for the entries); what finds no room is evicted; then the memcg's arenas
+ * are retired, so that its id, once reused, reaches none of them
+ * (zmm_owner_gone()).  The memcg is dying already, so new stores go to an
+ * ancestor; waiting for the stores in flight makes sure that none adds a
+ * zpage behind the move's back.
  */
 static void zmm_memcg_offline(struct mem_cgroup *memcg)
 {
+	struct mem_cgroup *heir, *old;
 	unsigned long left;
 
 	synchronize_srcu(&zmm_store_srcu);
-	left = zmm_owner_gone(zmm_pool, mem_cgroup_id(memcg));
+	heir = zmm_online_memcg(parent_mem_cgroup(memcg));
+	old = set_active_memcg(heir);
+	left = zmm_owner_gone(zmm_pool, mem_cgroup_id(memcg),
+			      heir ? mem_cgroup_id(heir) : ZMM_OWNER_ANY);
+	set_active_memcg(old);
 	if (left)
 		pr_debug("memcg %u offline: %lu zpages left behind\n",
 			 mem_cgroup_id(memcg), left);

@@ -27,6 +27,7 @@
 #include "evict.h"
 #include "policy.h"
 #include "stats.h"
+#include "store.h"
 
 /* writeback failures after which a shrink gives up (each is rotated) */
 #define ZMM_SHRINK_MAX_FAILS	16
@@ -133,28 +134,37 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 #define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX))
 
 /*
- * A load freed @freed pageframes of @a (its zpage's block emptied).  If
- * the zpage was old, stored before most of the arena (more than half of
- * its zpages were stored after it), the pool is being drained by a
- * reader going through old data: those pageframes count against what
- * reclaim asks of the arena (its debt, zmm_shrink_asked()), up to a
- * block's worth of credit, so that reclaim's next asks evict nothing
- * while the reader frees memory on its own.  A young zpage loaded back
- * is a working set churning through the pool; that earns nothing, so
- * reclaim keeps taking cold zpages to make room for it.  Without this,
- * every ask is an eviction, and a reader of old data has the zpages it
- * wants next written back ahead of it (Documentation/mm/zmm.rst, "What
- * the balance still gets wrong").
+ * A load took a zpage of @len bytes out of @a.  If the zpage was old,
+ * stored before most of the arena (more than half of its zpages were
+ * stored after it), the pool is being drained by a reader going through
+ * old data: its bytes, in whole pageframes as they add up, count against
+ * what reclaim asks of the arena (its debt, zmm_shrink_asked()), up to a
+ * block's worth of credit, so that reclaim's asks evict nothing while
+ * the reader frees memory on its own.  The pageframes themselves go back
+ * when their block empties, or compaction empties it (@released kicks
+ * it); counting the bytes as they are loaded, rather than the block as
+ * it empties, spreads the credit over the reader's pace instead of
+ * granting it in bursts that a burst of asks in between outruns.
+ * A young zpage loaded back is a working set churning through the pool;
+ * that earns nothing, so reclaim keeps taking cold zpages to make room
+ * for it.  Without this, every ask is an eviction, and a reader of old
+ * data has the zpages it wants next written back ahead of it
+ * (Documentation/mm/zmm.rst, "What the balance still gets wrong").
  */
-static void zmm_policy_loaded(struct zmm_arena *a, u32 age,
-			      unsigned long freed)
+static void zmm_policy_loaded(struct zmm_arena *a, u32 age, u32 len)
 {
+	long bytes, pages;
+
 	if (age <= READ_ONCE(a->nr_zpages) / 2)
 		return;
-	if (atomic_long_add_return(-(long)freed, &a->debt) <
-	    -ZMM_LOAD_CREDIT_MAX)
+	bytes = atomic_long_add_return(len, &a->credit_bytes);
+	pages = bytes >> PAGE_SHIFT;
+	if (!pages)
+		return;
+	atomic_long_sub(pages << PAGE_SHIFT, &a->credit_bytes);
+	if (atomic_long_add_return(-pages, &a->debt) < -ZMM_LOAD_CREDIT_MAX)
 		atomic_long_set(&a->debt, -ZMM_LOAD_CREDIT_MAX);
-	zmm_stat_add(a->pool, ZMM_STAT_LOAD_CREDIT, freed);
+	zmm_stat_add(a->pool, ZMM_STAT_LOAD_CREDIT, pages);
 }
 
 const struct zmm_policy zmm_default_policy = {
@@ -472,6 +482,28 @@ int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 	return done >= nr_pages ? 0 : -EAGAIN;
 }
 
+/*
+ * Move every zpage of @from into the arena of (@heir, same node and type),
+ * hottest first, each in as the coldest there, so that they keep their
+ * order below the heir's own.  Stops at the first that finds no room.
+ */
+static void zmm_move_arena(struct zmm_pool *pool, struct zmm_arena *from,
+			   u32 heir)
+{
+	struct zmm_arena *to;
+	struct zmm_entry *e;
+
+	to = zmm_arena_find(pool, heir, from->nid, from->type, true);
+	if (!to)
+		return;
+	while ((e = zmm_lru_take_end(from, ZMM_LRU_HOT))) {
+		if (zmm_entry_move(pool, e, to) == -ENOMEM)
+			break;
+		cond_resched();
+	}
+	zmm_arena_put(to);
+}
+
 /* rounds of zmm_owner_gone()'s reclaim, while each frees something */
 #define ZMM_OWNER_GONE_ROUNDS	8
 
@@ -480,25 +512,36 @@ int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
  * @pool: the pool.
  * @owner: its id; the caller makes sure that no store for it starts any
  *	more, and that its id is not reused before this returns.
+ * @heir: the owner that inherits its zpages (the parent memcg), or
+ *	ZMM_OWNER_ANY for none.
  *
- * Its zpages are evicted (zmm_reclaim(): file dropped, anon written back,
- * whatever zmm_ops.may_writeback says), in rounds while a round frees
- * something, since a writeback can fail for a moment (a busy slot); then
- * its arenas are retired (zmm_arena_retire()), so that the id, reused,
- * starts afresh.  Zpages still left (counted by the nr_arenas_retired
- * gauge) stay loadable and reachable by pool-wide reclaim, charged as
- * they were.  May sleep.
+ * Its zpages move to the heir's arenas (zmm_entry_move(): their
+ * compressed bytes are copied, nothing is written), as the coldest
+ * there, so that the heir's reclaim takes them first.  Those that cannot
+ * move (no room: no block could be had) are evicted (zmm_reclaim(): file
+ * dropped, anon written back, whatever zmm_ops.may_writeback says), in
+ * rounds while a round frees something, since a writeback can fail for a
+ * moment (a busy slot).  Then its arenas are retired (zmm_arena_retire()),
+ * so that the id, reused, starts afresh.  Zpages still left (counted by
+ * the nr_arenas_retired gauge) stay loadable and reachable by pool-wide
+ * reclaim, charged as they were.  May sleep.
  *
  * Return: the zpages left behind.
  */
-unsigned long zmm_owner_gone(struct zmm_pool *pool, u32 owner)
+unsigned long zmm_owner_gone(struct zmm_pool *pool, u32 owner, u32 heir)
 {
-	unsigned long freed;
-	unsigned int i;
+	struct zmm_arena **arenas;
+	unsigned long freed, i, n;
 
 	might_sleep();
 	if (owner == ZMM_OWNER_ANY)
 		return 0;
+	if (heir != ZMM_OWNER_ANY && heir != owner) {
+		arenas = zmm_arenas_snapshot(pool, owner, ZMM_NR_TYPES, &n);
+		for (i = 0; i < n; i++)
+			zmm_move_arena(pool, arenas[i], heir);
+		zmm_arenas_put(arenas, n);
+	}
 	for (i = 0; i < ZMM_OWNER_GONE_ROUNDS; i++) {
 		if (!zmm_reclaim(pool, owner, ULONG_MAX, &freed) || !freed)
 			break;

@@ -71,7 +71,7 @@ void zmm_entry_cache_put(void)
 
 /*
  * Free @e, whose last reference is gone; @loaded if a load took it, in
- * which case the policy hears of the pageframes that freed (@loaded op).
+ * which case the policy hears of it first (@loaded op).
  * Return pageframes given back to the page allocator.
  */
 static unsigned long zmm_entry_free(struct zmm_pool *pool,
@@ -81,10 +81,10 @@ static unsigned long zmm_entry_free(struct zmm_pool *pool,
 	unsigned long freed = 0;
 
 	if (a) {
-		freed = zmm_block_release(a, e);
-		if (loaded && freed)
+		if (loaded)
 			pool->policy->loaded(a, READ_ONCE(a->stores) - e->seq,
-					     freed);
+					     e->len);
+		freed = zmm_block_release(a, e);
 		/* the zpage's reference */
 		zmm_arena_put(a);
 	}
@@ -129,6 +129,105 @@ static void zmm_drop_key(struct zmm_pool *pool, const struct zmm_key *key)
 		zmm_entry_put(pool, e);
 }
 
+/* A new entry for @key, with its index reference, holding nothing yet. */
+static struct zmm_entry *zmm_entry_alloc(const struct zmm_key *key)
+{
+	struct zmm_entry *e;
+
+	e = kmem_cache_alloc(zmm_entry_cache, GFP_KERNEL | __GFP_NOWARN);
+	if (!e)
+		return NULL;
+	INIT_HLIST_NODE(&e->hnode);
+	INIT_LIST_HEAD(&e->lru);
+	INIT_LIST_HEAD(&e->bnode);
+	e->id = key->id;
+	e->index = key->index;
+	e->type = key->type;
+	e->published = false;
+	e->arena = NULL;
+	e->block = NULL;
+	refcount_set(&e->refs, 1);
+	return e;
+}
+
+/**
+ * zmm_entry_move - move a zpage into another arena, under the same key.
+ * @pool: the pool.
+ * @e: the zpage, with storage, taken off its LRU by the caller
+ *	(zmm_lru_take_end()), whose reference this consumes in every case.
+ * @to: the arena to move it to, of the same type; the caller holds a
+ *	reference on it.
+ *
+ * For an owner that goes away (zmm_owner_gone()): the compressed bytes
+ * are copied into @to, as its coldest zpage, under a new entry, and the
+ * key is switched to it if it still maps to @e; @e goes with its last
+ * reference.  Nothing is decompressed or written.  A load meanwhile finds
+ * the old entry or the new one, both holding the data.  Never sleeps.
+ *
+ * Return: 0 when moved; -ESTALE if the key was loaded, replaced or
+ * invalidated meanwhile (nothing to move: @e is gone); -ENOMEM if @to had
+ * no room, or no entry could be allocated: @e stays, put back at the cold
+ * end of its LRU.
+ */
+int zmm_entry_move(struct zmm_pool *pool, struct zmm_entry *e,
+		   struct zmm_arena *to)
+{
+	struct zmm_key key = { .type = e->type, .id = e->id,
+			       .index = e->index };
+	struct zmm_entry *ne, *old = NULL;
+	struct zmm_cpu_ctx *ctx;
+	struct zmm_shard *s;
+	int ret;
+
+	if (WARN_ON_ONCE(to->type != e->type)) {
+		ret = -EINVAL;
+		goto put_back;
+	}
+	ne = zmm_entry_alloc(&key);
+	if (!ne) {
+		ret = -ENOMEM;
+		goto put_back;
+	}
+	/* the new zpage's reference on @to */
+	zmm_arena_get(to);
+	ctx = zmm_ctx_get(pool);
+	zmm_arena_copy_out(e->arena, e, ctx->buf, false);
+	ret = zmm_block_store(to, ne, ctx->buf, e->len, ZMM_LRU_COLD);
+	zmm_ctx_put(pool);
+	if (ret) {
+		zmm_arena_put(to);
+		kmem_cache_free(zmm_entry_cache, ne);
+		goto put_back;
+	}
+	zmm_stat_add(pool, ZMM_STAT_NR_ZPAGES, 1);
+
+	s = zmm_shard_of(pool, key.type, key.id, key.index);
+	spin_lock(&s->lock);
+	ret = -ESTALE;
+	/* replacing a present key allocates nothing and cannot fail */
+	if (zmm_index_lookup(s, &key) == e && !zmm_index_insert(s, ne, &old))
+		ret = 0;
+	/* pairs with smp_load_acquire() in zmm_lru_take_locked() */
+	smp_store_release(&ne->published, !ret);
+	spin_unlock(&s->lock);
+	WARN_ON_ONCE(old && old != e);
+	if (ret) {
+		zmm_entry_put(pool, ne);
+	} else {
+		zmm_stat_inc(pool, ZMM_STAT_MOVED);
+		/* the index reference @e had */
+		zmm_entry_put(pool, old);
+	}
+	zmm_entry_put(pool, e);
+	return ret;
+
+put_back:
+	/* taken from the hot end: the cold end is the other one */
+	zmm_lru_rotate(e->arena, e, ZMM_LRU_HOT);
+	zmm_entry_put(pool, e);
+	return ret;
+}
+
 /* Compress @src into @e's arena.  Return 0 or the store's errno. */
 static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
 				u32 owner, int nid, const void *src)
@@ -157,7 +256,7 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
 					      ZMM_STAT_REJECT_POOR);
 		return len <= 0 ? -EIO : -E2BIG;
 	}
-	ret = zmm_block_store(a, e, ctx->buf, len);
+	ret = zmm_block_store(a, e, ctx->buf, len, ZMM_LRU_HOT);
 	zmm_ctx_put(pool);
 	if (ret) {
 		zmm_arena_put(a);
@@ -197,23 +296,12 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	ret = pool->policy->admit(pool, key, owner, nid);
 	if (ret)
 		goto drop_key;
-	e = kmem_cache_alloc(zmm_entry_cache, GFP_KERNEL | __GFP_NOWARN);
+	e = zmm_entry_alloc(key);
 	if (!e) {
 		zmm_stat_inc(pool, ZMM_STAT_REJECT_NOMEM);
 		ret = -ENOMEM;
 		goto drop_key;
 	}
-	INIT_HLIST_NODE(&e->hnode);
-	INIT_LIST_HEAD(&e->lru);
-	INIT_LIST_HEAD(&e->bnode);
-	e->id = key->id;
-	e->index = key->index;
-	e->type = key->type;
-	e->published = false;
-	e->arena = NULL;
-	e->block = NULL;
-	refcount_set(&e->refs, 1);
-
 	if (zmm_same_filled(src, &e->value)) {
 		zmm_stat_inc(pool, ZMM_STAT_SAME_FILLED);
 	} else {

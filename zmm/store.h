@@ -11,5 +11,7 @@
 int zmm_entry_cache_get(void);
 void zmm_entry_cache_put(void);
 unsigned long zmm_entry_put(struct zmm_pool *pool, struct zmm_entry *e);
+int zmm_entry_move(struct zmm_pool *pool, struct zmm_entry *e,
+		   struct zmm_arena *to);
 
 #endif /* _ZMM_STORE_H */

@@ -121,7 +121,10 @@ enum zmm_lru_end {
  * @nr_blocks: blocks held, by order.
  * @debt: pageframes MM's reclaim asked of the arena and did not get yet;
  *	negative when a shrink gave more (a whole block) than was asked,
- *	a credit that absorbs the next asks (zmm_shrink_asked()).
+ *	or when loads of old zpages gave memory back on their own, a
+ *	credit that absorbs the next asks (zmm_shrink_asked()).
+ * @credit_bytes: compressed bytes of old zpages loaded and not yet
+ *	credited to @debt as whole pageframes (policy.c).  Atomic.
  * @evicted: zpages evicted recently, by the end of the LRU they were
  *	taken from (ghost.c; halved every few thousand).  Atomic.
  * @refaulted: of those, how many were loaded again after (a load that
@@ -156,6 +159,7 @@ struct zmm_arena {
 	unsigned long nr_zpages;
 	unsigned long nr_blocks[ZMM_NR_ORDERS];
 	atomic_long_t debt;
+	atomic_long_t credit_bytes;
 	atomic_t evicted[ZMM_NR_LRU_ENDS];
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
@@ -337,10 +341,9 @@ struct zmm_stats_cpu {
  * @released: zpages went (a load took one, or an invalidation dropped
  *	some), leaving garbage that compaction may want to give back.  Any
  *	context; must not sleep.
- * @loaded: a load took a zpage out of arena @a after @age later stores
- *	into it, and that freed @freed (> 0) pageframes (its block
- *	emptied).  Called before the zpage's reference on @a goes.  Any
- *	context; must not sleep.
+ * @loaded: a load took a zpage of @len compressed bytes out of arena @a
+ *	after @age later stores into it.  Called before the zpage's
+ *	storage and its reference on @a go.  Any context; must not sleep.
  * @recycle: the head is full: compact @victim, the sparsest block, in
  *	place and make it the head, rather than take a new block?  Arena
  *	lock held.
@@ -353,7 +356,7 @@ struct zmm_policy {
 	int (*admit)(struct zmm_pool *pool, const struct zmm_key *key,
 		     u32 owner, int nid);
 	void (*released)(struct zmm_pool *pool);
-	void (*loaded)(struct zmm_arena *a, u32 age, unsigned long freed);
+	void (*loaded)(struct zmm_arena *a, u32 age, u32 len);
 	bool (*recycle)(const struct zmm_arena *a,
 			const struct zmm_block *victim);
 	bool (*evacuate)(const struct zmm_arena *a,

@@ -26,7 +26,7 @@ ZMM_STAT(EVICT_DROP, "evict_drop")		/* file zpages dropped by shrink */
 ZMM_STAT(EVICT_CACHED, "evict_cached")		/* anon given up: page cached */
 ZMM_STAT(EVICT_HOT, "evict_hot")		/* ... taken from the hot end */
 ZMM_STAT(EVICT_REFAULT, "evict_refault")	/* evicted, then loaded again */
-ZMM_STAT(LOAD_CREDIT, "load_credit")		/* pageframes old loads freed */
+ZMM_STAT(LOAD_CREDIT, "load_credit")		/* pageframes of old zpages loaded */
 ZMM_STAT(WB_FAIL, "writeback_fail")		/* writebacks failed: zpage kept */
 ZMM_STAT(WB_BUSY, "writeback_busy")		/* ... of which: slot busy */
 ZMM_STAT(WB_NOMEM, "writeback_nomem")		/* ... of which: no memory */
@@ -45,6 +45,7 @@ ZMM_STAT(BLOCKS_O9, "blocks_order9")
 ZMM_STAT(PAGES_HELD, "pages_held")		/* gauge: pageframes in blocks */
 ZMM_STAT(BYTES_USED, "bytes_used")		/* gauge: compressed bytes */
 ZMM_STAT(NR_ZPAGES, "nr_zpages")		/* gauge: zpages, same-filled too */
+ZMM_STAT(MOVED, "moved")			/* zpages moved to an heir */
 ZMM_STAT(ARENAS_RETIRED, "arenas_retired")	/* arenas of owners gone */
 ZMM_STAT(NR_ARENAS, "nr_arenas")		/* gauge: arenas, empty ones too */
 ZMM_STAT(NR_ARENAS_RETIRED, "nr_arenas_retired")	/* gauge: ... retired */

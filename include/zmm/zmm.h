@@ -221,7 +221,7 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type);
 int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 		unsigned long *freed);
-unsigned long zmm_owner_gone(struct zmm_pool *pool, u32 owner);
+unsigned long zmm_owner_gone(struct zmm_pool *pool, u32 owner, u32 heir);
 long zmm_writeback_all(struct zmm_pool *pool);
 unsigned long zmm_drain(struct zmm_pool *pool);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
