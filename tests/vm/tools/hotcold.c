@@ -31,6 +31,8 @@
  *   HOTCOLD: done ops=N ms=T ops_per_s=R hot_bad=E cold_bad=F
  *   HOTCOLD: pswpout fill=A work=B verify=C  (pages written to swap, by
  *            phase: the fill, the hot accesses or sweeps, the last check)
+ *   HOTCOLD: NAME fill=A work=B verify=C  (the same for zpage_scan_memcg,
+ *            zpage_steal_memcg, and zmm's evict_writeback and load_credit)
  *   HOTCOLD-BAD: set=hot|cold page=IDX gen=G  (the first 10)
  * Exit status 0 when every page verified, 1 on bad pages, 2 on errors.
  */
@@ -67,23 +69,50 @@ static unsigned long now_ms(void)
 	return ts.tv_sec * 1000UL + ts.tv_nsec / 1000000;
 }
 
-/* /proc/vmstat's pswpout (pages written to swap), or 0 if unreadable */
-static unsigned long pswpout(void)
+/* The value of counter NAME in FILE ("name value" lines), or 0 if none. */
+static unsigned long counter(const char *file, const char *name)
 {
 	unsigned long v = 0;
-	char name[64];
+	char n[64];
 	FILE *f;
 
-	f = fopen("/proc/vmstat", "r");
+	f = fopen(file, "r");
 	if (!f)
 		return 0;
-	while (fscanf(f, "%63s %lu", name, &v) == 2)
-		if (!strcmp(name, "pswpout"))
+	while (fscanf(f, "%63s %lu", n, &v) == 2)
+		if (!strcmp(n, name))
 			break;
-	if (strcmp(name, "pswpout"))
+	if (strcmp(n, name))
 		v = 0;
 	fclose(f);
 	return v;
+}
+
+/*
+ * The counters reported by phase: pages written to swap first, then how
+ * reclaim directed zmm (pageframes asked and freed of the zpage subclass
+ * by memcg reclaim) and what zmm did (zpages written back, pageframes of
+ * old zpages loaded, counted against the asks).  Those not there (zswap,
+ * a kernel without the hooks, no debugfs) read 0.
+ */
+#define ZMM_STATS	"/sys/kernel/debug/zmm/stats"
+static const struct {
+	const char *file, *name;
+} counters[] = {
+	{ "/proc/vmstat", "pswpout" },
+	{ "/proc/vmstat", "zpage_scan_memcg" },
+	{ "/proc/vmstat", "zpage_steal_memcg" },
+	{ ZMM_STATS, "evict_writeback" },
+	{ ZMM_STATS, "load_credit" },
+};
+#define NR_COUNTERS	(sizeof(counters) / sizeof(counters[0]))
+
+static void read_counters(unsigned long *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_COUNTERS; i++)
+		v[i] = counter(counters[i].file, counters[i].name);
 }
 
 /* Verify page P (ID, generation GEN); report the first few bad ones. */
@@ -118,7 +147,8 @@ int main(int argc, char **argv)
 {
 	unsigned long cold_mib = 64, hot_mib = 16, secs = 30, seed = 1;
 	unsigned long ncold, nhot, i, ops = 0, t0, ms, cold_bad = 0;
-	unsigned long out0, out1, out2;
+	unsigned long c0[NR_COUNTERS], c1[NR_COUNTERS], c2[NR_COUNTERS];
+	unsigned long c3[NR_COUNTERS];
 	unsigned long hot_bad = 0, st, passes = 0;
 	unsigned char *cold, *hot, *want;
 	const char *wait_file = NULL;
@@ -167,7 +197,7 @@ int main(int argc, char **argv)
 		perror("hotcold: memory");
 		return 2;
 	}
-	out0 = pswpout();
+	read_counters(c0);
 	for (i = 0; i < ncold; i++)
 		pagetext(cold + i * PAGE, COLD_ID(i), GEN_SEED(seed, 0));
 	for (i = 0; i < nhot; i++)
@@ -183,7 +213,7 @@ int main(int argc, char **argv)
 	}
 
 	st = seed * 0x9e3779b97f4a7c15ULL + 1;
-	out1 = pswpout();
+	read_counters(c1);
 	t0 = now_ms();
 	for (i = 0; i < passes * nhot; i++, ops++) {
 		unsigned long j = i % nhot;
@@ -209,7 +239,7 @@ int main(int argc, char **argv)
 			break;
 	}
 
-	out2 = pswpout();
+	read_counters(c2);
 	for (i = 0; i < ncold; i++)
 		cold_bad += verify(cold + i * PAGE, want, "cold", COLD_ID(i),
 				   seed, 0);
@@ -218,8 +248,11 @@ int main(int argc, char **argv)
 				  gen[i]);
 	printf("HOTCOLD: done ops=%lu ms=%lu ops_per_s=%lu hot_bad=%lu cold_bad=%lu\n",
 	       ops, ms, ms ? ops * 1000 / ms : 0, hot_bad, cold_bad);
-	printf("HOTCOLD: pswpout fill=%lu work=%lu verify=%lu\n", out1 - out0,
-	       out2 - out1, pswpout() - out2);
+	read_counters(c3);
+	for (c = 0; c < (int)NR_COUNTERS; c++)
+		printf("HOTCOLD: %s fill=%lu work=%lu verify=%lu\n",
+		       counters[c].name, c1[c] - c0[c], c2[c] - c1[c],
+		       c3[c] - c2[c]);
 	return hot_bad || cold_bad ? 1 : 0;
 
 bad_arg:
