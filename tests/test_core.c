@@ -1329,7 +1329,7 @@ static void test_load_credit(void)
 {
 	struct uenv u;
 	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
-	unsigned long i, credit, drops, held;
+	unsigned long i, n, credit, drops, held;
 	struct zmm_key k;
 
 	/* old: the first half stored, read back in order */
@@ -1363,6 +1363,21 @@ static void test_load_credit(void)
 	      held_of(pool, 4, ZMM_FILE) + 64 <= held,
 	      "an ask after young loads gave nothing: held %lu -> %lu", held,
 	      held_of(pool, 4, ZMM_FILE));
+
+	/* a miss of an evicted zpage (its ghost found) earns credit too */
+	zmm_shrink(pool, 4, 0, ZMM_FILE, 256, &held);
+	drops = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
+	credit = zmm_stat(pool, ZMM_STAT_LOAD_CREDIT);
+	for (i = 10000, n = 0; i < 14000; i++) {
+		k = K(ZMM_FILE, 1, i);
+		/* kept, not taken: a hit earns nothing */
+		if (zmm_load(pool, &k, out, PAGE_SIZE, false) == -ENOENT)
+			n++;
+	}
+	CHECK(n >= 64 && zmm_stat(pool, ZMM_STAT_LOAD_CREDIT) == credit + n &&
+	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) == drops,
+	      "%lu misses of evicted zpages earned %lu", n,
+	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT) - credit);
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");

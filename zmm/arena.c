@@ -55,13 +55,12 @@ static struct zmm_arena *zmm_arena_lookup(struct zmm_pool *pool, u32 owner,
 
 /*
  * Give @a back, already off its list: it must hold no zpage, hence no
- * block but perhaps a spare.
+ * block.
  */
 static void zmm_arena_release(struct zmm_arena *a)
 {
 	struct zmm_pool *pool = a->pool;
 
-	zmm_block_drop_spare(a);
 	WARN_ON_ONCE(a->head || a->nr_zpages || a->pages_held ||
 		     !list_empty(&a->lru));
 	zmm_stat_add(pool, ZMM_STAT_NR_ARENAS, -1);

@@ -28,7 +28,7 @@
  * the coldest zpages sit in the oldest blocks, so evicting from the cold
  * end of the LRU empties whole blocks with little or no copying.
  *
- * Blocks other than the head and the spare sit on one of ZMM_NR_BUCKETS
+ * Blocks other than the head sit on one of ZMM_NR_BUCKETS
  * lists by live fraction, so the sparsest block is found in constant time.
  */
 #include "block.h"
@@ -206,12 +206,6 @@ static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
 		b = a->head;
 		if (b && b->size - b->tail >= len)
 			return b;
-		if (a->spare) {
-			b = a->spare;
-			a->spare = NULL;
-			zmm_set_head(a, b);
-			continue;
-		}
 		victim = zmm_sparsest(a);
 		if (victim && a->pool->policy->recycle(a, victim) &&
 		    victim->size - victim->live >= len) {
@@ -228,14 +222,18 @@ static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
 			spin_lock(&a->lock);
 			if (b) {
 				zmm_block_account(a, b, 1);
-				/* a racing store may have installed a head */
-				if (!a->spare && a->head &&
+				/*
+				 * A racing store may have installed a head
+				 * with room: give this block back rather than
+				 * keep it for later, so that an arena holds at
+				 * most one block beyond what it fills (which
+				 * memory.zpages.max relies on).
+				 */
+				if (a->head &&
 				    a->head->size - a->head->tail >= len)
-					a->spare = b;
-				else if (!a->spare)
-					zmm_set_head(a, b);
-				else
 					zmm_block_free(a, b);
+				else
+					zmm_set_head(a, b);
 				continue;
 			}
 			may_alloc = false;
@@ -354,10 +352,6 @@ unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e)
 		freed += zmm_block_free(a, a->head);
 		a->head = NULL;
 	}
-	if (!a->nr_zpages && a->spare) {
-		freed += zmm_block_free(a, a->spare);
-		a->spare = NULL;
-	}
 	spin_unlock(&a->lock);
 	zmm_stat_add(a->pool, ZMM_STAT_BYTES_USED, -(long)e->len);
 	return freed;
@@ -382,7 +376,7 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 
 	spin_lock(&a->lock);
 	old = a->head;
-	if (!old || !old->nr || a->spare || a->pages_held != 1UL << old->order) {
+	if (!old || !old->nr || a->pages_held != 1UL << old->order) {
 		spin_unlock(&a->lock);
 		return 0;
 	}
@@ -396,7 +390,7 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 		return 0;
 	spin_lock(&a->lock);
 	/* the arena may have moved on meanwhile */
-	if (a->head != old || a->spare || nb->size < old->live ||
+	if (a->head != old || nb->size < old->live ||
 	    a->pages_held != 1UL << old->order) {
 		spin_unlock(&a->lock);
 		a->pool->ops.free_block(a->pool->ops.priv, nb->base, nb->order,
@@ -413,25 +407,6 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 	zmm_block_free(a, old);
 	spin_unlock(&a->lock);
 	return (1UL << old_order) - (1UL << order);
-}
-
-/**
- * zmm_block_drop_spare - give back the arena's spare block, if any.
- * @a: the arena.
- *
- * Return: pageframes freed.
- */
-unsigned long zmm_block_drop_spare(struct zmm_arena *a)
-{
-	unsigned long freed = 0;
-
-	spin_lock(&a->lock);
-	if (a->spare) {
-		freed = zmm_block_free(a, a->spare);
-		a->spare = NULL;
-	}
-	spin_unlock(&a->lock);
-	return freed;
 }
 
 /**

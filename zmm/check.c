@@ -74,10 +74,6 @@ static long zmm_check_arena(struct zmm_arena *a, bool quiet, bool retired,
 	spin_lock(&a->lock);
 	if (a->head)
 		bad += zmm_check_block(a, a->head, quiet, &c);
-	if (a->spare) {
-		bad += zmm_check_block(a, a->spare, quiet, &c);
-		bad += ZMM_BAD(a->spare->nr, "spare block holds objects");
-	}
 	list_for_each_entry(b, &a->evacuating, node) {
 		bad += ZMM_BAD(!b->busy, "idle block on the evacuating list");
 		bad += zmm_check_block(a, b, quiet, &c);
@@ -85,8 +81,7 @@ static long zmm_check_arena(struct zmm_arena *a, bool quiet, bool retired,
 	for (k = 0; k < ZMM_NR_BUCKETS; k++) {
 		list_for_each_entry(b, &a->buckets[k], node) {
 			bad += ZMM_BAD(b->busy, "busy block on a bucket");
-			bad += ZMM_BAD(b == a->head || b == a->spare,
-				       "head or spare on a bucket");
+			bad += ZMM_BAD(b == a->head, "head on a bucket");
 			bad += ZMM_BAD(zmm_bucket_of(b) != k,
 				       "block on bucket %u belongs on %u", k,
 				       zmm_bucket_of(b));

@@ -141,6 +141,8 @@ bool zmm_ghost_refault(struct zmm_pool *pool, const struct zmm_key *key)
 	a = zmm_arena_find(pool, owner, nid, key->type, false);
 	if (a) {
 		atomic_inc(&a->refaulted[end]);
+		/* evicted, so older than any zpage there */
+		pool->policy->loaded(a, U32_MAX);
 		zmm_arena_put(a);
 	}
 	return true;

@@ -39,8 +39,6 @@ static unsigned long zmm_garbage(const struct zmm_arena *a)
 
 	if (a->head)
 		free_tail = a->head->size - a->head->tail;
-	if (a->spare)
-		free_tail += a->spare->size;
 	return held - a->bytes_used - free_tail;
 }
 
@@ -130,41 +128,36 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 	return -ENOMEM;
 }
 
-/* most credit an arena keeps from loads: a block of the largest order */
-#define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX))
+/* most credit an arena keeps from loads: four blocks of the largest order */
+#define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX) * 4)
 
 /*
- * A load took a zpage of @len bytes out of @a.  If the zpage was old,
- * stored before most of the arena (more than half of its zpages were
- * stored after it), the pool is being drained by a reader going through
- * old data: its bytes, in whole pageframes as they add up, count against
- * what reclaim asks of the arena (its debt, zmm_shrink_asked()), up to a
- * block's worth of credit, so that reclaim's asks evict nothing while
- * the reader frees memory on its own.  The pageframes themselves go back
- * when their block empties, or compaction empties it (@released kicks
- * it); counting the bytes as they are loaded, rather than the block as
- * it empties, spreads the credit over the reader's pace instead of
- * granting it in bursts that a burst of asks in between outruns.
- * A young zpage loaded back is a working set churning through the pool;
- * that earns nothing, so reclaim keeps taking cold zpages to make room
- * for it.  Without this, every ask is an eviction, and a reader of old
- * data has the zpages it wants next written back ahead of it
- * (Documentation/mm/zmm.rst, "What the balance still gets wrong").
+ * A load took a zpage out of @a after @age later stores into it, or
+ * (@age U32_MAX) missed one that @a had evicted and read it from swap or
+ * the file (its ghost, ghost.c).  If the zpage was old, stored before
+ * most of the arena (more than half of its zpages were stored after it),
+ * a reader is going through old data, and each such load moves a page
+ * out of the zpage subclass onto the LRU lists, where reclaim finds it
+ * again: one pageframe each counts against what reclaim asks of the
+ * arena (its debt, zmm_shrink_asked()), up to ZMM_LOAD_CREDIT_MAX of
+ * credit, so that reclaim's asks evict nothing while the reader drains
+ * the pool by itself.  A miss of an evicted zpage counts too: without it,
+ * a reader that reaches data zmm wrote back (read from disk, so no load)
+ * runs up a debt, whose eviction writes back the zpages it reads next,
+ * and so on to the end of its data.  A young zpage loaded back is a
+ * working set churning through the pool; that earns nothing, so reclaim
+ * keeps taking cold zpages to make room for it.  Without any of this,
+ * every ask is an eviction, and a reader of old data has the zpages it
+ * wants next written back ahead of it (Documentation/mm/zmm.rst, "What
+ * the balance still gets wrong").
  */
-static void zmm_policy_loaded(struct zmm_arena *a, u32 age, u32 len)
+static void zmm_policy_loaded(struct zmm_arena *a, u32 age)
 {
-	long bytes, pages;
-
 	if (age <= READ_ONCE(a->nr_zpages) / 2)
 		return;
-	bytes = atomic_long_add_return(len, &a->credit_bytes);
-	pages = bytes >> PAGE_SHIFT;
-	if (!pages)
-		return;
-	atomic_long_sub(pages << PAGE_SHIFT, &a->credit_bytes);
-	if (atomic_long_add_return(-pages, &a->debt) < -ZMM_LOAD_CREDIT_MAX)
+	if (atomic_long_add_return(-1, &a->debt) < -ZMM_LOAD_CREDIT_MAX)
 		atomic_long_set(&a->debt, -ZMM_LOAD_CREDIT_MAX);
-	zmm_stat_add(a->pool, ZMM_STAT_LOAD_CREDIT, pages);
+	zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CREDIT);
 }
 
 const struct zmm_policy zmm_default_policy = {
@@ -227,7 +220,7 @@ static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
 
 	if (!READ_ONCE(a->pages_held))
 		return -ENOENT;
-	done = zmm_block_drop_spare(a);
+	done = 0;
 	while (done < nr_pages) {
 		ret = zmm_block_evacuate_one(a);
 		if (ret) {
@@ -556,7 +549,7 @@ static unsigned long zmm_compact_arena(struct zmm_arena *a)
 	unsigned int slack = READ_ONCE(a->pool->params.compact_slack_pct);
 	unsigned long done, f, held, garbage;
 
-	done = zmm_block_drop_spare(a);
+	done = 0;
 	for (;;) {
 		spin_lock(&a->lock);
 		held = a->pages_held << PAGE_SHIFT;

@@ -82,8 +82,7 @@ static unsigned long zmm_entry_free(struct zmm_pool *pool,
 
 	if (a) {
 		if (loaded)
-			pool->policy->loaded(a, READ_ONCE(a->stores) - e->seq,
-					     e->len);
+			pool->policy->loaded(a, READ_ONCE(a->stores) - e->seq);
 		freed = zmm_block_release(a, e);
 		/* the zpage's reference */
 		zmm_arena_put(a);

@@ -65,7 +65,7 @@ struct zmm_htab {
 /**
  * struct zmm_block - one physically contiguous block of 2^order pageframes.
  * @node: on the arena's bucket list for its live fraction; empty while
- *	the block is the arena's head or spare.
+ *	the block is the arena's head.
  * @objs: entries stored in the block, in increasing offset order.  Appends
  *	go to the tail and compaction preserves the order.
  * @arena: the owner.
@@ -112,10 +112,9 @@ enum zmm_lru_end {
  *	location (block, offset) and list links of the entries it holds.
  * @lru: entries with storage, coldest first.
  * @head: the block new objects are appended to, or NULL.
- * @spare: a block allocated by a racing store, used before allocating.
  * @buckets: non-head blocks, by live fraction (live * NR / size).
  * @evacuating: blocks being evacuated (zmm_block_evacuate_one()).
- * @pages_held: pageframes of all blocks, head and spare included.
+ * @pages_held: pageframes of all blocks, head included.
  * @bytes_used: compressed bytes of live objects.
  * @nr_zpages: live objects (entries with storage).
  * @nr_blocks: blocks held, by order.
@@ -123,8 +122,6 @@ enum zmm_lru_end {
  *	negative when a shrink gave more (a whole block) than was asked,
  *	or when loads of old zpages gave memory back on their own, a
  *	credit that absorbs the next asks (zmm_shrink_asked()).
- * @credit_bytes: compressed bytes of old zpages loaded and not yet
- *	credited to @debt as whole pageframes (policy.c).  Atomic.
  * @evicted: zpages evicted recently, by the end of the LRU they were
  *	taken from (ghost.c; halved every few thousand).  Atomic.
  * @refaulted: of those, how many were loaded again after (a load that
@@ -151,7 +148,6 @@ struct zmm_arena {
 	spinlock_t lock;		/* see above */
 	struct list_head lru;
 	struct zmm_block *head;
-	struct zmm_block *spare;
 	struct list_head buckets[ZMM_NR_BUCKETS];
 	struct list_head evacuating;
 	unsigned long pages_held;
@@ -159,7 +155,6 @@ struct zmm_arena {
 	unsigned long nr_zpages;
 	unsigned long nr_blocks[ZMM_NR_ORDERS];
 	atomic_long_t debt;
-	atomic_long_t credit_bytes;
 	atomic_t evicted[ZMM_NR_LRU_ENDS];
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
@@ -341,9 +336,10 @@ struct zmm_stats_cpu {
  * @released: zpages went (a load took one, or an invalidation dropped
  *	some), leaving garbage that compaction may want to give back.  Any
  *	context; must not sleep.
- * @loaded: a load took a zpage of @len compressed bytes out of arena @a
- *	after @age later stores into it.  Called before the zpage's
- *	storage and its reference on @a go.  Any context; must not sleep.
+ * @loaded: a load took a zpage out of arena @a after @age later stores
+ *	into it (called before the zpage's storage and its reference on @a
+ *	go), or, with @age U32_MAX, missed a zpage that @a evicted (its
+ *	ghost was found).  Any context; must not sleep.
  * @recycle: the head is full: compact @victim, the sparsest block, in
  *	place and make it the head, rather than take a new block?  Arena
  *	lock held.
@@ -356,7 +352,7 @@ struct zmm_policy {
 	int (*admit)(struct zmm_pool *pool, const struct zmm_key *key,
 		     u32 owner, int nid);
 	void (*released)(struct zmm_pool *pool);
-	void (*loaded)(struct zmm_arena *a, u32 age, u32 len);
+	void (*loaded)(struct zmm_arena *a, u32 age);
 	bool (*recycle)(const struct zmm_arena *a,
 			const struct zmm_block *victim);
 	bool (*evacuate)(const struct zmm_arena *a,
