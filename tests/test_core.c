@@ -625,6 +625,19 @@ static int drain_writeback(void *priv, const struct zmm_key *key,
 	return 0;
 }
 
+/* Make @u write back through drain_writeback(), every knob of it reset. */
+static void drain_setup(struct uenv *u)
+{
+	u->writeback = drain_writeback;
+	dr_count = 0;
+	dr_bad = 0;
+	dr_dropped = 0;
+	dr_cached_mod = 0;
+	dr_fail_below = 0;
+	dr_fail_from = 0;
+	wb_fail_left = 0;
+}
+
 static unsigned long held_of(struct zmm_pool *pool, u32 owner,
 			     enum zmm_type type)
 {
@@ -658,10 +671,7 @@ static void test_reclaim_and_drain(void)
 	long n;
 	int ret;
 
-	u.writeback = drain_writeback;
-	dr_count = 0;
-	dr_bad = 0;
-	wb_fail_left = 0;
+	drain_setup(&u);
 	/* arenas of several blocks: one block of overshoot is a fraction */
 	fill(pool, ZMM_ANON, 3, 4000, 0);
 	fill(pool, ZMM_ANON, 4, 4000, 5000);
@@ -1188,11 +1198,7 @@ static void test_arena_retire(void)
 	struct zmm_arena_info info;
 	struct zmm_key k;
 
-	u.writeback = drain_writeback;
-	dr_count = 0;
-	dr_bad = 0;
-	wb_fail_left = 0;
-	dr_cached_mod = 0;
+	drain_setup(&u);
 	arenas0 = zmm_stat(pool, ZMM_STAT_NR_ARENAS);
 	fill(pool, ZMM_FILE, 7, 300, 0);
 	fill(pool, ZMM_ANON, 7, 300, 0);
@@ -1408,12 +1414,7 @@ static void test_owner_gone(void)
 	struct zmm_arena_info info;
 	struct zmm_arena *a;
 
-	u.writeback = drain_writeback;
-	dr_count = 0;
-	dr_bad = 0;
-	wb_fail_left = 0;
-	dr_fail_below = 0;
-	dr_cached_mod = 0;
+	drain_setup(&u);
 	arenas0 = zmm_stat(pool, ZMM_STAT_NR_ARENAS);
 	fill(pool, ZMM_ANON, 11, 100, 0);
 	fill(pool, ZMM_ANON, 10, 3000, 1000);
