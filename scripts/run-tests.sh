@@ -39,8 +39,9 @@ run() {
 }
 
 run core-asan-ubsan "$out/test_core-san"
-# valgrind runs threads one at a time: a fifth of the operations
-ZMM_TEST_OPS=20000 run core-valgrind valgrind -q --error-exitcode=99 \
+# valgrind runs threads one at a time (--fair-sched=yes takes them in
+# turn, or the shrinker thread may never run): a fifth of the operations
+ZMM_TEST_OPS=20000 run core-valgrind valgrind -q --fair-sched=yes --error-exitcode=99 \
 	--leak-check=full --errors-for-leak-kinds=definite "$out/test_core"
 [[ -x $out/corpus_selftest ]] && run corpus-selftest "$out/corpus_selftest"
 # the kernel's lib/xarray.c on the shim, which the core's index uses

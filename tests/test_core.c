@@ -2100,6 +2100,16 @@ static void *t_shared(void *arg)
 			k->ver = 0;
 		}
 		pthread_mutex_unlock(&k->lock);
+		/*
+		 * Now and then a reclaim from the worker itself, holding no
+		 * key (writeback takes one), so that writebacks race with
+		 * the other workers however the threads are scheduled.
+		 */
+		if (n % 256 == 255) {
+			unsigned long freed;
+
+			zmm_shrink(t->pool, 3, 0, ZMM_ANON, 16, &freed);
+		}
 	}
 	free(p);
 	free(o);
@@ -2114,10 +2124,12 @@ static void *t_shrinker(void *arg)
 	unsigned long s = 77, freed;
 
 	while (!__atomic_load_n(&t_stop, __ATOMIC_RELAXED)) {
-		unsigned int owner = 1 + xrand(&s) % 3;
+		/* xorshift's low bits are weak: take the owner from high ones */
+		unsigned int owner = 1 + (xrand(&s) >> 40) % 3;
 		enum zmm_type type = owner == 3 ? ZMM_ANON : ZMM_FILE;
 
-		if (xrand(&s) % 2)
+		/* shrink and compaction in turn */
+		if (t->ops % 2)
 			zmm_shrink(t->pool, owner, 0, type, 16, &freed);
 		else
 			zmm_compact(t->pool, owner, 0, type);
@@ -2149,7 +2161,8 @@ static void test_threads(void)
 	for (i = 0; i < 2 * T_THREADS + 1; i++) {
 		c[i].pool = pool;
 		c[i].id = i;
-		c[i].ops = ops;
+		/* the shrinker counts its rounds in ops */
+		c[i].ops = i == 2 * T_THREADS ? 0 : ops;
 		c[i].errors = 0;
 		pthread_create(&th[i], NULL,
 			       i == 2 * T_THREADS ? t_shrinker :
