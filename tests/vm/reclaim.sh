@@ -76,23 +76,27 @@ in_cg "$b" stress-ng --vm 1 --vm-bytes 80M --vm-method flip --vm-keep \
 	--verify -t 60s >/tmp/rc-reclaim.log 2>&1 &
 pid=$!
 i=0
-while [ "$(zpages_k "$b")" -lt 4096 ] && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
+while [ "$(zpages_k "$b")" -lt 16384 ] && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
+# frozen, b loads nothing more: what loads of old zpages credited against
+# reclaim's asks (zmm_shrink_asked(), at most 2048 pageframes an arena)
+# is all there is, and asks beyond it must free zpages.  memory.reclaim
+# asks the subclass in proportion to its share of b, a little per pass,
+# so ask until the asks are well past the credit.
+echo 1 >"$b/cgroup.freeze"
 before=$(zpages_k "$b")
 st0=$(memstat "$b" zpage_steal_memcg)
 sc0=$(memstat "$b" zpage_scan_memcg)
-echo 32M >"$b/memory.reclaim" 2>/dev/null || note "memory.reclaim: not all of 32M reclaimed"
+i=0 scan=0
+while [ "$scan" -le $((2048 + 512)) ] && [ $i -lt 12 ]; do
+	echo 16M >"$b/memory.reclaim" 2>/dev/null || true
+	scan=$(($(memstat "$b" zpage_scan_memcg) - sc0))
+	i=$((i + 1))
+done
 steal=$(($(memstat "$b" zpage_steal_memcg) - st0))
-scan=$(($(memstat "$b" zpage_scan_memcg) - sc0))
-note "memory.reclaim 32M: zpages ${before}K -> $(zpages_k "$b")K, zpage_scan_memcg +$scan, zpage_steal_memcg +$steal"
-expect "memory.reclaim asked for zpages (zpage_scan_memcg)" "$scan" -gt 0
-# zmm gives whole blocks and keeps what a shrink gave beyond the ask as
-# credit for the next asks (zmm_shrink_asked()): an ask of less than two
-# 2 MiB blocks may be met from the credit the siblings' run left
-if [ "$scan" -ge 1024 ]; then
-	expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
-else
-	note "asked $scan pageframes, under two blocks: steal +$steal may come from credit"
-fi
+note "memory.reclaim 16M x $i: zpages ${before}K -> $(zpages_k "$b")K, zpage_scan_memcg +$scan, zpage_steal_memcg +$steal"
+expect "memory.reclaim asked zpages for more than the credit (zpage_scan_memcg)" "$scan" -gt $((2048 + 512))
+expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
+echo 0 >"$b/cgroup.freeze"
 # every block is charged to b, the ones the compaction worker allocated
 # (it runs a second after the reclaim) too: b's kernel memory (blocks
 # and entries) covers its zpages
