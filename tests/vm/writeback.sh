@@ -110,7 +110,18 @@ check "memcg zpages ${zp}K below memory.max ${max}K" test "$zp" -lt "$max"
 # zpage that failed at the hot end (chosen for stress-ng's cyclic pattern)
 # was rotated back to the hot end and retried until the shrink gave up
 # (writeback_busy 616..1680 per run before, 89..236 after); 5 runs
-# since without an OOM kill are too few to call it gone.  Issue 9.
+# since without an OOM kill are too few to call it gone.  Seen again in
+# CI on 2026-12-03 (after the reload, 1 of 1 run): at the kill the memcg
+# held anon 44K, kernel 33.4M of which anon_zpages 30.7M (7504 of 8192
+# pageframes), and its zpage_scan_memcg had not risen since the pool was
+# emptied: reclaim sized the subclass by NR_ANON_ZPAGES, which reaches a
+# memcg's lruvec only with the 2-second stats flush, read 0 for a pool
+# that had just filled the memcg, and asked it for nothing.  Reclaim now
+# reads an exact per-lruvec count (kernel patches 4 and 6); kept as a
+# TODO until enough runs show no kill.  (This thrash keeps zpages at
+# 5120..7680 of the 8192 pageframes with the load credit and without it,
+# 6 rounds each of the reload's stress-ng on its own: not the credit.)
+# Issue 9.
 if dmesg | grep -q "Killed process"; then
 	known "no OOM kill" "issue 9: cold zpages fill the memcg under thrashing"
 	dmesg | grep -E "invoked oom-killer|Killed process|memory: usage" |
