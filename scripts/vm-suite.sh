@@ -90,7 +90,7 @@ groups_optional=(
 groups_debug=(
 	"debug|zmm|kunit,anon,file,mthp|-m 192M --swap 1G --data 1G -a pci=noacpi -M @zmm -f @kunit:/lib/modules-zmm/ -a ZMM_ANON_TIME=30s -a ZMM_ANON_WORKERS=2 -a ZMM_ANON_MIN_OPS=0 -a ZMM_ANON_LIMIT=64M -a ZMM_ANON_BYTES=96M -a ZMM_SAMPLE=5 -a ZMM_LEFT_WAIT=90 -a ZMM_MTHP_MIB=16 -a ZMM_MTHP_CG_MIB=24 -a ZMM_MTHP_LIMIT=12M -a ZMM_MTHP_MIN_PCT=75|3600"
 	"debug-writeback|zmm|writeback|-m 384M --swap 1G -a pci=noacpi -M @zmm|2400"
-	"debug-reclaim|zmm|reclaim|-m 256M --swap 1G -a pci=noacpi -M @zmm -a ZMM_RC_TIME=60s -a ZMM_RC_ROUNDS=50|2400"
+	"debug-reclaim|zmm|reclaim|-m 256M --swap 1G -a pci=noacpi -M @zmm -a ZMM_RC_TIME=60s -a ZMM_RC_ROUNDS=50 -a ZMM_RC_A_MAX=4 -a ZMM_RC_B_MAX=12|2400"
 )
 debug_groups=$(printf '%s\n' "${groups_debug[@]}" | cut -d'|' -f1 | paste -sd, -)
 
