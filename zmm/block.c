@@ -382,14 +382,20 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 	}
 	order = a->pool->policy->block_order(a, DIV_ROUND_UP(old->live,
 							     PAGE_SIZE));
+	old_order = old->order;
 	spin_unlock(&a->lock);
-	if (order + 2 > old->order)
+	/* @old may be freed from here on until it is found again below */
+	if (order + 2 > old_order)
 		return 0;
 	nb = zmm_block_alloc(a, order);
 	if (!nb)
 		return 0;
 	spin_lock(&a->lock);
-	/* the arena may have moved on meanwhile */
+	/*
+	 * The arena may have moved on meanwhile.  If @old was freed and
+	 * its memory came back as a new head, every check below reads that
+	 * live head under the lock, so moving its objects is still right.
+	 */
 	if (a->head != old || nb->size < old->live ||
 	    a->pages_held != 1UL << old->order) {
 		spin_unlock(&a->lock);
