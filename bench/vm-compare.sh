@@ -15,7 +15,10 @@
 #               ZMM_HC_LIMIT=48M (repeatable)
 #   -o DIR      logs and results (default build/vm-compare)
 # Environment: KDIR and BZIMAGE (another kernel), ZMM_COMPARE_MODES
-# (default "zmm zswap zswap-shrinker").
+# (default "zmm zswap zswap-shrinker"; also "zmm-base"), ZMM_COMPARE_BASE
+# (a git commit: mode zmm-base runs zmm.ko built from that commit's
+# sources, against the same kernel, so that a change to the module can be
+# told apart from the noise in one interleaved run).
 set -euo pipefail
 # The whole script is one compound command, read before it runs.
 {
@@ -54,11 +57,25 @@ kernel_lookup || die "no kernel"
 	die "module build failed ($out/kmod/build.log)"
 "$top/scripts/initramfs.sh" "$out/initramfs.cpio.gz" >/dev/null ||
 	die "initramfs failed"
+for m in "${modes[@]}"; do
+	[ "$m" = zmm-base ] || continue
+	base_ref=${ZMM_COMPARE_BASE:-}
+	[ -n "$base_ref" ] || die "mode zmm-base needs ZMM_COMPARE_BASE=<commit>"
+	base_rev=$(git -C "$top" rev-parse --verify -q "$base_ref^{commit}") ||
+		die "ZMM_COMPARE_BASE: '$base_ref' is not a commit of $top"
+	rm -rf "$out/base-src"
+	mkdir -p "$out/base-src"
+	git -C "$top" archive "$base_rev" | tar -C "$out/base-src" -xf -
+	"$out/base-src/scripts/vm-kmod.sh" "$kdir" "$out/kmod-base" >/dev/null ||
+		die "zmm.ko of $base_ref: build failed ($out/kmod-base/build.log)"
+	note "zmm-base: zmm.ko of $base_ref ($base_rev)"
+done
 
 # mode -> vm-run.sh arguments
 mode_args() {
 	case $1 in
 	zmm) echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zmm-base) echo "-M $out/kmod-base/zmm.ko -a ZMM_BACKEND=zmm" ;;
 	zswap) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N" ;;
 	zswap-shrinker) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=Y" ;;
 	*) die "unknown mode '$1'" ;;
@@ -110,12 +127,13 @@ for m in modes:
         xs = [x for x in xs if x is not None]
         row.append(f"{statistics.median(xs):g} [{min(xs):g}, {max(xs):g}]" if xs else "-")
     print(f"| {m} | " + " | ".join(row) + " |")
-base = "zswap"
-if base in modes:
+by = {(r.get("round"), r.get("mode")): r for r in runs}
+for base in ("zswap", "zmm-base"):
+    if base not in modes:
+        continue
     print(f"\n# per-round ratio to {base} (ops_per_s; pswpout)")
-    by = {(r.get("round"), r.get("mode")): r for r in runs}
     for m in modes:
-        if m == base:
+        if m == base or (base == "zmm-base" and m != "zmm"):
             continue
         rs, ps = [], []
         for rnd in sorted({r.get("round") for r in runs}, key=int):
