@@ -402,6 +402,8 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 		a->pool->ops.free_block(a->pool->ops.priv, nb->base, nb->order,
 					a->owner, a->nid, a->type);
 		kfree(nb);
+		/* zmm_block_alloc() counted it */
+		zmm_stat_inc(a->pool, ZMM_STAT_BLOCKS_FREED);
 		return 0;
 	}
 	zmm_block_account(a, nb, 1);
@@ -446,6 +448,7 @@ unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
 	v->busy = true;
 	while ((e = list_first_entry_or_null(&v->objs, struct zmm_entry,
 					     bnode))) {
+		/* may not allocate, so keeps the lock: @e stays valid */
 		dst = zmm_head_with_room(a, e->len, false);
 		if (!dst)
 			break;

@@ -210,13 +210,13 @@ int zmm_entry_move(struct zmm_pool *pool, struct zmm_entry *e,
 	smp_store_release(&ne->published, !ret);
 	spin_unlock(&s->lock);
 	WARN_ON_ONCE(old && old != e);
-	if (ret) {
+	if (ret)
 		zmm_entry_put(pool, ne);
-	} else {
+	else
 		zmm_stat_inc(pool, ZMM_STAT_MOVED);
-		/* the index reference @e had */
+	/* the index reference @e had, whenever the key lost it */
+	if (old)
 		zmm_entry_put(pool, old);
-	}
 	zmm_entry_put(pool, e);
 	return ret;
 
