@@ -2190,6 +2190,87 @@ static void test_threads(void)
 	uenv_fini(&u);
 }
 
+/*
+ * zmm_block_shrink_head() drops the arena lock to allocate the smaller
+ * block.  Here the arena's last zpage goes while that allocation runs
+ * (zmm_block_release() frees the head): the arena must come out sound,
+ * with the new block given back and counted.
+ */
+static struct zmm_pool *sh_pool;
+static struct zmm_key sh_key;
+static unsigned int sh_calls;
+
+static void sh_on_alloc(void *priv, unsigned int order)
+{
+	struct zmm_pool *pool = sh_pool;
+
+	if (!pool)
+		return;
+	sh_pool = NULL;
+	sh_calls++;
+	CHECK(!zmm_invalidate(pool, &sh_key), "last zpage invalidated");
+}
+
+static unsigned long blocks_allocated(struct zmm_pool *pool)
+{
+	unsigned long n = 0;
+	unsigned int o;
+
+	for (o = ZMM_BLOCK_ORDER_MIN; o <= ZMM_BLOCK_ORDER_MAX; o++)
+		n += zmm_stat(pool, ZMM_STAT_BLOCKS_O4 + o -
+			      ZMM_BLOCK_ORDER_MIN);
+	return n;
+}
+
+static void test_shrink_head_race(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	struct zmm_arena_info info;
+	unsigned int i, n;
+	unsigned long freed;
+
+	/* store until the arena's head is a 2 MiB block */
+	for (n = 0; n < 8192 && !u.allocs[ZMM_BLOCK_ORDER_MAX]; n++)
+		fill(pool, ZMM_ANON, 5, 1, n);
+	CHECK(u.allocs[ZMM_BLOCK_ORDER_MAX], "a 2 MiB head after %u stores",
+	      n);
+	/* all but the last zpage, which is in the head, go */
+	for (i = 0; i + 1 < n; i++) {
+		struct zmm_key k = K(ZMM_ANON, 1, i);
+
+		CHECK(!zmm_invalidate(pool, &k), "invalidate %u", i);
+	}
+	CHECK(!zmm_arena_info(pool, 5, 0, ZMM_ANON, &info) &&
+	      info.nr_zpages == 1 &&
+	      info.pages_held == BIT(ZMM_BLOCK_ORDER_MAX),
+	      "a lone head: %lu zpages in %lu pageframes", info.nr_zpages,
+	      info.pages_held);
+
+	/* compaction moves it to a smaller block; the zpage goes meanwhile */
+	sh_key = K(ZMM_ANON, 1, n - 1);
+	sh_calls = 0;
+	sh_pool = pool;
+	u.on_alloc = sh_on_alloc;
+	freed = zmm_compact(pool, 5, 0, ZMM_ANON);
+	u.on_alloc = NULL;
+	sh_pool = NULL;
+	CHECK(sh_calls == 1, "allocated %u times with the lock dropped",
+	      sh_calls);
+	CHECK(!freed, "%lu pageframes freed by the compaction", freed);
+	CHECK(!zmm_arena_info(pool, 5, 0, ZMM_ANON, &info) &&
+	      !info.nr_zpages && !info.pages_held,
+	      "the arena holds %lu zpages in %lu pageframes", info.nr_zpages,
+	      info.pages_held);
+	CHECK(u.blocks_out == 0, "%ld blocks out", u.blocks_out);
+	CHECK(zmm_stat(pool, ZMM_STAT_BLOCKS_FREED) == blocks_allocated(pool),
+	      "%lu blocks freed of %lu allocated",
+	      zmm_stat(pool, ZMM_STAT_BLOCKS_FREED), blocks_allocated(pool));
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	uenv_fini(&u);
+}
+
 /* ------------------------------------------------------------------ */
 
 static const struct {
@@ -2214,6 +2295,7 @@ static const struct {
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
+	{ "shrink_head_races_last_release", test_shrink_head_race },
 	{ "threads_disjoint_and_shared_keys", test_threads },
 };
 

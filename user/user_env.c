@@ -19,6 +19,8 @@ static void *uenv_alloc(void *priv, unsigned int order, u32 owner, int nid,
 	struct uenv *u = priv;
 	void *base = NULL;
 
+	if (u->on_alloc)
+		u->on_alloc(u->on_alloc_priv, order);
 	pthread_mutex_lock(&u->lock);
 	if (u->fail_after && !--u->fail_after)
 		u->fail_all = true;

@@ -30,6 +30,10 @@ struct uenv_block;
  *	UENV_OWNERS - 1 up share the last slot.
  * @no_writeback: owners whose writeback is off (zmm_ops.may_writeback
  *	says false), same slots.
+ * @on_alloc: optional, called at the start of every block allocation,
+ *	with no lock of the environment held: a test runs what another
+ *	thread could run while the pool waits for memory.
+ * @on_alloc_priv: its argument.
  */
 struct uenv {
 	pthread_mutex_t lock;
@@ -49,6 +53,8 @@ struct uenv {
 	void *wb_priv;
 	unsigned long dropped[UENV_OWNERS];
 	bool no_writeback[UENV_OWNERS];
+	void (*on_alloc)(void *priv, unsigned int order);
+	void *on_alloc_priv;
 };
 
 void uenv_init(struct uenv *u);
