@@ -15,7 +15,10 @@
 #               ZMM_HC_LIMIT=48M (repeatable)
 #   -o DIR      logs and results (default build/vm-compare)
 # Environment: KDIR and BZIMAGE (another kernel), ZMM_COMPARE_MODES
-# (default "zmm zswap zswap-shrinker"; also "zmm-base"), ZMM_COMPARE_BASE
+# (default "zmm zswap zswap-shrinker"; also "zmm-base", and
+# "zmm:NAME=VALUE[,NAME=VALUE...]", zmm with those module parameters set
+# in the guest before the workload, e.g. zmm:compact_slack_pct=12),
+# ZMM_COMPARE_BASE
 # (a git commit: mode zmm-base runs zmm.ko built from that commit's
 # sources, against the same kernel, so that a change to the module can be
 # told apart from the noise in one interleaved run).
@@ -49,6 +52,23 @@ case $rounds in '' | *[!0-9]* | 0) die "-n wants a positive number" ;; esac
 [ -f "$top/tests/vm/$work.sh" ] || die "no scenario tests/vm/$work.sh"
 mkdir -p "$out"
 
+# mode -> vm-run.sh arguments
+mode_args() {
+	case $1 in
+	zmm) echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zmm-base) echo "-M $out/kmod-base/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zmm:*=*)
+		case ${1#zmm:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
+		echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm -a ZMM_PARAMS=${1#zmm:}" ;;
+	zswap) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N" ;;
+	zswap-shrinker) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=Y" ;;
+	*) die "unknown mode '$1'" ;;
+	esac
+}
+for m in "${modes[@]}"; do
+	mode_args "$m" >/dev/null	# dies on an unknown mode, before any run
+done
+
 # The kernel, zmm.ko and the initramfs, as scripts/vm-suite.sh finds them.
 # shellcheck source=scripts/lib/kernel.sh
 . "$top/scripts/lib/kernel.sh"
@@ -71,16 +91,6 @@ for m in "${modes[@]}"; do
 	note "zmm-base: zmm.ko of $base_ref ($base_rev)"
 done
 
-# mode -> vm-run.sh arguments
-mode_args() {
-	case $1 in
-	zmm) echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
-	zmm-base) echo "-M $out/kmod-base/zmm.ko -a ZMM_BACKEND=zmm" ;;
-	zswap) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N" ;;
-	zswap-shrinker) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=Y" ;;
-	*) die "unknown mode '$1'" ;;
-	esac
-}
 vm_args=(-m 256M --swap 1G)
 [ "$work" = file ] && vm_args=(-m 192M --swap 1G --data 1G)
 

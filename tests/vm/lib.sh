@@ -272,6 +272,26 @@ mode_label() {
 	echo "$_l/$(lru_gen_state)"
 }
 
+# zmm_params_apply: ZMM_PARAMS="name=value[,name=value...]" written to
+# zmm's module parameters (bench/vm-compare.sh's "zmm:..." modes); bails
+# out when one does not exist or refuses the value.
+zmm_params_apply() {
+	[ -n "${ZMM_PARAMS:-}" ] || return 0
+	_old_ifs=$IFS
+	IFS=,
+	for _kv in $ZMM_PARAMS; do
+		IFS=$_old_ifs
+		_k=${_kv%%=*}
+		_v=${_kv#*=}
+		case $_k in '' | */* | .*) bail "ZMM_PARAMS: bad name in '$_kv'" ;; esac
+		[ -w "$P/$_k" ] || bail "ZMM_PARAMS: no zmm parameter '$_k'"
+		echo "$_v" >"$P/$_k" 2>/dev/null ||
+			bail "ZMM_PARAMS: $_k refused '$_v'"
+		echo "# zmm parameter $_k=$(cat "$P/$_k")"
+	done
+	IFS=$_old_ifs
+}
+
 # backend_setup: zmm loaded and enabled, zswap off; or zswap on (lz4,
 # zsmalloc, shrinker as ZMM_ZSWAP_SHRINKER says) and zmm absent; then the
 # LRU mode (ZMM_LRU_GEN).  Bails out when that cannot be had.
@@ -282,6 +302,7 @@ backend_setup() {
 		zmm_loaded || bail "zmm.ko not loaded"
 		[ "$(cat "$P/enabled")" = Y ] || echo 1 >"$P/enabled"
 		echo 0 >/sys/module/zswap/parameters/enabled 2>/dev/null || true
+		zmm_params_apply
 		;;
 	zswap)
 		zmm_loaded && bail "zmm.ko is loaded: the zswap baseline runs without it"
