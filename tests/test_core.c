@@ -996,73 +996,6 @@ static void test_after_exit(void)
 	uenv_fini(&u);
 }
 
-/*
- * Background compaction (zmm_compact()) moves only blocks whose move pays:
- * at a slack of 10%, blocks a quarter garbage stay, though the arena's
- * garbage is over the slack and there is room to move them; a block
- * mostly garbage goes, its zpages intact.
- */
-static bool compact_gone(unsigned long i)
-{
-	/* a quarter of every block, then most of the first (35 zpages) */
-	return i % 4 == 0 || (i < 34 && i != 5 && i != 10);
-}
-
-static void test_compact_pays(void)
-{
-	struct uenv u;
-	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MIN);
-	unsigned long moves, held, freed, i, left = 0;
-	struct zmm_arena_info info;
-	struct zmm_params p;
-
-	zmm_params_default(&p);
-	p.compact_slack_pct = 10;
-	CHECK(!zmm_pool_set_params(pool, &p), "slack 10%%");
-	fill(pool, ZMM_ANON, 6, 240, 0);
-	held = held_of(pool, 6, ZMM_ANON);
-	CHECK(held >= 6UL << ZMM_BLOCK_ORDER_MIN, "%lu pageframes held",
-	      held);
-	for (i = 0; i < 240; i += 4) {
-		struct zmm_key k = K(ZMM_ANON, 1, i);
-
-		CHECK(!zmm_invalidate(pool, &k), "invalidate %lu", i);
-	}
-	moves = zmm_stat(pool, ZMM_STAT_COMPACT_MOVES);
-	freed = zmm_compact(pool, 6, 0, ZMM_ANON);
-	CHECK(!freed && zmm_stat(pool, ZMM_STAT_COMPACT_MOVES) == moves,
-	      "blocks a quarter garbage compacted: %lu freed, %lu moves",
-	      freed, zmm_stat(pool, ZMM_STAT_COMPACT_MOVES) - moves);
-	for (i = 0; i < 34; i++) {
-		struct zmm_key k = K(ZMM_ANON, 1, i);
-
-		if (compact_gone(i) && i % 4)
-			CHECK(!zmm_invalidate(pool, &k), "invalidate %lu", i);
-	}
-	freed = zmm_compact(pool, 6, 0, ZMM_ANON);
-	CHECK(freed >= 1UL << ZMM_BLOCK_ORDER_MIN &&
-	      zmm_stat(pool, ZMM_STAT_COMPACT_MOVES) > moves,
-	      "a block mostly garbage kept: %lu freed, %lu moves", freed,
-	      zmm_stat(pool, ZMM_STAT_COMPACT_MOVES) - moves);
-	for (i = 0; i < 240; i++) {
-		struct zmm_key k = K(ZMM_ANON, 1, i);
-
-		if (compact_gone(i))
-			continue;
-		left++;
-		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, false) &&
-		      !memcmp(pg, out, PAGE_SIZE), "data kept %lu", i);
-	}
-	CHECK(!zmm_arena_info(pool, 6, 0, ZMM_ANON, &info) &&
-	      info.nr_zpages == left, "%lu zpages left of %lu",
-	      info.nr_zpages, left);
-	check_pool(pool, &u);
-	zmm_pool_destroy(pool);
-	CHECK(u.blocks_out == 0, "blocks back");
-	uenv_fini(&u);
-}
-
 /* The policy the core holds: admission at the pool limit, when to compact. */
 static int t_kicks[ZMM_WORK_LIMIT + 1];
 
@@ -2355,7 +2288,6 @@ static const struct {
 	{ "index_many_objects_short_chains", test_index_many_objects },
 	{ "index_file_xarray_nomem_replace_ranges", test_index_file_xarray },
 	{ "after_exit_compaction", test_after_exit },
-	{ "compaction_moves_only_blocks_that_pay", test_compact_pays },
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
 	{ "load_credit_old_not_young", test_load_credit },

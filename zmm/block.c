@@ -421,8 +421,6 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
  * zmm_block_evacuate_one - empty the sparsest block into the head and give
  * it back.
  * @a: the arena.
- * @min_garbage_pct: leave the block alone unless at least this share of
- *	it is garbage (0: any block).
  *
  * Only runs when the policy agrees (there is room for the block's live
  * data elsewhere in the arena); takes no new memory.  Stops early, with
@@ -431,8 +429,7 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
  *
  * Return: pageframes freed.
  */
-unsigned long zmm_block_evacuate_one(struct zmm_arena *a,
-				     unsigned int min_garbage_pct)
+unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
 {
 	struct zmm_block *v, *dst;
 	unsigned long freed = 0;
@@ -441,9 +438,7 @@ unsigned long zmm_block_evacuate_one(struct zmm_arena *a,
 
 	spin_lock(&a->lock);
 	v = zmm_sparsest(a);
-	if (!v || (u64)(v->size - v->live) * 100 <
-		  (u64)v->size * min_garbage_pct ||
-	    !a->pool->policy->evacuate(a, v))
+	if (!v || !a->pool->policy->evacuate(a, v))
 		goto unlock;
 	/*
 	 * Off the buckets, so that it is neither a target of itself nor

@@ -42,16 +42,6 @@ static unsigned long zmm_garbage(const struct zmm_arena *a)
 	return held - a->bytes_used - free_tail;
 }
 
-/*
- * The share of a block, in percent, that must be garbage before moving
- * its live objects pays: four times the slack, at most half.  That bounds
- * the bytes copied per byte given back by (100 - 4s) / 4s.
- */
-static unsigned int zmm_victim_garbage_pct(unsigned int slack)
-{
-	return min(4 * max(slack, 1U), 50U);
-}
-
 static bool zmm_policy_recycle(const struct zmm_arena *a,
 			       const struct zmm_block *victim)
 {
@@ -62,9 +52,9 @@ static bool zmm_policy_recycle(const struct zmm_arena *a,
 	lockdep_assert_held(&a->lock);
 	if ((u64)zmm_garbage(a) * 100 <= (u64)held * slack)
 		return false;
-	/* the victim must pay */
-	return vgarbage * 100 >= (u64)victim->size *
-				 zmm_victim_garbage_pct(slack);
+	/* the victim must pay: at least 4 x slack of it is garbage */
+	return vgarbage * 100 >= (u64)victim->size * min(4 * max(slack, 1U),
+							  50U);
 }
 
 static bool zmm_policy_evacuate(const struct zmm_arena *a,
@@ -232,8 +222,7 @@ static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
 		return -ENOENT;
 	done = 0;
 	while (done < nr_pages) {
-		/* reclaim asked: any block that frees memory will do */
-		ret = zmm_block_evacuate_one(a, 0);
+		ret = zmm_block_evacuate_one(a);
 		if (ret) {
 			done += ret;
 			continue;
@@ -568,13 +557,7 @@ static unsigned long zmm_compact_arena(struct zmm_arena *a)
 		spin_unlock(&a->lock);
 		if ((u64)garbage * 100 <= (u64)held * slack)
 			break;
-		/*
-		 * Nobody asked for this memory: only blocks whose move pays,
-		 * as for a store's recycling.  Evacuating mostly live blocks
-		 * copied every stored byte about four times at the pool's cap
-		 * (Documentation/mm/zmm.rst, "Compaction").
-		 */
-		f = zmm_block_evacuate_one(a, zmm_victim_garbage_pct(slack));
+		f = zmm_block_evacuate_one(a);
 		if (!f)
 			break;
 		done += f;
@@ -590,9 +573,8 @@ static unsigned long zmm_compact_arena(struct zmm_arena *a)
  * @nid: node.
  * @type: zpage type.
  *
- * Evicts nothing: only moves objects out of sparse blocks (at least four
- * times the slack of them garbage, at most half) and gives the emptied
- * blocks back.  Meant for a background worker after pressure.
+ * Evicts nothing: only moves objects out of sparse blocks and gives the
+ * emptied blocks back.  Meant for a background worker after pressure.
  *
  * Return: pageframes freed.
  */
