@@ -34,6 +34,36 @@ _scn_todo=0
 grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
 	mount -t debugfs none /sys/kernel/debug
 
+# text_mib N: N MiB of text to stdout (numbers from seq): compressible,
+# not same-filled, different in every MiB
+text_mib() {
+	_i=0
+	while [ "$_i" -lt "$1" ]; do
+		seq "$((_i * 100000))" "$((_i * 100000 + 200000))" | head -c 1048576
+		_i=$((_i + 1))
+	done
+}
+
+# tmpfs_in_memcg CG MAX DIR MIB: memory cgroup CG (a path under
+# /sys/fs/cgroup) with memory.max MAX, a tmpfs on DIR, and MIB MiB of
+# text_mib in DIR/data written from inside CG, so charged to it (shmem
+# swaps like anon); the shell is back in the root cgroup afterwards
+tmpfs_in_memcg() {
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "$1" && echo "$2" >"$1/memory.max" || return 1
+	mkdir -p "$3" && mount -t tmpfs -o size=200M none "$3" || return 1
+	echo $$ >"$1/cgroup.procs"
+	text_mib "$4" >"$3/data"
+	echo $$ >/sys/fs/cgroup/cgroup.procs
+}
+
+# zmm_unpin: unload the KUnit module, which uses zmm's exports and so
+# would keep zmm.ko from unloading
+zmm_unpin() {
+	[ -d /sys/module/zmm_kunit ] && rmmod zmm_kunit
+	return 0
+}
+
 _tap_next() {
 	_n=$(cat "$TAP.n" 2>/dev/null || echo 0)
 	_n=$((_n + 1))

@@ -17,30 +17,13 @@ set -u
 cg=/sys/fs/cgroup/zmm-reload
 rounds=${ZMM_RELOAD_ROUNDS:-8}
 case $rounds in '' | *[!0-9]* | 0) bail "ZMM_RELOAD_ROUNDS=$rounds" ;; esac
-# compressible, not same-filled, different in every MiB: $1 MiB to stdout
-gen() {
-	i=0
-	while [ "$i" -lt "$1" ]; do
-		seq "$((i * 100000))" "$((i * 100000 + 200000))" | head -c 1048576
-		i=$((i + 1))
-	done
-}
 
-grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
-	mount -t debugfs none /sys/kernel/debug
-# the KUnit module uses zmm's exports: it would pin zmm.ko
-[ -d /sys/module/zmm_kunit ] && rmmod zmm_kunit
+zmm_unpin
 zmm_loaded || bail "zmm.ko not loaded"
 [ -f /lib/modules-zmm/zmm.ko ] || bail "no /lib/modules-zmm/zmm.ko to reload"
 [ "$(wc -l </proc/swaps)" -ge 2 ] || bail "no swap"
-echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-mkdir -p "$cg"
-echo 32M >"$cg/memory.max"
-mkdir -p /mnt/reload
-mount -t tmpfs -o size=200M none /mnt/reload
-echo $$ >"$cg/cgroup.procs"
-gen 64 >/mnt/reload/data
-echo $$ >/sys/fs/cgroup/cgroup.procs
+tmpfs_in_memcg "$cg" 32M /mnt/reload 64 ||
+	bail "cannot set up $cg and /mnt/reload"
 sum1=$(md5sum /mnt/reload/data | cut -d' ' -f1)
 
 r=0

@@ -13,19 +13,8 @@ set -u
 . /tests/lib.sh
 
 cg=/sys/fs/cgroup/zmm-wb
-# compressible, not same-filled, different in every MiB: $1 MiB to stdout
-gen() {
-	i=0
-	while [ "$i" -lt "$1" ]; do
-		seq "$((i * 100000))" "$((i * 100000 + 200000))" | head -c 1048576
-		i=$((i + 1))
-	done
-}
 
-grep -q " /sys/kernel/debug debugfs" /proc/mounts ||
-	mount -t debugfs none /sys/kernel/debug
-# the KUnit module uses zmm's exports: it would pin zmm.ko
-[ -d /sys/module/zmm_kunit ] && rmmod zmm_kunit
+zmm_unpin
 zmm_loaded || bail "zmm.ko not loaded"
 [ "$(wc -l </proc/swaps)" -ge 2 ] || bail "no swap"
 
@@ -33,14 +22,9 @@ zmm_loaded || bail "zmm.ko not loaded"
 echo 2 >"$P/max_pool_percent"
 limit=$(zs pool_limit_pages)
 echo "# pool limit $limit pageframes"
-echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-mkdir -p "$cg"
-echo 32M >"$cg/memory.max"
-mkdir -p /mnt/wb
-mount -t tmpfs -o size=200M none /mnt/wb
-# 64 MiB of tmpfs (shmem swaps like anon), charged to the memcg
+# 64 MiB of tmpfs charged to a memcg of 32M
+tmpfs_in_memcg "$cg" 32M /mnt/wb 64 || bail "cannot set up $cg and /mnt/wb"
 echo $$ >"$cg/cgroup.procs"
-gen 64 >/mnt/wb/data
 sum1=$(md5sum /mnt/wb/data | cut -d' ' -f1)
 wb0=$(vm zpage_writeback)
 stress-ng --vm 2 --vm-bytes 64M --vm-method flip --verify -t 20s \
