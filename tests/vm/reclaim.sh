@@ -86,18 +86,24 @@ while [ "$(zpages_k "$b")" -lt $((bmax * 1024 * 2 / 3)) ] && [ $i -lt 40 ]; do s
 # reclaim's asks (zmm_shrink_asked(), at most 2048 pageframes an arena)
 # is all there is, and asks beyond it must free zpages.  memory.reclaim
 # asks the subclass in proportion to its share of b, a little per pass,
-# so ask until the asks are well past the credit.
+# so ask until the asks are past the credit and the block a shrink may
+# have freed beyond an earlier ask (one CI run stopped at 352 pageframes
+# past that and had freed nothing yet), and until something was freed,
+# at most 12 times.
 echo 1 >"$b/cgroup.freeze"
+show_counters "b frozen, before memory.reclaim"
 before=$(zpages_k "$b")
 st0=$(memstat "$b" zpage_steal_memcg)
 sc0=$(memstat "$b" zpage_scan_memcg)
-i=0 scan=0
-while [ "$scan" -le $((2048 + 512)) ] && [ $i -lt 12 ]; do
+i=0 scan=0 steal=0
+while { [ "$scan" -le $((2048 + 512)) ] || [ "$steal" -le 0 ]; } &&
+	[ $i -lt 12 ]; do
 	echo 16M >"$b/memory.reclaim" 2>/dev/null || true
 	scan=$(($(memstat "$b" zpage_scan_memcg) - sc0))
+	steal=$(($(memstat "$b" zpage_steal_memcg) - st0))
 	i=$((i + 1))
 done
-steal=$(($(memstat "$b" zpage_steal_memcg) - st0))
+show_counters "after memory.reclaim"
 note "memory.reclaim 16M x $i: zpages ${before}K -> $(zpages_k "$b")K, zpage_scan_memcg +$scan, zpage_steal_memcg +$steal"
 expect "memory.reclaim asked zpages for more than the credit (zpage_scan_memcg)" "$scan" -gt $((2048 + 512))
 expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
