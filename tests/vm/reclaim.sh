@@ -107,13 +107,15 @@ show_counters "after memory.reclaim"
 note "memory.reclaim 16M x $i: zpages ${before}K -> $(zpages_k "$b")K, zpage_scan_memcg +$scan, zpage_steal_memcg +$steal"
 expect "memory.reclaim asked zpages for more than the credit (zpage_scan_memcg)" "$scan" -gt $((2048 + 512))
 expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
-echo 0 >"$b/cgroup.freeze"
 # every block is charged to b, the ones the compaction worker allocated
 # (it runs a second after the reclaim) too: b's kernel memory (blocks
-# and entries) covers its zpages
+# and entries) covers its zpages.  Still frozen, so that b stores
+# nothing between the two reads (once it ran on, zpages read 24576K
+# after kernel had read 24296K)
 sleep 2
 expect "b: memory.stat kernel covers its zpages (K)" \
 	"$(($(memstat "$b" kernel) / 1024))" -ge "$(zpages_k "$b")"
+echo 0 >"$b/cgroup.freeze"
 # every task of the cgroup, stress-ng's workers too
 echo 1 >"$b/cgroup.kill"
 wait "$pid" 2>/dev/null
