@@ -103,19 +103,26 @@ static struct zmm_block *zmm_block_alloc(struct zmm_arena *a,
 	return b;
 }
 
+/* Give back a block that @a does not account for (any lock or none). */
+static void zmm_block_discard(struct zmm_arena *a, struct zmm_block *b)
+{
+	struct zmm_pool *pool = a->pool;
+
+	pool->ops.free_block(pool->ops.priv, b->base, b->order, a->owner,
+			     a->nid, a->type);
+	kfree(b);
+	zmm_stat_inc(pool, ZMM_STAT_BLOCKS_FREED);
+}
+
 /* Give an unlinked, empty block back; returns the pageframes freed. */
 static unsigned long zmm_block_free(struct zmm_arena *a, struct zmm_block *b)
 {
-	struct zmm_pool *pool = a->pool;
 	unsigned long pages = 1UL << b->order;
 
 	lockdep_assert_held(&a->lock);
 	WARN_ON_ONCE(b->nr || !list_empty(&b->objs));
 	zmm_block_account(a, b, -1);
-	pool->ops.free_block(pool->ops.priv, b->base, b->order, a->owner,
-			     a->nid, a->type);
-	kfree(b);
-	zmm_stat_inc(pool, ZMM_STAT_BLOCKS_FREED);
+	zmm_block_discard(a, b);
 	return pages;
 }
 
@@ -399,11 +406,7 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 	if (a->head != old || nb->size < old->live ||
 	    a->pages_held != 1UL << old->order) {
 		spin_unlock(&a->lock);
-		a->pool->ops.free_block(a->pool->ops.priv, nb->base, nb->order,
-					a->owner, a->nid, a->type);
-		kfree(nb);
-		/* zmm_block_alloc() counted it */
-		zmm_stat_inc(a->pool, ZMM_STAT_BLOCKS_FREED);
+		zmm_block_discard(a, nb);
 		return 0;
 	}
 	zmm_block_account(a, nb, 1);
