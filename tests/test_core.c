@@ -2196,19 +2196,20 @@ static void test_threads(void)
  * (zmm_block_release() frees the head): the arena must come out sound,
  * with the new block given back and counted.
  */
-static struct zmm_pool *sh_pool;
-static struct zmm_key sh_key;
-static unsigned int sh_calls;
+struct sh_race {
+	struct zmm_pool *pool;
+	struct zmm_key key;
+	unsigned int calls;
+};
 
 static void sh_on_alloc(void *priv, unsigned int order)
 {
-	struct zmm_pool *pool = sh_pool;
+	struct sh_race *r = priv;
 
-	if (!pool)
+	/* the first allocation only: one race, as asserted below */
+	if (r->calls++)
 		return;
-	sh_pool = NULL;
-	sh_calls++;
-	CHECK(!zmm_invalidate(pool, &sh_key), "last zpage invalidated");
+	CHECK(!zmm_invalidate(r->pool, &r->key), "last zpage invalidated");
 }
 
 static unsigned long blocks_allocated(struct zmm_pool *pool)
@@ -2227,6 +2228,7 @@ static void test_shrink_head_race(void)
 	struct uenv u;
 	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
 	struct zmm_arena_info info;
+	struct sh_race r = { .pool = pool };
 	unsigned int i, n;
 	unsigned long freed;
 
@@ -2248,15 +2250,13 @@ static void test_shrink_head_race(void)
 	      info.pages_held);
 
 	/* compaction moves it to a smaller block; the zpage goes meanwhile */
-	sh_key = K(ZMM_ANON, 1, n - 1);
-	sh_calls = 0;
-	sh_pool = pool;
+	r.key = K(ZMM_ANON, 1, n - 1);
 	u.on_alloc = sh_on_alloc;
+	u.on_alloc_priv = &r;
 	freed = zmm_compact(pool, 5, 0, ZMM_ANON);
 	u.on_alloc = NULL;
-	sh_pool = NULL;
-	CHECK(sh_calls == 1, "allocated %u times with the lock dropped",
-	      sh_calls);
+	CHECK(r.calls == 1, "allocated %u times with the lock dropped",
+	      r.calls);
 	CHECK(!freed, "%lu pageframes freed by the compaction", freed);
 	CHECK(!zmm_arena_info(pool, 5, 0, ZMM_ANON, &info) &&
 	      !info.nr_zpages && !info.pages_held,
