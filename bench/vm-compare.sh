@@ -77,8 +77,8 @@ kernel_lookup || die "no kernel"
 	die "module build failed ($out/kmod/build.log)"
 "$top/scripts/initramfs.sh" "$out/initramfs.cpio.gz" >/dev/null ||
 	die "initramfs failed"
-for m in "${modes[@]}"; do
-	[ "$m" = zmm-base ] || continue
+case " ${modes[*]} " in
+*" zmm-base "*)
 	base_ref=${ZMM_COMPARE_BASE:-}
 	[ -n "$base_ref" ] || die "mode zmm-base needs ZMM_COMPARE_BASE=<commit>"
 	base_rev=$(git -C "$top" rev-parse --verify -q "$base_ref^{commit}") ||
@@ -89,7 +89,8 @@ for m in "${modes[@]}"; do
 	"$out/base-src/scripts/vm-kmod.sh" "$kdir" "$out/kmod-base" >/dev/null ||
 		die "zmm.ko of $base_ref: build failed ($out/kmod-base/build.log)"
 	note "zmm-base: zmm.ko of $base_ref ($base_rev)"
-done
+	;;
+esac
 
 vm_args=(-m 256M --swap 1G)
 [ "$work" = file ] && vm_args=(-m 192M --swap 1G --data 1G)

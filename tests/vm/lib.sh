@@ -44,16 +44,13 @@ text_mib() {
 	done
 }
 
-# tmpfs_in_memcg CG MAX DIR MIB: memory cgroup CG (a path under
-# /sys/fs/cgroup) with memory.max MAX, a tmpfs on DIR, and MIB MiB of
-# text_mib in DIR/data written from inside CG, so charged to it (shmem
-# swaps like anon); the shell is back in the root cgroup afterwards
+# tmpfs_in_memcg CG DIR MIB: a tmpfs on DIR and MIB MiB of text_mib in
+# DIR/data, written from inside cgroup CG (cg_make's path), so charged to
+# it (shmem swaps like anon); the shell is back in the root cgroup after
 tmpfs_in_memcg() {
-	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-	mkdir -p "$1" && echo "$2" >"$1/memory.max" || return 1
-	mkdir -p "$3" && mount -t tmpfs -o size=200M none "$3" || return 1
+	mkdir -p "$2" && mount -t tmpfs -o size=200M none "$2" || return 1
 	echo $$ >"$1/cgroup.procs"
-	text_mib "$4" >"$3/data"
+	text_mib "$3" >"$2/data"
 	echo $$ >/sys/fs/cgroup/cgroup.procs
 }
 

@@ -14,7 +14,6 @@ set -u
 # shellcheck source=lib.sh
 . /tests/lib.sh
 
-cg=/sys/fs/cgroup/zmm-reload
 rounds=${ZMM_RELOAD_ROUNDS:-8}
 case $rounds in '' | *[!0-9]* | 0) bail "ZMM_RELOAD_ROUNDS=$rounds" ;; esac
 
@@ -22,8 +21,9 @@ zmm_unpin
 zmm_loaded || bail "zmm.ko not loaded"
 [ -f /lib/modules-zmm/zmm.ko ] || bail "no /lib/modules-zmm/zmm.ko to reload"
 [ "$(wc -l </proc/swaps)" -ge 2 ] || bail "no swap"
-tmpfs_in_memcg "$cg" 32M /mnt/reload 64 ||
-	bail "cannot set up $cg and /mnt/reload"
+cg=$(cg_make zmm-reload 32M) || bail "cannot create a memory cgroup"
+tmpfs_in_memcg "$cg" /mnt/reload 64 ||
+	bail "cannot mount a tmpfs on /mnt/reload"
 sum1=$(md5sum /mnt/reload/data | cut -d' ' -f1)
 
 r=0
