@@ -81,6 +81,16 @@ static void check_pool(struct zmm_pool *pool, struct uenv *u)
 		CHECK(!u->bad_frees, "%lu frees of unknown blocks",
 		      u->bad_frees);
 	}
+	/* every byte compaction moves is counted under exactly one path */
+	CHECK(zmm_stat(pool, ZMM_STAT_COMPACT_BYTES) ==
+	      zmm_stat(pool, ZMM_STAT_COMPACT_RECYCLE_BYTES) +
+	      zmm_stat(pool, ZMM_STAT_COMPACT_EVAC_BYTES) +
+	      zmm_stat(pool, ZMM_STAT_SHRINK_EVAC_BYTES),
+	      "compact_bytes %lu, by path %lu + %lu + %lu",
+	      zmm_stat(pool, ZMM_STAT_COMPACT_BYTES),
+	      zmm_stat(pool, ZMM_STAT_COMPACT_RECYCLE_BYTES),
+	      zmm_stat(pool, ZMM_STAT_COMPACT_EVAC_BYTES),
+	      zmm_stat(pool, ZMM_STAT_SHRINK_EVAC_BYTES));
 	CHECK(!zmm_shim_warnings, "%lu WARNs", zmm_shim_warnings);
 }
 
@@ -914,6 +924,10 @@ static void test_fallback_and_compaction(void)
 	zmm_arena_info(pool, 1, 0, ZMM_FILE, &info);
 	CHECK(freed > 0 && info.pages_held == held_before - freed,
 	      "compaction freed %lu", freed);
+	CHECK(zmm_stat(pool, ZMM_STAT_COMPACT_EVAC_BYTES) > 0 &&
+	      !zmm_stat(pool, ZMM_STAT_SHRINK_EVAC_BYTES) &&
+	      !zmm_stat(pool, ZMM_STAT_COMPACT_RECYCLE_BYTES),
+	      "compaction's copies counted as its own");
 	CHECK((info.pages_held << PAGE_SHIFT) <=
 	      info.bytes_used * 103 / 100 + (PAGE_SIZE << 7) * 2,
 	      "after compaction: held %lu pages for %lu bytes",
@@ -934,6 +948,8 @@ static void test_fallback_and_compaction(void)
 		ret = zmm_store(pool, &k, 1, 0, pg, PAGE_SIZE);
 	}
 	CHECK(i > 100, "stores in recycled space: %lu", i);
+	CHECK(zmm_stat(pool, ZMM_STAT_COMPACT_RECYCLE_BYTES) > 0,
+	      "recycling counted");
 	CHECK(ret == -ENOMEM || ret == 0, "then a clean reject: %d", ret);
 	check_pool(pool, &u);
 	for (i = 3; i < 4000; i += 4) {

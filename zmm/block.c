@@ -141,15 +141,19 @@ static void zmm_set_head(struct zmm_arena *a, struct zmm_block *b)
 		zmm_block_free(a, old);
 }
 
-static void zmm_move_stat(struct zmm_arena *a, unsigned int len)
+/* @why: the ZMM_STAT_*_BYTES item that says which path copied */
+static void zmm_move_stat(struct zmm_arena *a, unsigned int len,
+			  enum zmm_stat_item why)
 {
 	zmm_stat_inc(a->pool, ZMM_STAT_COMPACT_MOVES);
 	zmm_stat_add(a->pool, ZMM_STAT_COMPACT_BYTES, len);
+	zmm_stat_add(a->pool, why, len);
 }
 
 /* Slide the live objects of @b down to its start: its garbage becomes tail. */
 static void zmm_block_compact_in_place(struct zmm_arena *a,
-				       struct zmm_block *b)
+				       struct zmm_block *b,
+				       enum zmm_stat_item why)
 {
 	struct zmm_entry *e;
 	u32 off = 0;
@@ -159,7 +163,7 @@ static void zmm_block_compact_in_place(struct zmm_arena *a,
 		if (e->off != off) {
 			memmove(b->base + off, b->base + e->off, e->len);
 			e->off = off;
-			zmm_move_stat(a, e->len);
+			zmm_move_stat(a, e->len, why);
 		}
 		off += e->len;
 	}
@@ -168,10 +172,11 @@ static void zmm_block_compact_in_place(struct zmm_arena *a,
 }
 
 /* Reuse the sparsest block as head, after compacting it in place. */
-static void zmm_recycle_sparsest(struct zmm_arena *a, struct zmm_block *b)
+static void zmm_recycle_sparsest(struct zmm_arena *a, struct zmm_block *b,
+				 enum zmm_stat_item why)
 {
 	list_del_init(&b->node);
-	zmm_block_compact_in_place(a, b);
+	zmm_block_compact_in_place(a, b, why);
 	zmm_set_head(a, b);
 }
 
@@ -189,23 +194,26 @@ static void zmm_place(struct zmm_arena *a, struct zmm_block *b,
 
 /* Move @e from @from to the tail of @to, which has room for it. */
 static void zmm_move_object(struct zmm_arena *a, struct zmm_block *from,
-			    struct zmm_block *to, struct zmm_entry *e)
+			    struct zmm_block *to, struct zmm_entry *e,
+			    enum zmm_stat_item why)
 {
 	memcpy(to->base + to->tail, from->base + e->off, e->len);
 	list_del(&e->bnode);
 	from->live -= e->len;
 	from->nr--;
 	zmm_place(a, to, e, e->len);
-	zmm_move_stat(a, e->len);
+	zmm_move_stat(a, e->len, why);
 }
 
 /*
  * Find room for @len bytes at the head, taking a new head if needed.
  * Called and returns with the arena locked; may drop the lock to allocate.
+ * @why counts the bytes a recycled block slides (zmm_move_stat()).
  * Return: the head, with room, or NULL.
  */
 static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
-					    unsigned int len, bool may_alloc)
+					    unsigned int len, bool may_alloc,
+					    enum zmm_stat_item why)
 {
 	struct zmm_block *b, *victim;
 
@@ -216,7 +224,7 @@ static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
 		victim = zmm_sparsest(a);
 		if (victim && a->pool->policy->recycle(a, victim) &&
 		    victim->size - victim->live >= len) {
-			zmm_recycle_sparsest(a, victim);
+			zmm_recycle_sparsest(a, victim, why);
 			continue;
 		}
 		if (may_alloc) {
@@ -248,7 +256,7 @@ static struct zmm_block *zmm_head_with_room(struct zmm_arena *a,
 		/* no new memory: any block with enough garbage will do */
 		victim = zmm_sparsest(a);
 		if (victim && victim->size - victim->live >= len) {
-			zmm_recycle_sparsest(a, victim);
+			zmm_recycle_sparsest(a, victim, why);
 			continue;
 		}
 		return NULL;
@@ -273,7 +281,7 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 	struct zmm_block *b;
 
 	spin_lock(&a->lock);
-	b = zmm_head_with_room(a, len, true);
+	b = zmm_head_with_room(a, len, true, ZMM_STAT_COMPACT_RECYCLE_BYTES);
 	if (!b) {
 		spin_unlock(&a->lock);
 		return -ENOMEM;
@@ -411,7 +419,7 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
 	}
 	zmm_block_account(a, nb, 1);
 	list_for_each_entry_safe(e, next, &old->objs, bnode)
-		zmm_move_object(a, old, nb, e);
+		zmm_move_object(a, old, nb, e, ZMM_STAT_COMPACT_EVAC_BYTES);
 	a->head = nb;
 	old_order = old->order;
 	order = nb->order;
@@ -424,6 +432,9 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
  * zmm_block_evacuate_one - empty the sparsest block into the head and give
  * it back.
  * @a: the arena.
+ * @shrink: for a shrink, not the background compaction (which counter
+ *	the bytes moved go to: shrink_evacuate_bytes or
+ *	compact_evacuate_bytes).
  *
  * Only runs when the policy agrees (there is room for the block's live
  * data elsewhere in the arena); takes no new memory.  Stops early, with
@@ -432,8 +443,10 @@ unsigned long zmm_block_shrink_head(struct zmm_arena *a)
  *
  * Return: pageframes freed.
  */
-unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
+unsigned long zmm_block_evacuate_one(struct zmm_arena *a, bool shrink)
 {
+	enum zmm_stat_item why = shrink ? ZMM_STAT_SHRINK_EVAC_BYTES :
+					  ZMM_STAT_COMPACT_EVAC_BYTES;
 	struct zmm_block *v, *dst;
 	unsigned long freed = 0;
 	unsigned int moved = 0;
@@ -452,10 +465,10 @@ unsigned long zmm_block_evacuate_one(struct zmm_arena *a)
 	while ((e = list_first_entry_or_null(&v->objs, struct zmm_entry,
 					     bnode))) {
 		/* may not allocate, so keeps the lock: @e stays valid */
-		dst = zmm_head_with_room(a, e->len, false);
+		dst = zmm_head_with_room(a, e->len, false, why);
 		if (!dst)
 			break;
-		zmm_move_object(a, v, dst, e);
+		zmm_move_object(a, v, dst, e, why);
 		/* bound the time the arena lock is held */
 		if (!(++moved % ZMM_EVACUATE_BATCH)) {
 			spin_unlock(&a->lock);

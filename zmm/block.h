@@ -11,7 +11,7 @@
 int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 		    const void *data, unsigned int len, enum zmm_lru_end end);
 unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e);
-unsigned long zmm_block_evacuate_one(struct zmm_arena *a);
+unsigned long zmm_block_evacuate_one(struct zmm_arena *a, bool shrink);
 unsigned long zmm_block_shrink_head(struct zmm_arena *a);
 void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf,
 			bool touch);

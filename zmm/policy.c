@@ -222,7 +222,7 @@ static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
 		return -ENOENT;
 	done = 0;
 	while (done < nr_pages) {
-		ret = zmm_block_evacuate_one(a);
+		ret = zmm_block_evacuate_one(a, true);
 		if (ret) {
 			done += ret;
 			continue;
@@ -557,7 +557,7 @@ static unsigned long zmm_compact_arena(struct zmm_arena *a)
 		spin_unlock(&a->lock);
 		if ((u64)garbage * 100 <= (u64)held * slack)
 			break;
-		f = zmm_block_evacuate_one(a);
+		f = zmm_block_evacuate_one(a, false);
 		if (!f)
 			break;
 		done += f;

@@ -34,6 +34,9 @@ ZMM_STAT(LIMIT_RECLAIMS, "limit_reclaims")	/* zmm_limit_reclaim() runs */
 ZMM_STAT(COMPACT_RUNS, "compact_runs")		/* zmm_compact_all() runs */
 ZMM_STAT(COMPACT_MOVES, "compact_moves")	/* objects moved by compaction */
 ZMM_STAT(COMPACT_BYTES, "compact_bytes")	/* bytes moved by compaction */
+ZMM_STAT(COMPACT_RECYCLE_BYTES, "compact_recycle_bytes") /* ... for a store */
+ZMM_STAT(COMPACT_EVAC_BYTES, "compact_evacuate_bytes") /* ... in the background */
+ZMM_STAT(SHRINK_EVAC_BYTES, "shrink_evacuate_bytes") /* ... for a shrink */
 ZMM_STAT(BLOCK_ALLOC_FAIL, "block_alloc_fail")	/* allocations failed */
 ZMM_STAT(BLOCKS_FREED, "blocks_freed")		/* blocks returned */
 ZMM_STAT(BLOCKS_O4, "blocks_order4")		/* blocks allocated, by order */
