@@ -1406,43 +1406,6 @@ static void test_load_credit(void)
 	uenv_fini(&u);
 }
 
-/*
- * The credit is capped at half the arena: a reader draining old zpages
- * rides out asks of up to that, while the next ask beyond it evicts.
- */
-static void test_load_credit_cap(void)
-{
-	struct uenv u;
-	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
-	unsigned long i, held, drops, freed;
-	struct zmm_key k;
-
-	fill(pool, ZMM_FILE, 6, 24000, 0);
-	for (i = 0; i < 12000; i++) {
-		k = K(ZMM_FILE, 1, i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
-	}
-	CHECK(zmm_stat(pool, ZMM_STAT_LOAD_CREDIT) == 12000, "credit %lu",
-	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT));
-	held = held_of(pool, 6, ZMM_FILE);
-	/* more than four blocks, the cap before and the least */
-	CHECK(held / 2 > 4 * 512 + 64, "held %lu", held);
-	drops = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
-	CHECK(zmm_shrink_asked(pool, 6, 0, ZMM_FILE, held / 2) == 0 &&
-	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) == drops &&
-	      held_of(pool, 6, ZMM_FILE) == held,
-	      "an ask of half the arena evicted %lu",
-	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) - drops);
-	/* the credit is spent: the next ask is met */
-	freed = zmm_shrink_asked(pool, 6, 0, ZMM_FILE, 64);
-	CHECK(freed >= 64 && held_of(pool, 6, ZMM_FILE) + freed == held,
-	      "the ask beyond the credit freed %lu", freed);
-	check_pool(pool, &u);
-	zmm_pool_destroy(pool);
-	CHECK(u.blocks_out == 0, "blocks back");
-	uenv_fini(&u);
-}
-
 /* Load (keeping it) the zpage of @t at @index and compare with fill()'s. */
 static bool zpage_intact(struct zmm_pool *pool, enum zmm_type t,
 			 unsigned int index, unsigned int base)
@@ -2344,7 +2307,6 @@ static const struct {
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
 	{ "load_credit_old_not_young", test_load_credit },
-	{ "load_credit_capped_at_half_the_arena", test_load_credit_cap },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },

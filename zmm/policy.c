@@ -128,25 +128,8 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 	return -ENOMEM;
 }
 
-/*
- * Most credit an arena keeps from loads: half the pageframes it holds,
- * and four blocks of the largest order at least (asks are met in whole
- * blocks).  Reclaim that descends through the priorities asks an
- * lruvec's zpage subclass for its size shifted by each priority, scaled
- * by the type's share of the anon/file balance: less than the whole
- * subclass in all until the last priority, and at most half of it when
- * the type's share is at most half (under the multi-gen LRU: swappiness
- * 100 or below).  So half the arena absorbs one such descent, which a
- * reader moving the pool's old zpages back onto the LRU lists sets off
- * (the lists, full of pages just read, give little at first), while the
- * last priority's ask of everything finds the credit spent and is met: a
- * memcg that needs its zpages back gets them within one descent.
- */
-static long zmm_load_credit_max(const struct zmm_arena *a)
-{
-	return max_t(long, BIT(ZMM_BLOCK_ORDER_MAX) * 4,
-		     READ_ONCE(a->pages_held) / 2);
-}
+/* most credit an arena keeps from loads: four blocks of the largest order */
+#define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX) * 4)
 
 /*
  * A load took a zpage out of @a after @age later stores into it, or
@@ -156,7 +139,7 @@ static long zmm_load_credit_max(const struct zmm_arena *a)
  * a reader is going through old data, and each such load moves a page
  * out of the zpage subclass onto the LRU lists, where reclaim finds it
  * again: one pageframe each counts against what reclaim asks of the
- * arena (its debt, zmm_shrink_asked()), up to zmm_load_credit_max() of
+ * arena (its debt, zmm_shrink_asked()), up to ZMM_LOAD_CREDIT_MAX of
  * credit, so that reclaim's asks evict nothing while the reader drains
  * the pool by itself.  A miss of an evicted zpage counts too: without it,
  * a reader that reaches data zmm wrote back (read from disk, so no load)
@@ -170,12 +153,10 @@ static long zmm_load_credit_max(const struct zmm_arena *a)
  */
 static void zmm_policy_loaded(struct zmm_arena *a, u32 age)
 {
-	long max = zmm_load_credit_max(a);
-
 	if (age <= READ_ONCE(a->nr_zpages) / 2)
 		return;
-	if (atomic_long_add_return(-1, &a->debt) < -max)
-		atomic_long_set(&a->debt, -max);
+	if (atomic_long_add_return(-1, &a->debt) < -ZMM_LOAD_CREDIT_MAX)
+		atomic_long_set(&a->debt, -ZMM_LOAD_CREDIT_MAX);
 	zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CREDIT);
 }
 

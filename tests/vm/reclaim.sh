@@ -83,22 +83,20 @@ pid=$!
 i=0
 while [ "$(zpages_k "$b")" -lt $((bmax * 1024 * 2 / 3)) ] && [ $i -lt 40 ]; do sleep 1; i=$((i + 1)); done
 # frozen, b loads nothing more: what loads of old zpages credited against
-# reclaim's asks (zmm_shrink_asked(), at most half the arena's pageframes
-# or 2048, whichever is more) is all there is, and asks beyond it must
-# free zpages.  memory.reclaim asks the subclass in proportion to its
-# share of b, a little per pass, so ask until the asks are past the
-# credit and the block a shrink may have freed beyond an earlier ask (one
-# CI run stopped at 352 pageframes past that and had freed nothing yet),
-# and until something was freed, at most 12 times.
+# reclaim's asks (zmm_shrink_asked(), at most 2048 pageframes an arena)
+# is all there is, and asks beyond it must free zpages.  memory.reclaim
+# asks the subclass in proportion to its share of b, a little per pass,
+# so ask until the asks are past the credit and the block a shrink may
+# have freed beyond an earlier ask (one CI run stopped at 352 pageframes
+# past that and had freed nothing yet), and until something was freed,
+# at most 12 times.
 echo 1 >"$b/cgroup.freeze"
 show_counters "b frozen, before memory.reclaim"
 before=$(zpages_k "$b")
-credit_max=$((before / 4 / 2))
-[ "$credit_max" -lt 2048 ] && credit_max=2048
 st0=$(memstat "$b" zpage_steal_memcg)
 sc0=$(memstat "$b" zpage_scan_memcg)
 i=0 scan=0 steal=0
-while { [ "$scan" -le $((credit_max + 512)) ] || [ "$steal" -le 0 ]; } &&
+while { [ "$scan" -le $((2048 + 512)) ] || [ "$steal" -le 0 ]; } &&
 	[ $i -lt 12 ]; do
 	echo 16M >"$b/memory.reclaim" 2>/dev/null || true
 	scan=$(($(memstat "$b" zpage_scan_memcg) - sc0))
@@ -107,7 +105,7 @@ while { [ "$scan" -le $((credit_max + 512)) ] || [ "$steal" -le 0 ]; } &&
 done
 show_counters "after memory.reclaim"
 note "memory.reclaim 16M x $i: zpages ${before}K -> $(zpages_k "$b")K, zpage_scan_memcg +$scan, zpage_steal_memcg +$steal"
-expect "memory.reclaim asked zpages for more than the credit (zpage_scan_memcg)" "$scan" -gt $((credit_max + 512))
+expect "memory.reclaim asked zpages for more than the credit (zpage_scan_memcg)" "$scan" -gt $((2048 + 512))
 expect "memory.reclaim freed zpages (zpage_steal_memcg)" "$steal" -gt 0
 # every block is charged to b, the ones the compaction worker allocated
 # (it runs a second after the reclaim) too: b's kernel memory (blocks
