@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # zmm against zswap on the same kernel, in QEMU: one workload, several
 # backends, N rounds interleaved (round 1: zmm, zswap, zswap+shrinker;
-# round 2: the same again ...), so that the drift of a TCG guest on a
-# shared host hits every backend alike.  Reports, per backend, the median
+# round 2: zswap, zswap+shrinker, zmm; ...: each round starts one mode
+# later), so that the drift of a TCG guest on a shared host, and whatever
+# the position in a round does, hit every backend alike.  Reports, per backend, the median
 # with min and max over the rounds of what the workload's ZMM-STAT line
 # says (tests/vm/lib.sh stat_line), and per round the ratio to zswap with
 # 6.12 defaults.  See bench/README.md ("VM comparison").
@@ -97,8 +98,12 @@ vm_args=(-m 256M --swap 1G)
 
 results=$out/results.txt
 : >"$results"
+nmodes=${#modes[@]}
 for r in $(seq 1 "$rounds"); do
-	for m in "${modes[@]}"; do
+	# each round starts one mode later, so that no mode always runs
+	# first (or right after the same one) in its round
+	for i in $(seq 0 $((nmodes - 1))); do
+		m=${modes[$(((r - 1 + i) % nmodes))]}
 		log=$out/$work-$m-$r.log
 		note "round $r/$rounds: $m ($work), log $log"
 		# shellcheck disable=SC2046 # words of mode_args
