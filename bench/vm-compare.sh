@@ -16,13 +16,16 @@
 #               ZMM_HC_LIMIT=48M (repeatable)
 #   -o DIR      logs and results (default build/vm-compare)
 # Environment: KDIR and BZIMAGE (another kernel), ZMM_COMPARE_MODES
-# (default "zmm zswap zswap-shrinker"; also "zmm-base", and
+# (default "zmm zswap zswap-shrinker"; also "zmm-base", "zmm-kernel", and
 # "zmm:NAME=VALUE[,NAME=VALUE...]", zmm with those module parameters set
 # in the guest before the workload, e.g. zmm:compact_slack_pct=12),
 # ZMM_COMPARE_BASE
 # (a git commit: mode zmm-base runs zmm.ko built from that commit's
 # sources, against the same kernel, so that a change to the module can be
-# told apart from the noise in one interleaved run).
+# told apart from the noise in one interleaved run), ZMM_COMPARE_KDIR (the
+# build directory of another kernel, e.g. one with a changed patch series:
+# mode zmm-kernel boots it, with zmm.ko built against it, so that a change
+# to the kernel can be told apart the same way).
 set -euo pipefail
 # The whole script is one compound command, read before it runs.
 {
@@ -58,6 +61,7 @@ mode_args() {
 	case $1 in
 	zmm) echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
 	zmm-base) echo "-M $out/kmod-base/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zmm-kernel) echo "-M $out/kmod-kernel/zmm.ko -a ZMM_BACKEND=zmm" ;;
 	zmm:*=*)
 		case ${1#zmm:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
 		echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm -a ZMM_PARAMS=${1#zmm:}" ;;
@@ -92,6 +96,18 @@ case " ${modes[*]} " in
 	note "zmm-base: zmm.ko of $base_ref ($base_rev)"
 	;;
 esac
+bzimage_other=
+case " ${modes[*]} " in
+*" zmm-kernel "*)
+	kdir_other=${ZMM_COMPARE_KDIR:-}
+	[ -n "$kdir_other" ] || die "mode zmm-kernel needs ZMM_COMPARE_KDIR=<kernel build dir>"
+	bzimage_other=$kdir_other/arch/x86/boot/bzImage
+	[ -f "$bzimage_other" ] || die "ZMM_COMPARE_KDIR: no $bzimage_other"
+	"$top/scripts/vm-kmod.sh" "$kdir_other" "$out/kmod-kernel" >/dev/null ||
+		die "zmm.ko for $kdir_other: build failed ($out/kmod-kernel/build.log)"
+	note "zmm-kernel: $bzimage_other"
+	;;
+esac
 
 vm_args=(-m 256M --swap 1G)
 [ "$work" = file ] && vm_args=(-m 192M --swap 1G --data 1G)
@@ -106,8 +122,10 @@ for r in $(seq 1 "$rounds"); do
 		m=${modes[$(((r - 1 + i) % nmodes))]}
 		log=$out/$work-$m-$r.log
 		note "round $r/$rounds: $m ($work), log $log"
+		k=$bzimage
+		[ "$m" = zmm-kernel ] && k=$bzimage_other
 		# shellcheck disable=SC2046 # words of mode_args
-		"$top/scripts/vm-run.sh" -k "$bzimage" --initrd "$out/initramfs.cpio.gz" \
+		"$top/scripts/vm-run.sh" -k "$k" --initrd "$out/initramfs.cpio.gz" \
 			"${vm_args[@]}" $(mode_args "$m") -a ZMM_LRU_GEN=y "${extra[@]}" \
 			-a "ZMM_SCENARIOS=$work" -t group -T 1200 -l "$log" \
 			>/dev/null 2>&1 </dev/null || note "round $r $m: the run failed (see $log)"
@@ -144,12 +162,14 @@ for m in modes:
         row.append(f"{statistics.median(xs):g} [{min(xs):g}, {max(xs):g}]" if xs else "-")
     print(f"| {m} | " + " | ".join(row) + " |")
 by = {(r.get("round"), r.get("mode")): r for r in runs}
-for base in ("zswap", "zmm-base"):
-    if base not in modes:
+# against zswap: every mode; against zmm-base: zmm; against zmm: zmm-kernel
+only = {"zmm-base": "zmm", "zmm": "zmm-kernel"}
+for base in ("zswap", "zmm-base", "zmm"):
+    if base not in modes or (base == "zmm" and "zmm-kernel" not in modes):
         continue
     print(f"\n# per-round ratio to {base} (ops_per_s; pswpout)")
     for m in modes:
-        if m == base or (base == "zmm-base" and m != "zmm"):
+        if m == base or (base in only and m != only[base]):
             continue
         rs, ps = [], []
         for rnd in sorted({r.get("round") for r in runs}, key=int):
