@@ -3,10 +3,11 @@
 # backends, N rounds interleaved (round 1: zmm, zswap, zswap+shrinker;
 # round 2: zswap, zswap+shrinker, zmm; ...: each round starts one mode
 # later), so that the drift of a TCG guest on a shared host, and whatever
-# the position in a round does, hit every backend alike.  Reports, per backend, the median
-# with min and max over the rounds of what the workload's ZMM-STAT line
-# says (tests/vm/lib.sh stat_line), and per round the ratio to zswap with
-# 6.12 defaults.  See bench/README.md ("VM comparison").
+# the position in a round does, hit every backend alike.  Reports, per
+# backend, the median with min and max over the rounds of what the
+# workload's ZMM-STAT line says (tests/vm/lib.sh stat_line), and per
+# round the ratio to zswap with 6.12 defaults.  See bench/README.md ("VM
+# comparison").
 #
 # Usage: bench/vm-compare.sh [-n ROUNDS] [-w anon|mthp|hotcold|sweep] [-a K=V]
 #                             [-o DIR]
