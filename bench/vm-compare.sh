@@ -19,7 +19,8 @@
 # Environment: KDIR and BZIMAGE (another kernel), ZMM_COMPARE_MODES
 # (default "zmm zswap zswap-shrinker"; also "zmm-base", "zmm-kernel", and
 # "zmm:NAME=VALUE[,NAME=VALUE...]", zmm with those module parameters set
-# in the guest before the workload, e.g. zmm:compact_slack_pct=12),
+# in the guest before the workload, e.g. zmm:compact_slack_pct=12;
+# "zswap:NAME=VALUE[,...]" the same for zswap, shrinker off),
 # ZMM_COMPARE_BASE
 # (a git commit: mode zmm-base runs zmm.ko built from that commit's
 # sources, against the same kernel, so that a change to the module can be
@@ -67,6 +68,9 @@ mode_args() {
 		case ${1#zmm:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
 		echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm -a ZMM_PARAMS=${1#zmm:}" ;;
 	zswap) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N" ;;
+	zswap:*=*)
+		case ${1#zswap:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
+		echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N -a ZMM_PARAMS=${1#zswap:}" ;;
 	zswap-shrinker) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=Y" ;;
 	*) die "unknown mode '$1'" ;;
 	esac

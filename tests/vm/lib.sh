@@ -299,10 +299,11 @@ mode_label() {
 	echo "$_l/$(lru_gen_state)"
 }
 
-# zmm_params_apply: ZMM_PARAMS="name=value[,name=value...]" written to
-# zmm's module parameters (bench/vm-compare.sh's "zmm:..." modes); bails
-# out when one does not exist or refuses the value.
-zmm_params_apply() {
+# params_apply DIR: ZMM_PARAMS="name=value[,name=value...]" written to
+# the module parameters in DIR, zmm's or zswap's (bench/vm-compare.sh's
+# "zmm:..." and "zswap:..." modes); bails out when one does not exist or
+# refuses the value.
+params_apply() {
 	[ -n "${ZMM_PARAMS:-}" ] || return 0
 	_old_ifs=$IFS
 	IFS=,
@@ -311,10 +312,10 @@ zmm_params_apply() {
 		_k=${_kv%%=*}
 		_v=${_kv#*=}
 		case $_k in '' | */* | .*) bail "ZMM_PARAMS: bad name in '$_kv'" ;; esac
-		[ -w "$P/$_k" ] || bail "ZMM_PARAMS: no zmm parameter '$_k'"
-		echo "$_v" >"$P/$_k" 2>/dev/null ||
+		[ -w "$1/$_k" ] || bail "ZMM_PARAMS: no $BACKEND parameter '$_k'"
+		echo "$_v" >"$1/$_k" 2>/dev/null ||
 			bail "ZMM_PARAMS: $_k refused '$_v'"
-		echo "# zmm parameter $_k=$(cat "$P/$_k")"
+		echo "# $BACKEND parameter $_k=$(cat "$1/$_k")"
 	done
 	IFS=$_old_ifs
 }
@@ -329,7 +330,7 @@ backend_setup() {
 		zmm_loaded || bail "zmm.ko not loaded"
 		[ "$(cat "$P/enabled")" = Y ] || echo 1 >"$P/enabled"
 		echo 0 >/sys/module/zswap/parameters/enabled 2>/dev/null || true
-		zmm_params_apply
+		params_apply "$P"
 		;;
 	zswap)
 		zmm_loaded && bail "zmm.ko is loaded: the zswap baseline runs without it"
@@ -346,6 +347,7 @@ backend_setup() {
 		elif [ "$_shr" = Y ]; then
 			bail "ZMM_ZSWAP_SHRINKER=Y but zswap has no shrinker_enabled"
 		fi
+		params_apply "$_zp"
 		echo 1 >"$_zp/enabled"
 		[ "$(cat "$_zp/enabled")" = Y ] || bail "zswap did not enable"
 		note "zswap $(cat "$_zp/compressor")/$(cat "$_zp/zpool") max_pool_percent=$(cat "$_zp/max_pool_percent") accept_threshold_percent=$(cat "$_zp/accept_threshold_percent" 2>/dev/null) shrinker_enabled=$(cat "$_zp/shrinker_enabled" 2>/dev/null)"
