@@ -17,6 +17,7 @@ zmm_loaded || bail "zmm.ko not loaded"
 [ "$(wc -l </proc/swaps)" -ge 2 ] || bail "no swap"
 
 # --- a pool limit far below the working set: writeback must happen ------
+max_pool_old=$(cat "$P/max_pool_percent")
 echo 2 >"$P/max_pool_percent"
 limit=$(zs pool_limit_pages)
 echo "# pool limit $limit pageframes"
@@ -44,7 +45,7 @@ check "tmpfs data intact after writeback" test "$sum1" = "$sum2"
 echo $$ >/sys/fs/cgroup/cgroup.procs
 
 # --- disable: every anon zpage goes back to swap; unload, no swapoff -----
-echo 20 >"$P/max_pool_percent"
+echo "$max_pool_old" >"$P/max_pool_percent"
 before=$(zs nr_zpages)
 check "zmm holds zpages before disable ($before)" test "$before" -gt 0
 echo "# zpages before disable: $before"
