@@ -20,7 +20,8 @@
 # (default "zmm zswap zswap-shrinker"; also "zmm-base", "zmm-kernel", and
 # "zmm:NAME=VALUE[,NAME=VALUE...]", zmm with those module parameters set
 # in the guest before the workload, e.g. zmm:compact_slack_pct=12;
-# "zswap:NAME=VALUE[,...]" the same for zswap, shrinker off),
+# "zswap:NAME=VALUE[,...]" the same for zswap, shrinker off, and
+# "zmm-kernel:NAME=VALUE[,...]" for zmm on the other kernel),
 # ZMM_COMPARE_BASE
 # (a git commit: mode zmm-base runs zmm.ko built from that commit's
 # sources, against the same kernel, so that a change to the module can be
@@ -64,6 +65,9 @@ mode_args() {
 	zmm) echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
 	zmm-base) echo "-M $out/kmod-base/zmm.ko -a ZMM_BACKEND=zmm" ;;
 	zmm-kernel) echo "-M $out/kmod-kernel/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zmm-kernel:*=*)
+		case ${1#zmm-kernel:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
+		echo "-M $out/kmod-kernel/zmm.ko -a ZMM_BACKEND=zmm -a ZMM_PARAMS=${1#zmm-kernel:}" ;;
 	zmm:*=*)
 		case ${1#zmm:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
 		echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm -a ZMM_PARAMS=${1#zmm:}" ;;
@@ -103,7 +107,7 @@ case " ${modes[*]} " in
 esac
 bzimage_other=
 case " ${modes[*]} " in
-*" zmm-kernel "*)
+*" zmm-kernel "* | *" zmm-kernel:"*)
 	kdir_other=${ZMM_COMPARE_KDIR:-}
 	[ -n "$kdir_other" ] || die "mode zmm-kernel needs ZMM_COMPARE_KDIR=<kernel build dir>"
 	bzimage_other=$kdir_other/arch/x86/boot/bzImage
@@ -128,7 +132,7 @@ for r in $(seq 1 "$rounds"); do
 		log=$out/$work-$m-$r.log
 		note "round $r/$rounds: $m ($work), log $log"
 		k=$bzimage
-		[ "$m" = zmm-kernel ] && k=$bzimage_other
+		case $m in zmm-kernel | zmm-kernel:*) k=$bzimage_other ;; esac
 		# shellcheck disable=SC2046 # words of mode_args
 		"$top/scripts/vm-run.sh" -k "$k" --initrd "$out/initramfs.cpio.gz" \
 			"${vm_args[@]}" $(mode_args "$m") -a ZMM_LRU_GEN=y "${extra[@]}" \

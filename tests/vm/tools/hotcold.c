@@ -32,7 +32,8 @@
  *   HOTCOLD: pswpout fill=A work=B verify=C  (pages written to swap, by
  *            phase: the fill, the hot accesses or sweeps, the last check)
  *   HOTCOLD: NAME fill=A work=B verify=C  (the same for zpage_scan_memcg,
- *            zpage_steal_memcg, and zmm's evict_writeback and load_credit)
+ *            zpage_steal_memcg, zpage_refault, and zmm's evict_writeback
+ *            and load_credit)
  *   HOTCOLD-BAD: set=hot|cold page=IDX gen=G  (the first 10)
  * Exit status 0 when every page verified, 1 on bad pages, 2 on errors.
  */
@@ -91,7 +92,8 @@ static unsigned long counter(const char *file, const char *name)
 /*
  * The counters reported by phase: pages written to swap first, then how
  * reclaim directed zmm (pageframes asked and freed of the zpage subclass
- * by memcg reclaim) and what zmm did (zpages written back, pageframes of
+ * by memcg reclaim, pages loaded soon after reclaim made them zpages) and
+ * what zmm did (zpages written back, pageframes of
  * old zpages loaded, counted against the asks).  Those not there (zswap,
  * a kernel without the hooks, no debugfs) read 0.
  */
@@ -102,6 +104,7 @@ static const struct {
 	{ "/proc/vmstat", "pswpout" },
 	{ "/proc/vmstat", "zpage_scan_memcg" },
 	{ "/proc/vmstat", "zpage_steal_memcg" },
+	{ "/proc/vmstat", "zpage_refault" },
 	{ ZMM_STATS, "evict_writeback" },
 	{ ZMM_STATS, "load_credit" },
 };
