@@ -93,8 +93,8 @@ static unsigned long counter(const char *file, const char *name)
  * The counters reported by phase: pages written to swap first, then how
  * reclaim directed zmm (pageframes asked and freed of the zpage subclass
  * by memcg reclaim, pages loaded soon after reclaim made them zpages) and
- * what zmm did (zpages written back, pageframes of
- * old zpages loaded, counted against the asks).  Those not there (zswap,
+ * what zmm did (zpages written back, pageframes of old zpages loaded,
+ * counted against the asks).  Those not there (zswap,
  * a kernel without the hooks, no debugfs) read 0.
  */
 #define ZMM_STATS	"/sys/kernel/debug/zmm/stats"
