@@ -17,11 +17,10 @@
 #               ZMM_HC_LIMIT=48M (repeatable)
 #   -o DIR      logs and results (default build/vm-compare)
 # Environment: KDIR and BZIMAGE (another kernel), ZMM_COMPARE_MODES
-# (default "zmm zswap zswap-shrinker"; also "zmm-base", "zmm-kernel", and
-# "zmm:NAME=VALUE[,NAME=VALUE...]", zmm with those module parameters set
-# in the guest before the workload, e.g. zmm:compact_slack_pct=12;
-# "zswap:NAME=VALUE[,...]" the same for zswap, shrinker off, and
-# "zmm-kernel:NAME=VALUE[,...]" for zmm on the other kernel),
+# (default "zmm zswap zswap-shrinker"; also "zmm-base" and "zmm-kernel";
+# any mode as "MODE:NAME=VALUE[,NAME=VALUE...]" has the backend's module
+# parameters set in the guest before the workload, e.g.
+# zmm:compact_slack_pct=12 or zswap:max_pool_percent=40),
 # ZMM_COMPARE_BASE
 # (a git commit: mode zmm-base runs zmm.ko built from that commit's
 # sources, against the same kernel, so that a change to the module can be
@@ -59,29 +58,29 @@ case $rounds in '' | *[!0-9]* | 0) die "-n wants a positive number" ;; esac
 [ -f "$top/tests/vm/$work.sh" ] || die "no scenario tests/vm/$work.sh"
 mkdir -p "$out"
 
-# mode -> vm-run.sh arguments
+# mode -> vm-run.sh arguments: the base mode's, and ZMM_PARAMS for the
+# parameters after a colon (tests/vm/lib.sh params_apply)
 mode_args() {
-	case $1 in
-	zmm) echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
-	zmm-base) echo "-M $out/kmod-base/zmm.ko -a ZMM_BACKEND=zmm" ;;
-	zmm-kernel) echo "-M $out/kmod-kernel/zmm.ko -a ZMM_BACKEND=zmm" ;;
-	zmm-kernel:*=*)
-		case ${1#zmm-kernel:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
-		echo "-M $out/kmod-kernel/zmm.ko -a ZMM_BACKEND=zmm -a ZMM_PARAMS=${1#zmm-kernel:}" ;;
-	zmm:*=*)
-		case ${1#zmm:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
-		echo "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm -a ZMM_PARAMS=${1#zmm:}" ;;
-	zswap) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N" ;;
-	zswap:*=*)
-		case ${1#zswap:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
-		echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N -a ZMM_PARAMS=${1#zswap:}" ;;
-	zswap-shrinker) echo "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=Y" ;;
+	case ${1%%:*} in
+	zmm) echo -n "-M $out/kmod/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zmm-base) echo -n "-M $out/kmod-base/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zmm-kernel) echo -n "-M $out/kmod-kernel/zmm.ko -a ZMM_BACKEND=zmm" ;;
+	zswap) echo -n "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=N" ;;
+	zswap-shrinker) echo -n "-a ZMM_BACKEND=zswap -a ZMM_ZSWAP_SHRINKER=Y" ;;
 	*) die "unknown mode '$1'" ;;
 	esac
+	case $1 in
+	*:*=*)
+		case ${1#*:} in *[!A-Za-z0-9_=,.-]*) die "bad mode '$1'" ;; esac
+		echo -n " -a ZMM_PARAMS=${1#*:}" ;;
+	*:*) die "bad mode '$1': parameters are NAME=VALUE[,NAME=VALUE...]" ;;
+	esac
+	echo
 }
 for m in "${modes[@]}"; do
 	mode_args "$m" >/dev/null	# dies on an unknown mode, before any run
 done
+bases=" ${modes[*]%%:*} "	# the modes without their parameters
 
 # The kernel, zmm.ko and the initramfs, as scripts/vm-suite.sh finds them.
 # shellcheck source=scripts/lib/kernel.sh
@@ -91,7 +90,7 @@ kernel_lookup || die "no kernel"
 	die "module build failed ($out/kmod/build.log)"
 "$top/scripts/initramfs.sh" "$out/initramfs.cpio.gz" >/dev/null ||
 	die "initramfs failed"
-case " ${modes[*]} " in
+case $bases in
 *" zmm-base "*)
 	base_ref=${ZMM_COMPARE_BASE:-}
 	[ -n "$base_ref" ] || die "mode zmm-base needs ZMM_COMPARE_BASE=<commit>"
@@ -106,8 +105,8 @@ case " ${modes[*]} " in
 	;;
 esac
 bzimage_other=
-case " ${modes[*]} " in
-*" zmm-kernel "* | *" zmm-kernel:"*)
+case $bases in
+*" zmm-kernel "*)
 	kdir_other=${ZMM_COMPARE_KDIR:-}
 	[ -n "$kdir_other" ] || die "mode zmm-kernel needs ZMM_COMPARE_KDIR=<kernel build dir>"
 	bzimage_other=$kdir_other/arch/x86/boot/bzImage
@@ -132,7 +131,7 @@ for r in $(seq 1 "$rounds"); do
 		log=$out/$work-$m-$r.log
 		note "round $r/$rounds: $m ($work), log $log"
 		k=$bzimage
-		case $m in zmm-kernel | zmm-kernel:*) k=$bzimage_other ;; esac
+		[ "${m%%:*}" = zmm-kernel ] && k=$bzimage_other
 		# shellcheck disable=SC2046 # words of mode_args
 		"$top/scripts/vm-run.sh" -k "$k" --initrd "$out/initramfs.cpio.gz" \
 			"${vm_args[@]}" $(mode_args "$m") -a ZMM_LRU_GEN=y "${extra[@]}" \
