@@ -1406,6 +1406,70 @@ static void test_load_credit(void)
 	uenv_fini(&u);
 }
 
+/*
+ * Loads of young zpages are churn: a working set cycling through the
+ * pool.  The next asks of reclaim answer it with evictions from the cold
+ * end, ZMM_CHURN_BATCH per ask, until it is used up; a refault of an
+ * evicted zpage takes some of it back.
+ */
+static void test_load_churn(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, churn, evicted, asks;
+	struct zmm_key k;
+
+	fill(pool, ZMM_FILE, 5, 6000, 20000);
+	/* the last 100 stored, taken back: young */
+	for (i = 25999; i >= 25900; i--) {
+		k = K(ZMM_FILE, 1, i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
+	}
+	churn = zmm_stat(pool, ZMM_STAT_LOAD_CHURN);
+	CHECK(churn == 100 && !zmm_stat(pool, ZMM_STAT_LOAD_CREDIT),
+	      "100 young loads: churn %lu, credit %lu", churn,
+	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT));
+	/* one ask: 32 evictions for the churn, the coldest first */
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
+	CHECK(evicted == 32, "one ask evicted %lu for the churn", evicted);
+	/* a refault, too: it takes back ZMM_CHURN_REFAULT (8) */
+	k = K(ZMM_FILE, 1, 20000);
+	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, false) == -ENOENT,
+	      "the coldest zpage stayed");
+	k = K(ZMM_FILE, 1, 25000);
+	CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, false),
+	      "a young zpage went");
+	/* the rest of the churn over the next asks, then no more */
+	for (asks = 0; asks < 10; asks++)
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
+	CHECK(evicted == 100 - 8, "100 young loads, one refault, %lu evicted",
+	      evicted);
+
+	/* 16 more young loads, then 2 refaults of evicted zpages */
+	for (i = 25899; i >= 25884; i--) {
+		k = K(ZMM_FILE, 1, i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
+	}
+	for (i = 20001; i <= 20002; i++) {
+		k = K(ZMM_FILE, 1, i);
+		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
+		      "evicted %lu", i);
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == 3,
+	      "refaults counted: %lu",
+	      zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) == evicted,
+	      "refaults took the churn back, yet %lu evicted for it",
+	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted);
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 /* Load (keeping it) the zpage of @t at @index and compare with fill()'s. */
 static bool zpage_intact(struct zmm_pool *pool, enum zmm_type t,
 			 unsigned int index, unsigned int base)
@@ -2307,6 +2371,7 @@ static const struct {
 	{ "policy_limit_admission_compaction_kicks", test_policy },
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
 	{ "load_credit_old_not_young", test_load_credit },
+	{ "load_churn_young_evicts_cold", test_load_churn },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },

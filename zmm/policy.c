@@ -130,31 +130,55 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 
 /* most credit an arena keeps from loads: four blocks of the largest order */
 #define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX) * 4)
+/* most churn an arena keeps: a block of the largest order */
+#define ZMM_CHURN_MAX		((long)BIT(ZMM_BLOCK_ORDER_MAX))
+/* churn that a refault of an evicted zpage takes back */
+#define ZMM_CHURN_REFAULT	8
 
 /*
  * A load took a zpage out of @a after @age later stores into it, or
  * (@age U32_MAX) missed one that @a had evicted and read it from swap or
- * the file (its ghost, ghost.c).  If the zpage was old, stored before
- * most of the arena (more than half of its zpages were stored after it),
- * a reader is going through old data, and each such load moves a page
- * out of the zpage subclass onto the LRU lists, where reclaim finds it
+ * the file (its ghost, ghost.c).
+ *
+ * If the zpage was young, stored after most of the arena (at most half
+ * of its zpages were stored after it), a working set is cycling through
+ * the pool: pages that reclaim took off the LRU lists came back soon
+ * after.  The zpages that pin the memory they need are the cold ones at
+ * the other end of the arena's LRU, and compaction, which gives back the
+ * room the loads left, does not touch those.  So each young load is
+ * churn, which the next asks of reclaim answer with an eviction from the
+ * cold end (zmm_shrink_churn()): the pool gives the working set room on
+ * the LRU lists a cold zpage at a time, until its pages stop coming back
+ * through the pool.  A refault of an evicted zpage says the opposite,
+ * that the pool is too small for what is wanted again, and takes back
+ * ZMM_CHURN_REFAULT of the churn, so that a working set larger than both
+ * together does not push the pool out to swap.
+ *
+ * If the zpage was old (more than half of the arena stored after it), a
+ * reader is going through old data, and each such load moves a page out
+ * of the zpage subclass onto the LRU lists, where reclaim finds it
  * again: one pageframe each counts against what reclaim asks of the
  * arena (its debt, zmm_shrink_asked()), up to ZMM_LOAD_CREDIT_MAX of
  * credit, so that reclaim's asks evict nothing while the reader drains
  * the pool by itself.  A miss of an evicted zpage counts too: without it,
  * a reader that reaches data zmm wrote back (read from disk, so no load)
  * runs up a debt, whose eviction writes back the zpages it reads next,
- * and so on to the end of its data.  A young zpage loaded back is a
- * working set churning through the pool; that earns nothing, so reclaim
- * keeps taking cold zpages to make room for it.  Without any of this,
- * every ask is an eviction, and a reader of old data has the zpages it
- * wants next written back ahead of it (Documentation/mm/zmm.rst, "What
- * the balance still gets wrong").
+ * and so on to the end of its data.  Without any of this, every ask is
+ * an eviction, and a reader of old data has the zpages it wants next
+ * written back ahead of it (Documentation/mm/zmm.rst, "What the balance
+ * still gets wrong").
  */
 static void zmm_policy_loaded(struct zmm_arena *a, u32 age)
 {
-	if (age <= READ_ONCE(a->nr_zpages) / 2)
+	if (age <= READ_ONCE(a->nr_zpages) / 2) {
+		if (atomic_long_add_return(1, &a->churn) > ZMM_CHURN_MAX)
+			atomic_long_set(&a->churn, ZMM_CHURN_MAX);
+		zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CHURN);
 		return;
+	}
+	if (age == U32_MAX &&
+	    atomic_long_add_return(-ZMM_CHURN_REFAULT, &a->churn) < 0)
+		atomic_long_set(&a->churn, 0);
 	if (atomic_long_add_return(-1, &a->debt) < -ZMM_LOAD_CREDIT_MAX)
 		atomic_long_set(&a->debt, -ZMM_LOAD_CREDIT_MAX);
 	zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CREDIT);
@@ -325,6 +349,36 @@ unsigned long zmm_drain(struct zmm_pool *pool)
 	return zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
 }
 
+/* evictions for the churn per ask of reclaim */
+#define ZMM_CHURN_BATCH		32
+
+/*
+ * Answer @a's churn (zmm_policy_loaded()) with evictions, up to
+ * ZMM_CHURN_BATCH: from the end zmm_policy_evict_end() picks, not
+ * compaction first as zmm_shrink_arena() does.  An eviction that fails
+ * still counts, so that a slot that stays busy cannot make every ask
+ * retry it.  Return pageframes freed.
+ */
+static unsigned long zmm_shrink_churn(struct zmm_arena *a)
+{
+	long n = min(atomic_long_read(&a->churn), (long)ZMM_CHURN_BATCH);
+	unsigned long freed = 0;
+	long ret;
+
+	for (; n > 0; n--) {
+		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
+		if (ret == -ENOENT)
+			break;
+		if (atomic_long_add_return(-1, &a->churn) < 0)
+			atomic_long_set(&a->churn, 0);
+		if (ret < 0)
+			continue;
+		freed += ret;
+		zmm_stat_inc(a->pool, ZMM_STAT_EVICT_CHURN);
+	}
+	return freed;
+}
+
 /**
  * zmm_shrink_asked - MM's reclaim asks an arena for pageframes.
  * @pool: the pool.
@@ -333,22 +387,27 @@ unsigned long zmm_drain(struct zmm_pool *pool)
  * @type: zpage type.
  * @nr_pages: pageframes asked in this reclaim pass.
  *
- * Reclaim asks a few pageframes per pass over an lruvec (the subclass's
- * size shifted by the priority), but the pool gives memory back in whole
+ * First the arena's churn, young zpages loaded back since the last ask,
+ * is answered with evictions from the cold end (zmm_shrink_churn()):
+ * reclaim asking at all says memory is short, and the churn says where
+ * the zpage subclass should give it from.  Then the ask itself.  Reclaim
+ * asks a few pageframes per pass over an lruvec (the subclass's size
+ * shifted by the priority), but the pool gives memory back in whole
  * blocks: obeyed one ask at a time, each small ask would evict a block's
- * worth of zpages.  So the asks add up in the arena's debt, zmm_shrink()
- * runs only while the debt is positive, and what it frees beyond the
- * debt is credit against the next asks; so are pageframes that loads of
- * old zpages freed (zmm_policy_loaded()).  A shrink that falls short (the
- * arena ran out, writeback kept failing) clears the debt.  Over time the
- * arena gives what reclaim asked, to within a block.  May sleep.
+ * worth of zpages.  So the asks add up in the arena's debt, less what
+ * the churn's evictions freed, zmm_shrink() runs only while the debt is
+ * positive, and what it frees beyond the debt is credit against the next
+ * asks; so are pageframes that loads of old zpages freed
+ * (zmm_policy_loaded()).  A shrink that falls short (the arena ran out,
+ * writeback kept failing) clears the debt.  Over time the arena gives at
+ * least what reclaim asked, to within a block.  May sleep.
  *
  * Return: pageframes freed now.
  */
 unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 			       enum zmm_type type, unsigned long nr_pages)
 {
-	unsigned long freed = 0;
+	unsigned long freed = 0, more = 0;
 	struct zmm_arena *a;
 	long want;
 
@@ -357,16 +416,18 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a)
 		return 0;
-	want = atomic_long_add_return(min_t(unsigned long, nr_pages,
-					    LONG_MAX / 4), &a->debt);
+	if (atomic_long_read(&a->churn) > 0)
+		freed = zmm_shrink_churn(a);
+	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
+	want = atomic_long_add_return((long)nr_pages - (long)freed, &a->debt);
 	if (want > 0) {
-		if (zmm_shrink_arena(a, want, &freed))
+		if (zmm_shrink_arena(a, want, &more))
 			atomic_long_set(&a->debt, 0);
 		else
-			atomic_long_sub(freed, &a->debt);
+			atomic_long_sub(more, &a->debt);
 	}
 	zmm_arena_put(a);
-	return freed;
+	return freed + more;
 }
 
 /*

@@ -122,6 +122,9 @@ enum zmm_lru_end {
  *	negative when a shrink gave more (a whole block) than was asked,
  *	or when loads of old zpages gave memory back on their own, a
  *	credit that absorbs the next asks (zmm_shrink_asked()).
+ * @churn: loads of young zpages (a working set cycling through the
+ *	pool) not yet answered by an eviction from the cold end, less
+ *	refaults of evicted zpages (policy.c, zmm_policy_loaded()).
  * @evicted: zpages evicted recently, by the end of the LRU they were
  *	taken from (ghost.c; halved every few thousand).  Atomic.
  * @refaulted: of those, how many were loaded again after (a load that
@@ -155,6 +158,7 @@ struct zmm_arena {
 	unsigned long nr_zpages;
 	unsigned long nr_blocks[ZMM_NR_ORDERS];
 	atomic_long_t debt;
+	atomic_long_t churn;
 	atomic_t evicted[ZMM_NR_LRU_ENDS];
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;

@@ -33,7 +33,7 @@
  *            phase: the fill, the hot accesses or sweeps, the last check)
  *   HOTCOLD: NAME fill=A work=B verify=C  (the same for zpage_scan_memcg,
  *            zpage_steal_memcg, zpage_refault, and zmm's evict_writeback
- *            and load_credit)
+ *            and load_credit, load_churn, evict_churn)
  *   HOTCOLD-BAD: set=hot|cold page=IDX gen=G  (the first 10)
  * Exit status 0 when every page verified, 1 on bad pages, 2 on errors.
  */
@@ -107,6 +107,8 @@ static const struct {
 	{ "/proc/vmstat", "zpage_refault" },
 	{ ZMM_STATS, "evict_writeback" },
 	{ ZMM_STATS, "load_credit" },
+	{ ZMM_STATS, "load_churn" },
+	{ ZMM_STATS, "evict_churn" },
 };
 #define NR_COUNTERS	(sizeof(counters) / sizeof(counters[0]))
 
