@@ -361,7 +361,7 @@ unsigned long zmm_drain(struct zmm_pool *pool)
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
-	long n = min(atomic_long_read(&a->churn), (long)ZMM_CHURN_BATCH);
+	long n = min_t(long, atomic_long_read(&a->churn), ZMM_CHURN_BATCH);
 	unsigned long freed = 0;
 	long ret;
 
