@@ -349,23 +349,26 @@ unsigned long zmm_drain(struct zmm_pool *pool)
 	return zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
 }
 
-/* evictions for the churn per ask of reclaim */
+/* churn answered at once, and the least worth an answer */
 #define ZMM_CHURN_BATCH		32
 
 /*
- * Answer @a's churn (zmm_policy_loaded()) with evictions, up to
- * ZMM_CHURN_BATCH: from the end zmm_policy_evict_end() picks, not
- * compaction first as zmm_shrink_arena() does.  An eviction that fails
- * still counts, so that a slot that stays busy cannot make every ask
- * retry it.  Return pageframes freed.
+ * Answer ZMM_CHURN_BATCH of @a's churn (zmm_policy_loaded()) with
+ * evictions from the end zmm_policy_evict_end() picks, not compaction
+ * first as zmm_shrink_arena() does.  Less than a batch is left for
+ * later: a few young loads are noise (a page reclaimed just as a reader
+ * passed it), a working set cycling through the pool gives thousands.
+ * An eviction that fails still counts, so that a slot that stays busy
+ * cannot make every ask retry it.  Return pageframes freed.
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
-	long n = min_t(long, atomic_long_read(&a->churn), ZMM_CHURN_BATCH);
 	unsigned long freed = 0;
-	long ret;
+	long ret, n;
 
-	for (; n > 0; n--) {
+	if (atomic_long_read(&a->churn) < ZMM_CHURN_BATCH)
+		return 0;
+	for (n = 0; n < ZMM_CHURN_BATCH; n++) {
 		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
 		if (ret == -ENOENT)
 			break;
@@ -387,8 +390,8 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * @type: zpage type.
  * @nr_pages: pageframes asked in this reclaim pass.
  *
- * First the arena's churn, young zpages loaded back since the last ask,
- * is answered with evictions from the cold end (zmm_shrink_churn()):
+ * First the arena's churn, young zpages loaded back, is answered with
+ * evictions from the cold end, a batch at a time (zmm_shrink_churn()):
  * reclaim asking at all says memory is short, and the churn says where
  * the zpage subclass should give it from.  Then the ask itself.  Reclaim
  * asks a few pageframes per pass over an lruvec (the subclass's size
@@ -416,8 +419,7 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a)
 		return 0;
-	if (atomic_long_read(&a->churn) > 0)
-		freed = zmm_shrink_churn(a);
+	freed = zmm_shrink_churn(a);
 	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
 	want = atomic_long_add_return((long)nr_pages - (long)freed, &a->debt);
 	if (want > 0) {
