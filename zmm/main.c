@@ -62,7 +62,7 @@ struct zmm_pool *zmm_pool;
 struct zmm_config zmm_config = {
 	.enabled = true,
 	.params = ZMM_PARAMS_DEFAULT,
-	.max_pool_percent = 20,
+	.max_pool_percent = 40,
 };
 
 /*

@@ -237,4 +237,4 @@ static const struct zmm_pct_param zmm_max_pool = {
 };
 module_param_cb(max_pool_percent, &zmm_pct_ops, (void *)&zmm_max_pool, 0644);
 MODULE_PARM_DESC(max_pool_percent,
-		 "pageframes zmm may hold, % of RAM (1..90, 20)");
+		 "pageframes zmm may hold, % of RAM (1..90, 40)");
