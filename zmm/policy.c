@@ -130,10 +130,28 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 
 /* most credit an arena keeps from loads: four blocks of the largest order */
 #define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX) * 4)
+/* most debt an arena runs up; the asks are capped below (LONG_MAX / 4) */
+#define ZMM_DEBT_MAX		(LONG_MAX / 2)
 /* most churn an arena keeps: a block of the largest order */
 #define ZMM_CHURN_MAX		((long)BIT(ZMM_BLOCK_ORDER_MAX))
 /* churn that a refault of an evicted zpage takes back */
 #define ZMM_CHURN_REFAULT	8
+/* churn answered at once, and the least worth an answer */
+#define ZMM_CHURN_BATCH		32
+
+/*
+ * Add @delta to @v, keeping it within [@lo, @hi], in one atomic step, so
+ * that a clamp cannot undo a racing update.  Return the new value.
+ */
+static long zmm_add_clamped(atomic_long_t *v, long delta, long lo, long hi)
+{
+	long old = atomic_long_read(v), new;
+
+	do {
+		new = clamp(old + delta, lo, hi);
+	} while (!atomic_long_try_cmpxchg(v, &old, new));
+	return new;
+}
 
 /*
  * A load took a zpage out of @a after @age later stores into it, or
@@ -146,10 +164,11 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
  * after.  The zpages that pin the memory they need are the cold ones at
  * the other end of the arena's LRU, and compaction, which gives back the
  * room the loads left, does not touch those.  So each young load is
- * churn, which the next asks of reclaim answer with an eviction from the
- * cold end (zmm_shrink_churn()): the pool gives the working set room on
- * the LRU lists a cold zpage at a time, until its pages stop coming back
- * through the pool.  A refault of an evicted zpage says the opposite,
+ * churn, which the next asks of reclaim answer with an eviction, from
+ * the cold end unless its evictions keep coming back
+ * (zmm_policy_evict_end(), zmm_shrink_churn()): the pool gives the
+ * working set room on the LRU lists a cold zpage at a time, until its
+ * pages stop coming back through the pool.  A refault of an evicted zpage says the opposite,
  * that the pool is too small for what is wanted again, and takes back
  * ZMM_CHURN_REFAULT of the churn, so that a working set larger than both
  * together does not push the pool out to swap.
@@ -171,16 +190,14 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 static void zmm_policy_loaded(struct zmm_arena *a, u32 age)
 {
 	if (age <= READ_ONCE(a->nr_zpages) / 2) {
-		if (atomic_long_add_return(1, &a->churn) > ZMM_CHURN_MAX)
-			atomic_long_set(&a->churn, ZMM_CHURN_MAX);
+		zmm_add_clamped(&a->churn, 1, 0, ZMM_CHURN_MAX);
 		zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CHURN);
 		return;
 	}
-	if (age == U32_MAX &&
-	    atomic_long_add_return(-ZMM_CHURN_REFAULT, &a->churn) < 0)
-		atomic_long_set(&a->churn, 0);
-	if (atomic_long_add_return(-1, &a->debt) < -ZMM_LOAD_CREDIT_MAX)
-		atomic_long_set(&a->debt, -ZMM_LOAD_CREDIT_MAX);
+	if (age == U32_MAX)
+		zmm_add_clamped(&a->churn, -ZMM_CHURN_REFAULT, 0,
+				ZMM_CHURN_MAX);
+	zmm_add_clamped(&a->debt, -1, -ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CREDIT);
 }
 
@@ -349,8 +366,18 @@ unsigned long zmm_drain(struct zmm_pool *pool)
 	return zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
 }
 
-/* churn answered at once, and the least worth an answer */
-#define ZMM_CHURN_BATCH		32
+/* Take a batch of @a's churn to answer, if there is one. */
+static bool zmm_churn_claim(struct zmm_arena *a)
+{
+	long c = atomic_long_read(&a->churn);
+
+	do {
+		if (c < ZMM_CHURN_BATCH)
+			return false;
+	} while (!atomic_long_try_cmpxchg(&a->churn, &c,
+					  c - ZMM_CHURN_BATCH));
+	return true;
+}
 
 /*
  * Answer ZMM_CHURN_BATCH of @a's churn (zmm_policy_loaded()) with
@@ -358,26 +385,28 @@ unsigned long zmm_drain(struct zmm_pool *pool)
  * first as zmm_shrink_arena() does.  Less than a batch is left for
  * later: a few young loads are noise (a page reclaimed just as a reader
  * passed it), a working set cycling through the pool gives thousands.
- * An eviction that fails still counts, so that a slot that stays busy
- * cannot make every ask retry it.  Return pageframes freed.
+ * The batch is taken before the evictions, so that reclaimers racing on
+ * one arena answer it once; an eviction that fails still uses up its
+ * share, so that a slot that stays busy cannot make every ask retry it.
+ * Return pageframes freed.
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
 	unsigned long freed = 0;
-	long ret, n;
+	unsigned int n;
+	long ret;
 
-	if (atomic_long_read(&a->churn) < ZMM_CHURN_BATCH)
+	if (!zmm_churn_claim(a))
 		return 0;
 	for (n = 0; n < ZMM_CHURN_BATCH; n++) {
 		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
 		if (ret == -ENOENT)
 			break;
-		if (atomic_long_add_return(-1, &a->churn) < 0)
-			atomic_long_set(&a->churn, 0);
-		if (ret < 0)
-			continue;
-		freed += ret;
-		zmm_stat_inc(a->pool, ZMM_STAT_EVICT_CHURN);
+		if (ret >= 0) {
+			freed += ret;
+			zmm_stat_inc(a->pool, ZMM_STAT_EVICT_CHURN);
+		}
+		cond_resched();
 	}
 	return freed;
 }
@@ -391,7 +420,8 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * @nr_pages: pageframes asked in this reclaim pass.
  *
  * First the arena's churn, young zpages loaded back, is answered with
- * evictions from the cold end, a batch at a time (zmm_shrink_churn()):
+ * evictions, from the cold end unless its evictions keep coming back, a
+ * batch at a time (zmm_shrink_churn()):
  * reclaim asking at all says memory is short, and the churn says where
  * the zpage subclass should give it from.  Then the ask itself.  Reclaim
  * asks a few pageframes per pass over an lruvec (the subclass's size
@@ -401,8 +431,9 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * the churn's evictions freed, zmm_shrink() runs only while the debt is
  * positive, and what it frees beyond the debt is credit against the next
  * asks; so are pageframes that loads of old zpages freed
- * (zmm_policy_loaded()).  A shrink that falls short (the arena ran out,
- * writeback kept failing) clears the debt.  Over time the arena gives at
+ * (zmm_policy_loaded()), up to ZMM_LOAD_CREDIT_MAX of credit in all.  A
+ * shrink that falls short (the arena ran out, writeback kept failing)
+ * clears the debt.  Over time the arena gives at
  * least what reclaim asked, to within a block.  May sleep.
  *
  * Return: pageframes freed now.
@@ -410,26 +441,29 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 			       enum zmm_type type, unsigned long nr_pages)
 {
-	unsigned long freed = 0, more = 0;
+	unsigned long churn_freed, freed = 0;
 	struct zmm_arena *a;
 	long want;
 
+	might_sleep();
 	if ((unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
 		return 0;
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a)
 		return 0;
-	freed = zmm_shrink_churn(a);
+	churn_freed = zmm_shrink_churn(a);
 	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
-	want = atomic_long_add_return((long)nr_pages - (long)freed, &a->debt);
+	want = zmm_add_clamped(&a->debt, (long)nr_pages - (long)churn_freed,
+			       -ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	if (want > 0) {
-		if (zmm_shrink_arena(a, want, &more))
+		if (zmm_shrink_arena(a, want, &freed))
 			atomic_long_set(&a->debt, 0);
 		else
-			atomic_long_sub(more, &a->debt);
+			zmm_add_clamped(&a->debt, -(long)freed,
+					-ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	}
 	zmm_arena_put(a);
-	return freed + more;
+	return churn_freed + freed;
 }
 
 /*

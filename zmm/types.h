@@ -120,11 +120,14 @@ enum zmm_lru_end {
  * @nr_blocks: blocks held, by order.
  * @debt: pageframes MM's reclaim asked of the arena and did not get yet;
  *	negative when a shrink gave more (a whole block) than was asked,
- *	or when loads of old zpages gave memory back on their own, a
- *	credit that absorbs the next asks (zmm_shrink_asked()).
+ *	or when loads of old zpages gave memory back on their own, or the
+ *	evictions that answered @churn freed more than was asked: a credit,
+ *	at most ZMM_LOAD_CREDIT_MAX, that absorbs the next asks
+ *	(zmm_shrink_asked()).  Atomic, not under @lock.
  * @churn: loads of young zpages (a working set cycling through the
- *	pool) not yet answered by an eviction from the cold end, less
- *	refaults of evicted zpages (policy.c, zmm_policy_loaded()).
+ *	pool) not yet answered by an eviction, less ZMM_CHURN_REFAULT per
+ *	refault of an evicted zpage, within [0, ZMM_CHURN_MAX] (policy.c,
+ *	zmm_policy_loaded()).  Atomic, not under @lock.
  * @evicted: zpages evicted recently, by the end of the LRU they were
  *	taken from (ghost.c; halved every few thousand).  Atomic.
  * @refaulted: of those, how many were loaded again after (a load that
