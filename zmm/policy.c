@@ -380,9 +380,30 @@ static bool zmm_churn_claim(struct zmm_arena *a)
 }
 
 /*
+ * Zpages that hold @nr pageframes of @a's compressed bytes, on average:
+ * 1 to 4 per pageframe.
+ */
+static unsigned int zmm_zpages_per_pageframes(struct zmm_arena *a,
+					      unsigned int nr)
+{
+	u64 bytes = READ_ONCE(a->bytes_used), n = READ_ONCE(a->nr_zpages);
+
+	if (!bytes || !n)
+		return nr;
+	n = div64_u64(n * nr * PAGE_SIZE, bytes);
+	return clamp(n, (u64)nr, 4 * (u64)nr);
+}
+
+/*
  * Answer ZMM_CHURN_BATCH of @a's churn (zmm_policy_loaded()) with
  * evictions from the end zmm_policy_evict_end() picks, not compaction
- * first as zmm_shrink_arena() does.  Less than a batch is left for
+ * first as zmm_shrink_arena() does.  Each young load was a page that
+ * the LRU lists lacked a pageframe for, and an evicted zpage gives back
+ * only its compressed size: so the batch evicts as many zpages as hold
+ * ZMM_CHURN_BATCH pageframes (zmm_zpages_per_pageframes()).  Evicting
+ * one zpage per load instead leaves the pool where it is: the pages
+ * reclaim takes off the lists to make room for the load come back as
+ * zpages of the same size.  Less than a batch is left for
  * later: a few young loads are noise (a page reclaimed just as a reader
  * passed it), a working set cycling through the pool gives thousands.
  * The batch is taken before the evictions, so that reclaimers racing on
@@ -393,12 +414,13 @@ static bool zmm_churn_claim(struct zmm_arena *a)
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
 	unsigned long freed = 0;
-	unsigned int n;
+	unsigned int i, n;
 	long ret;
 
 	if (!zmm_churn_claim(a))
 		return 0;
-	for (n = 0; n < ZMM_CHURN_BATCH; n++) {
+	n = zmm_zpages_per_pageframes(a, ZMM_CHURN_BATCH);
+	for (i = 0; i < n; i++) {
 		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
 		if (ret == -ENOENT)
 			break;
