@@ -164,11 +164,11 @@ static long zmm_add_clamped(atomic_long_t *v, long delta, long lo, long hi)
  * after.  The zpages that pin the memory they need are the cold ones at
  * the other end of the arena's LRU, and compaction, which gives back the
  * room the loads left, does not touch those.  So each young load is
- * churn, which the next asks of reclaim answer with an eviction, from
- * the cold end unless its evictions keep coming back
- * (zmm_policy_evict_end(), zmm_shrink_churn()): the pool gives the
- * working set room on the LRU lists a cold zpage at a time, until its
- * pages stop coming back through the pool.  A refault of an evicted zpage says the opposite,
+ * churn, which the next asks of reclaim answer with evictions, from the
+ * cold end unless its evictions keep coming back (zmm_policy_evict_end(),
+ * zmm_shrink_churn()): the pool gives the working set room on the LRU
+ * lists a pageframe per young load, until its pages stop coming back
+ * through the pool.  A refault of an evicted zpage says the opposite,
  * that the pool is too small for what is wanted again, and takes back
  * ZMM_CHURN_REFAULT of the churn, so that a working set larger than both
  * together does not push the pool out to swap.
@@ -403,9 +403,9 @@ static unsigned int zmm_zpages_per_pageframes(struct zmm_arena *a,
  * ZMM_CHURN_BATCH pageframes (zmm_zpages_per_pageframes()).  Evicting
  * one zpage per load instead leaves the pool where it is: the pages
  * reclaim takes off the lists to make room for the load come back as
- * zpages of the same size.  Less than a batch is left for
- * later: a few young loads are noise (a page reclaimed just as a reader
- * passed it), a working set cycling through the pool gives thousands.
+ * zpages of the same size.  Less than a batch is left for later: a few
+ * young loads are noise (a page reclaimed just as a reader passed it), a
+ * working set cycling through the pool gives thousands.
  * The batch is taken before the evictions, so that reclaimers racing on
  * one arena answer it once; an eviction that fails still uses up its
  * share, so that a slot that stays busy cannot make every ask retry it.
@@ -443,9 +443,9 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  *
  * First the arena's churn, young zpages loaded back, is answered with
  * evictions, from the cold end unless its evictions keep coming back, a
- * batch at a time (zmm_shrink_churn()):
- * reclaim asking at all says memory is short, and the churn says where
- * the zpage subclass should give it from.  Then the ask itself.  Reclaim
+ * batch at a time (zmm_shrink_churn()): reclaim asking at all says memory
+ * is short, and the churn says where the zpage subclass should give it
+ * from.  Then the ask itself.  Reclaim
  * asks a few pageframes per pass over an lruvec (the subclass's size
  * shifted by the priority), but the pool gives memory back in whole
  * blocks: obeyed one ask at a time, each small ask would evict a block's
@@ -455,8 +455,8 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * asks; so are pageframes that loads of old zpages freed
  * (zmm_policy_loaded()), up to ZMM_LOAD_CREDIT_MAX of credit in all.  A
  * shrink that falls short (the arena ran out, writeback kept failing)
- * clears the debt.  Over time the arena gives at
- * least what reclaim asked, to within a block.  May sleep.
+ * clears the debt.  Over time the arena gives at least what reclaim
+ * asked, to within a block.  May sleep.
  *
  * Return: pageframes freed now.
  */
