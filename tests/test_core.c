@@ -1483,6 +1483,122 @@ static void test_load_churn(void)
 	uenv_fini(&u);
 }
 
+/*
+ * A pool that cycles as a whole, its old zpages loaded as often as its
+ * young ones, has no cold mass to give the working set: the old loads
+ * take the churn back one for one, and the asks evict nothing for it.
+ */
+static void test_load_churn_whole_pool_cycles(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, asks;
+	struct zmm_key k;
+
+	fill(pool, ZMM_FILE, 5, 6000, 20000);
+	/* young (the last stored) and old (the first stored) in turn */
+	for (i = 0; i < 200; i++) {
+		k = K(ZMM_FILE, 1, 25999 - i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
+		      i);
+		k = K(ZMM_FILE, 1, 20000 + i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "old %lu", i);
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_LOAD_CHURN) == 200 &&
+	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT) == 200,
+	      "200 young and 200 old loads: churn %lu, credit %lu",
+	      zmm_stat(pool, ZMM_STAT_LOAD_CHURN),
+	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT));
+	for (asks = 0; asks < 10; asks++)
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_CHURN),
+	      "the whole pool cycles, yet %lu evicted for the churn",
+	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN));
+
+	/* 100 young loads in a row are churn again; 100 old take it back */
+	for (i = 200; i < 300; i++) {
+		k = K(ZMM_FILE, 1, 25999 - i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
+		      i);
+	}
+	for (i = 200; i < 300; i++) {
+		k = K(ZMM_FILE, 1, 20000 + i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "old %lu", i);
+	}
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_CHURN),
+	      "old loads took the churn back, yet %lu evicted for it",
+	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN));
+	for (i = 300; i < 340; i++) {
+		k = K(ZMM_FILE, 1, 25999 - i);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
+		      i);
+	}
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) > 0,
+	      "40 young loads after them: a batch is evicted");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/*
+ * Churn whose evictions come back (half of them or more refault) is a
+ * round trip through swap: only one batch in ZMM_EVICT_PROBE (8) is
+ * answered, the rest let go.  The probes' own evictions are not loaded
+ * again here, yet do not dilute the score below half in two batches.
+ */
+static void test_load_churn_futile(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, evicted, batches, y = 25999;
+	struct zmm_key k;
+
+	fill(pool, ZMM_FILE, 5, 6000, 20000);
+	for (i = 0; i < 64; i++, y--) {
+		k = K(ZMM_FILE, 1, y);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
+		      y);
+	}
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
+	CHECK(evicted >= 64 && !zmm_stat(pool, ZMM_STAT_CHURN_FUTILE),
+	      "two batches answered: %lu evicted", evicted);
+	/* the coldest were evicted, and all of them are wanted again */
+	for (i = 0; i < evicted; i++) {
+		k = K(ZMM_FILE, 1, 20000 + i);
+		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
+		      "evicted %lu", 20000 + i);
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == evicted,
+	      "refaults: %lu", zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
+	/*
+	 * ten more batches of young loads: two answered, eight let go (the
+	 * probes may take the hot end, so the loads stay clear of it)
+	 */
+	y = 25000;
+	for (batches = 0; batches < 10; batches++) {
+		for (i = 0; i < 32; i++, y--) {
+			k = K(ZMM_FILE, 1, y);
+			CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true),
+			      "young %lu", y);
+		}
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_CHURN_FUTILE) == 8,
+	      "batches let go: %lu", zmm_stat(pool, ZMM_STAT_CHURN_FUTILE));
+	i = zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted;
+	CHECK(i >= 2 * 32 && i <= 2 * 4 * 32,
+	      "two probe batches evicted %lu", i);
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 /* Load (keeping it) the zpage of @t at @index and compare with fill()'s. */
 static bool zpage_intact(struct zmm_pool *pool, enum zmm_type t,
 			 unsigned int index, unsigned int base)
@@ -2385,6 +2501,9 @@ static const struct {
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
 	{ "load_credit_old_not_young", test_load_credit },
 	{ "load_churn_young_evicts_cold", test_load_churn },
+	{ "load_churn_taken_back_when_pool_cycles",
+	  test_load_churn_whole_pool_cycles },
+	{ "load_churn_let_go_when_evictions_return", test_load_churn_futile },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },

@@ -171,7 +171,13 @@ static long zmm_add_clamped(atomic_long_t *v, long delta, long lo, long hi)
  * through the pool.  A refault of an evicted zpage says the opposite,
  * that the pool is too small for what is wanted again, and takes back
  * ZMM_CHURN_REFAULT of the churn, so that a working set larger than both
- * together does not push the pool out to swap.
+ * together does not push the pool out to swap.  So does each load of an
+ * old zpage, one for one: when the cold end is loaded as often as the
+ * young one, no cold mass pins the pool, the whole of it cycles, and
+ * evicting its cold end writes to swap pages that are read back soon
+ * (stress-ng's flip over a set a few MiB larger than memory.max: 20 to
+ * 40 old loads per young one, and 50-90% of the churn's writebacks read
+ * back from disk, where zswap wrote none).
  *
  * If the zpage was old (more than half of the arena stored after it), a
  * reader is going through old data, and each such load moves a page out
@@ -194,9 +200,8 @@ static void zmm_policy_loaded(struct zmm_arena *a, u32 age)
 		zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CHURN);
 		return;
 	}
-	if (age == U32_MAX)
-		zmm_add_clamped(&a->churn, -ZMM_CHURN_REFAULT, 0,
-				ZMM_CHURN_MAX);
+	zmm_add_clamped(&a->churn, age == U32_MAX ? -ZMM_CHURN_REFAULT : -1,
+			0, ZMM_CHURN_MAX);
 	zmm_add_clamped(&a->debt, -1, -ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CREDIT);
 }
@@ -395,6 +400,22 @@ static unsigned int zmm_zpages_per_pageframes(struct zmm_arena *a,
 }
 
 /*
+ * Are @a's evictions coming back?  Once ZMM_EVICT_EVIDENCE of them have
+ * been counted (recent ones: ghost.c halves the score), true while at
+ * least half of them were loaded again, from whichever end they were
+ * taken.
+ */
+static bool zmm_evictions_return(struct zmm_arena *a)
+{
+	unsigned int e = atomic_read(&a->evicted[ZMM_LRU_COLD]) +
+			 atomic_read(&a->evicted[ZMM_LRU_HOT]);
+	unsigned int r = atomic_read(&a->refaulted[ZMM_LRU_COLD]) +
+			 atomic_read(&a->refaulted[ZMM_LRU_HOT]);
+
+	return e >= ZMM_EVICT_EVIDENCE && 2 * r >= e;
+}
+
+/*
  * Answer ZMM_CHURN_BATCH of @a's churn (zmm_policy_loaded()) with
  * evictions from the end zmm_policy_evict_end() picks, not compaction
  * first as zmm_shrink_arena() does.  Each young load was a page that
@@ -409,7 +430,13 @@ static unsigned int zmm_zpages_per_pageframes(struct zmm_arena *a,
  * The batch is taken before the evictions, so that reclaimers racing on
  * one arena answer it once; an eviction that fails still uses up its
  * share, so that a slot that stays busy cannot make every ask retry it.
- * Return pageframes freed.
+ * While half of the arena's evictions come back (zmm_evictions_return()),
+ * the churn is not an exchange but a round trip through the swap device:
+ * the pool holds no cold mass, the working set is larger than the lists
+ * and the pool together, and every zpage evicted for it is read back from
+ * disk, at a cost that a load from the pool does not have.  Then only one
+ * batch in ZMM_EVICT_PROBE is answered, so that the score stays current;
+ * the others are let go (churn_futile).  Return pageframes freed.
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
@@ -419,6 +446,14 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 
 	if (!zmm_churn_claim(a))
 		return 0;
+	if (zmm_evictions_return(a)) {
+		n = READ_ONCE(a->churn_claims);
+		WRITE_ONCE(a->churn_claims, n + 1);
+		if (n % ZMM_EVICT_PROBE) {
+			zmm_stat_inc(a->pool, ZMM_STAT_CHURN_FUTILE);
+			return 0;
+		}
+	}
 	n = zmm_zpages_per_pageframes(a, ZMM_CHURN_BATCH);
 	for (i = 0; i < n; i++) {
 		ret = zmm_evict_one(a, zmm_policy_evict_end(a));

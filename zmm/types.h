@@ -134,6 +134,9 @@ enum zmm_lru_end {
  *	missed and found their ghost).  Atomic.
  * @evictions: evictions by the shrink so far, to pace the probes of the
  *	other end (policy.c).  Racy on purpose.
+ * @churn_claims: batches of @churn claimed while the arena's evictions
+ *	kept coming back, to pace the ones still answered as probes
+ *	(policy.c, zmm_shrink_churn()).  Racy on purpose.
  * @stores: zpages stored in the arena so far (arena lock; wraps): each
  *	zpage keeps the count at its store (struct zmm_entry @seq), so
  *	that a load knows how many were stored after it.
@@ -165,6 +168,7 @@ struct zmm_arena {
 	atomic_t evicted[ZMM_NR_LRU_ENDS];
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
+	unsigned int churn_claims;
 	u32 stores;
 	refcount_t refs;
 	bool retired;
