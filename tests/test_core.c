@@ -1484,6 +1484,23 @@ static void test_load_churn(void)
 }
 
 /*
+ * Load, taking them, the file zpages of mapping 1 at @n indexes from
+ * @first, stepping by @step; each must be there.
+ */
+static void load_run(struct zmm_pool *pool, unsigned long first, long step,
+		     unsigned long n)
+{
+	unsigned long i, idx;
+	struct zmm_key k;
+
+	for (i = 0, idx = first; i < n; i++, idx += step) {
+		k = K(ZMM_FILE, 1, idx);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu",
+		      idx);
+	}
+}
+
+/*
  * A pool that cycles as a whole, its old zpages loaded as often as its
  * young ones, has no cold mass to give the working set: the old loads
  * take the churn back one for one, and the asks evict nothing for it.
@@ -1493,16 +1510,12 @@ static void test_load_churn_whole_pool_cycles(void)
 	struct uenv u;
 	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
 	unsigned long i, asks;
-	struct zmm_key k;
 
 	fill(pool, ZMM_FILE, 5, 6000, 20000);
 	/* young (the last stored) and old (the first stored) in turn */
 	for (i = 0; i < 200; i++) {
-		k = K(ZMM_FILE, 1, 25999 - i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
-		      i);
-		k = K(ZMM_FILE, 1, 20000 + i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "old %lu", i);
+		load_run(pool, 25999 - i, -1, 1);
+		load_run(pool, 20000 + i, 1, 1);
 	}
 	CHECK(zmm_stat(pool, ZMM_STAT_LOAD_CHURN) == 200 &&
 	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT) == 200,
@@ -1516,24 +1529,13 @@ static void test_load_churn_whole_pool_cycles(void)
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN));
 
 	/* 100 young loads in a row are churn again; 100 old take it back */
-	for (i = 200; i < 300; i++) {
-		k = K(ZMM_FILE, 1, 25999 - i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
-		      i);
-	}
-	for (i = 200; i < 300; i++) {
-		k = K(ZMM_FILE, 1, 20000 + i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "old %lu", i);
-	}
+	load_run(pool, 25999 - 200, -1, 100);
+	load_run(pool, 20000 + 200, 1, 100);
 	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
 	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_CHURN),
 	      "old loads took the churn back, yet %lu evicted for it",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN));
-	for (i = 300; i < 340; i++) {
-		k = K(ZMM_FILE, 1, 25999 - i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
-		      i);
-	}
+	load_run(pool, 25999 - 300, -1, 40);
 	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) > 0,
 	      "40 young loads after them: a batch is evicted");
@@ -1553,15 +1555,11 @@ static void test_load_churn_futile(void)
 {
 	struct uenv u;
 	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
-	unsigned long i, evicted, batches, y = 25999;
+	unsigned long i, evicted, batches;
 	struct zmm_key k;
 
 	fill(pool, ZMM_FILE, 5, 6000, 20000);
-	for (i = 0; i < 64; i++, y--) {
-		k = K(ZMM_FILE, 1, y);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "young %lu",
-		      y);
-	}
+	load_run(pool, 25999, -1, 64);
 	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
 	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
 	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
@@ -1579,13 +1577,8 @@ static void test_load_churn_futile(void)
 	 * ten more batches of young loads: two answered, eight let go (the
 	 * probes may take the hot end, so the loads stay clear of it)
 	 */
-	y = 25000;
 	for (batches = 0; batches < 10; batches++) {
-		for (i = 0; i < 32; i++, y--) {
-			k = K(ZMM_FILE, 1, y);
-			CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true),
-			      "young %lu", y);
-		}
+		load_run(pool, 25000 - 32 * batches, -1, 32);
 		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
 	}
 	CHECK(zmm_stat(pool, ZMM_STAT_CHURN_FUTILE) == 8,

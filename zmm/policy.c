@@ -440,16 +440,16 @@ static bool zmm_evictions_return(struct zmm_arena *a)
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
+	unsigned int i, n, claims;
 	unsigned long freed = 0;
-	unsigned int i, n;
 	long ret;
 
 	if (!zmm_churn_claim(a))
 		return 0;
 	if (zmm_evictions_return(a)) {
-		n = READ_ONCE(a->churn_claims);
-		WRITE_ONCE(a->churn_claims, n + 1);
-		if (n % ZMM_EVICT_PROBE) {
+		claims = READ_ONCE(a->churn_claims);
+		WRITE_ONCE(a->churn_claims, claims + 1);
+		if (claims % ZMM_EVICT_PROBE) {
 			zmm_stat_inc(a->pool, ZMM_STAT_CHURN_FUTILE);
 			return 0;
 		}

@@ -21,10 +21,11 @@
 # went out whole), every page reads back intact, no OOM kill.
 # zmm: it stores each page of the folios (zpage_store >= 16 x whole
 # folios; its own "stored" also counts pages of folios it refused in
-# part, so it lies between zpage_store and + zpage_reject), holds them (nr_anon_zpages > 0), every
-# swapped page is in zmm or on disk in a whole folio it refused (the
-# 64 KiB swpout, which in 6.12 counts only folios written to the swap
-# device), and it loads back the pages it kept.  zswap, as observed on 6.12 and reported as TODO lines when it
+# part, so it lies between zpage_store and + zpage_reject), holds them
+# (nr_anon_zpages > 0), every swapped page is in zmm or on disk in a
+# whole folio it refused (the 64 KiB swpout, which in 6.12 counts only
+# folios written to the swap device), and it loads back the pages it
+# kept.  zswap, as observed on 6.12 and reported as TODO lines when it
 # differs: zswap_store() refuses large folios, so they go to disk whole
 # (64 KiB swpout ~ the folios, pswpout = 16 x swpout, zswpout ~ 0).
 set -u
