@@ -1539,6 +1539,15 @@ static void test_load_churn_whole_pool_cycles(void)
 	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) > 0,
 	      "40 young loads after them: a batch is evicted");
+
+	/* a burst of old loads is kept, against the young burst after it */
+	asks = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
+	load_run(pool, 21000, 1, 300);
+	load_run(pool, 25999 - 340, -1, 280);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) == asks,
+	      "300 old loads, then 280 young: %lu evicted for the churn",
+	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - asks);
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
@@ -1574,6 +1583,15 @@ static void test_load_churn_futile(void)
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == evicted,
 	      "refaults: %lu", zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
 	/*
+	 * the refaults took back 8 each, down to ZMM_CHURN_MAX (512) below
+	 * none: as many young loads make that up, and claim nothing
+	 */
+	load_run(pool, 25935, -1, 512);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) == evicted,
+	      "the reserve answered: %lu",
+	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted);
+	/*
 	 * ten more batches of young loads: two answered, eight let go (the
 	 * probes may take the hot end, so the loads stay clear of it)
 	 */
@@ -1586,6 +1604,83 @@ static void test_load_churn_futile(void)
 	i = zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted;
 	CHECK(i >= 2 * 32 && i <= 2 * 4 * 32,
 	      "two probe batches evicted %lu", i);
+	/* file zpages are dropped, not written: their asks are not held */
+	CHECK(!zmm_stat(pool, ZMM_STAT_ASK_HELD), "file asks held");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/*
+ * A churn batch takes at most an eighth of its arena: in a pool of a few
+ * hundred zpages, all stored a moment ago, every load is young, and
+ * there is no cold mass to give the lists.
+ */
+static void test_load_churn_small_arena(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long asks;
+
+	fill(pool, ZMM_FILE, 5, 300, 20000);
+	load_run(pool, 20299, -1, 100);
+	CHECK(zmm_stat(pool, ZMM_STAT_LOAD_CHURN) == 100,
+	      "100 young loads: churn %lu",
+	      zmm_stat(pool, ZMM_STAT_LOAD_CHURN));
+	for (asks = 0; asks < 4; asks++)
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_CHURN) &&
+	      zmm_stat(pool, ZMM_STAT_CHURN_FUTILE) == 3,
+	      "200 zpages left: %lu evicted for the churn, %lu batches let go",
+	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN),
+	      zmm_stat(pool, ZMM_STAT_CHURN_FUTILE));
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/*
+ * While an anon arena's evictions come back, reclaim's asks write nothing
+ * back: one in ZMM_EVICT_PROBE (8) is answered, the others are held
+ * (ask_held, pageframes) and give back garbage only.
+ */
+static void test_ask_held(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
+	unsigned long i, first, w, held;
+	struct zmm_key k;
+
+	u.writeback = count_writeback;
+	wb_count = 0;
+	fill(pool, ZMM_ANON, 5, 12000, 20000);
+	zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 600);
+	first = wb_count;
+	CHECK(first >= 64 && !zmm_stat(pool, ZMM_STAT_ASK_HELD),
+	      "the first ask wrote back %lu", first);
+	/* every zpage written back is wanted again */
+	for (i = 0; i < first; i++) {
+		k = K(ZMM_ANON, 1, 20000 + i);
+		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
+		      "evicted %lu", 20000 + i);
+	}
+	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == first,
+	      "refaults: %lu", zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
+	/* a probe (within the refaults' credit), then seven held asks */
+	zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 64);
+	CHECK(!zmm_stat(pool, ZMM_STAT_ASK_HELD), "the probe was held");
+	w = wb_count;
+	for (i = 0; i < 7; i++)
+		zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 4096);
+	held = zmm_stat(pool, ZMM_STAT_ASK_HELD);
+	CHECK(wb_count == w, "held asks wrote back %lu", wb_count - w);
+	CHECK(held > 7 * 4096 - 1024 && held <= 7 * 4096, "held %lu", held);
+	/* the next probe is answered, beyond the credit: it writes back */
+	zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 4096);
+	CHECK(wb_count > w && zmm_stat(pool, ZMM_STAT_ASK_HELD) == held,
+	      "the second probe wrote back %lu", wb_count - w);
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
@@ -2497,6 +2592,8 @@ static const struct {
 	{ "load_churn_taken_back_when_pool_cycles",
 	  test_load_churn_whole_pool_cycles },
 	{ "load_churn_let_go_when_evictions_return", test_load_churn_futile },
+	{ "load_churn_let_go_in_small_arena", test_load_churn_small_arena },
+	{ "asks_held_while_anon_evictions_return", test_ask_held },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },

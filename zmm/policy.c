@@ -132,12 +132,17 @@ static int zmm_policy_admit(struct zmm_pool *pool, const struct zmm_key *key,
 #define ZMM_LOAD_CREDIT_MAX	((long)BIT(ZMM_BLOCK_ORDER_MAX) * 4)
 /* most debt an arena runs up; the asks are capped below (LONG_MAX / 4) */
 #define ZMM_DEBT_MAX		(LONG_MAX / 2)
-/* most churn an arena keeps: a block of the largest order */
+/*
+ * most churn an arena keeps, a block of the largest order; and most
+ * taken back beyond none, by old loads and refaults (zmm_policy_loaded())
+ */
 #define ZMM_CHURN_MAX		((long)BIT(ZMM_BLOCK_ORDER_MAX))
 /* churn that a refault of an evicted zpage takes back */
 #define ZMM_CHURN_REFAULT	8
 /* churn answered at once, and the least worth an answer */
 #define ZMM_CHURN_BATCH		32
+/* a churn batch evicts at most this share (1 / N) of its arena's zpages */
+#define ZMM_CHURN_SHARE		8
 
 /*
  * Add @delta to @v, keeping it within [@lo, @hi], in one atomic step, so
@@ -177,7 +182,13 @@ static long zmm_add_clamped(atomic_long_t *v, long delta, long lo, long hi)
  * evicting its cold end writes to swap pages that are read back soon
  * (stress-ng's flip over a set a few MiB larger than memory.max: 20 to
  * 40 old loads per young one, and 50-90% of the churn's writebacks read
- * back from disk, where zswap wrote none).
+ * back from disk, where zswap wrote none).  What is taken back may go
+ * below none, down to ZMM_CHURN_MAX, and the young loads that follow
+ * make that up first: there the old and the young loads came in
+ * separate bursts, and a burst of young loads after old ones, counted
+ * from none, was answered with evictions of zpages that the next burst
+ * of old loads wanted (nearly all of zmm's writes there, in runs on a
+ * loaded host, one of them OOM-killed).
  *
  * If the zpage was old (more than half of the arena stored after it), a
  * reader is going through old data, and each such load moves a page out
@@ -196,12 +207,12 @@ static long zmm_add_clamped(atomic_long_t *v, long delta, long lo, long hi)
 static void zmm_policy_loaded(struct zmm_arena *a, u32 age)
 {
 	if (age <= READ_ONCE(a->nr_zpages) / 2) {
-		zmm_add_clamped(&a->churn, 1, 0, ZMM_CHURN_MAX);
+		zmm_add_clamped(&a->churn, 1, -ZMM_CHURN_MAX, ZMM_CHURN_MAX);
 		zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CHURN);
 		return;
 	}
 	zmm_add_clamped(&a->churn, age == U32_MAX ? -ZMM_CHURN_REFAULT : -1,
-			0, ZMM_CHURN_MAX);
+			-ZMM_CHURN_MAX, ZMM_CHURN_MAX);
 	zmm_add_clamped(&a->debt, -1, -ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	zmm_stat_inc(a->pool, ZMM_STAT_LOAD_CREDIT);
 }
@@ -436,7 +447,12 @@ static bool zmm_evictions_return(struct zmm_arena *a)
  * and the pool together, and every zpage evicted for it is read back from
  * disk, at a cost that a load from the pool does not have.  Then only one
  * batch in ZMM_EVICT_PROBE is answered, so that the score stays current;
- * the others are let go (churn_futile).  Return pageframes freed.
+ * the others are let go (churn_futile).  So is a batch that would take
+ * more than 1 / ZMM_CHURN_SHARE of the arena's zpages: a pool that small
+ * holds no cold mass, only pages reclaim stored a moment ago, and every
+ * load from it is young (stress-ng's flip filling a memcg: batches of 60
+ * zpages from an arena of 400 wrote back 336 of them in two seconds,
+ * read back from disk soon after).  Return pageframes freed.
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
@@ -446,6 +462,11 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 
 	if (!zmm_churn_claim(a))
 		return 0;
+	n = zmm_zpages_per_pageframes(a, ZMM_CHURN_BATCH);
+	if (READ_ONCE(a->nr_zpages) < ZMM_CHURN_SHARE * n) {
+		zmm_stat_inc(a->pool, ZMM_STAT_CHURN_FUTILE);
+		return 0;
+	}
 	if (zmm_evictions_return(a)) {
 		claims = READ_ONCE(a->churn_claims);
 		WRITE_ONCE(a->churn_claims, claims + 1);
@@ -454,7 +475,6 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 			return 0;
 		}
 	}
-	n = zmm_zpages_per_pageframes(a, ZMM_CHURN_BATCH);
 	for (i = 0; i < n; i++) {
 		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
 		if (ret == -ENOENT)
@@ -464,6 +484,48 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 			zmm_stat_inc(a->pool, ZMM_STAT_EVICT_CHURN);
 		}
 		cond_resched();
+	}
+	return freed;
+}
+
+/*
+ * May this ask of reclaim evict from @a?  Not while half or more of the
+ * evictions of an anon arena come back (zmm_evictions_return()): then a
+ * writeback is a round trip through the swap device, a write now and a
+ * read soon after, where what reclaim takes from the LRU lists instead
+ * comes back from the pool at the cost of a decompression.  zswap, in the
+ * same place, writes nothing (stress-ng's flip over a memcg's whole
+ * limit on the classic LRU, every page hot: zmm's writebacks for the
+ * asks, 1000 to 3000 a run, were read back from disk into a memcg with
+ * no room for them, which was OOM-killed in about one run in five).  One
+ * ask in ZMM_EVICT_PROBE is still answered, so that the score stays
+ * current and a reclaim that finds nothing on the lists, which asks
+ * again at each priority, still gets the pool's memory.  File zpages are
+ * dropped, not written, and are always answered.  The asks held are
+ * counted (ask_held, pageframes); their garbage is still given back.
+ */
+static bool zmm_ask_may_evict(struct zmm_arena *a)
+{
+	unsigned int held;
+
+	if (a->type != ZMM_ANON || !zmm_evictions_return(a))
+		return true;
+	held = READ_ONCE(a->asks_held);
+	WRITE_ONCE(a->asks_held, held + 1);
+	return held % ZMM_EVICT_PROBE == 0;
+}
+
+/* Give back up to @nr_pages of @a's garbage, evicting nothing. */
+static unsigned long zmm_shrink_garbage(struct zmm_arena *a,
+					unsigned long nr_pages)
+{
+	unsigned long ret, freed = 0;
+
+	while (freed < nr_pages) {
+		ret = zmm_block_evacuate_one(a, true);
+		if (!ret)
+			break;
+		freed += ret;
 	}
 	return freed;
 }
@@ -491,7 +553,9 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * (zmm_policy_loaded()), up to ZMM_LOAD_CREDIT_MAX of credit in all.  A
  * shrink that falls short (the arena ran out, writeback kept failing)
  * clears the debt.  Over time the arena gives at least what reclaim
- * asked, to within a block.  May sleep.
+ * asked, to within a block, except while the arena's anon evictions
+ * keep coming back: then most asks are held (zmm_ask_may_evict()), give
+ * back garbage only and leave the debt as it is.  May sleep.
  *
  * Return: pageframes freed now.
  */
@@ -510,6 +574,12 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 		return 0;
 	churn_freed = zmm_shrink_churn(a);
 	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
+	if (!zmm_ask_may_evict(a)) {
+		freed = zmm_shrink_garbage(a, nr_pages);
+		if (freed < nr_pages)
+			zmm_stat_add(pool, ZMM_STAT_ASK_HELD, nr_pages - freed);
+		goto put_arena;
+	}
 	want = zmm_add_clamped(&a->debt, (long)nr_pages - (long)churn_freed,
 			       -ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	if (want > 0) {
@@ -519,6 +589,7 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 			zmm_add_clamped(&a->debt, -(long)freed,
 					-ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	}
+put_arena:
 	zmm_arena_put(a);
 	return churn_freed + freed;
 }

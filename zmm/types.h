@@ -125,8 +125,10 @@ enum zmm_lru_end {
  *	at most ZMM_LOAD_CREDIT_MAX, that absorbs the next asks
  *	(zmm_shrink_asked()).  Atomic, not under @lock.
  * @churn: loads of young zpages (a working set cycling through the
- *	pool) not yet answered by an eviction, less ZMM_CHURN_REFAULT per
- *	refault of an evicted zpage, within [0, ZMM_CHURN_MAX] (policy.c,
+ *	pool) not yet answered by an eviction, less one per load of an old
+ *	zpage and ZMM_CHURN_REFAULT per refault of an evicted zpage, within
+ *	[-ZMM_CHURN_MAX, ZMM_CHURN_MAX]: below zero, what the next young
+ *	loads must make up before one is answered (policy.c,
  *	zmm_policy_loaded()).  Atomic, not under @lock.
  * @evicted: zpages evicted recently, by the end of the LRU they were
  *	taken from (ghost.c; halved every few thousand).  Atomic.
@@ -137,6 +139,9 @@ enum zmm_lru_end {
  * @churn_claims: batches of @churn claimed while the arena's evictions
  *	kept coming back, to pace the ones still answered as probes
  *	(policy.c, zmm_shrink_churn()).  Racy on purpose.
+ * @asks_held: asks of reclaim held back while the arena's anon
+ *	evictions kept coming back, to pace the ones still answered as
+ *	probes (policy.c, zmm_ask_may_evict()).  Racy on purpose.
  * @stores: zpages stored in the arena so far (arena lock; wraps): each
  *	zpage keeps the count at its store (struct zmm_entry @seq), so
  *	that a load knows how many were stored after it.
@@ -169,6 +174,7 @@ struct zmm_arena {
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
 	unsigned int churn_claims;
+	unsigned int asks_held;
 	u32 stores;
 	refcount_t refs;
 	bool retired;
