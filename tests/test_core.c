@@ -1604,8 +1604,6 @@ static void test_load_churn_futile(void)
 	i = zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted;
 	CHECK(i >= 2 * 32 && i <= 2 * 4 * 32,
 	      "two probe batches evicted %lu", i);
-	/* file zpages are dropped, not written: their asks are not held */
-	CHECK(!zmm_stat(pool, ZMM_STAT_ASK_HELD), "file asks held");
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
@@ -1635,52 +1633,6 @@ static void test_load_churn_small_arena(void)
 	      "200 zpages left: %lu evicted for the churn, %lu batches let go",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN),
 	      zmm_stat(pool, ZMM_STAT_CHURN_FUTILE));
-	check_pool(pool, &u);
-	zmm_pool_destroy(pool);
-	CHECK(u.blocks_out == 0, "blocks back");
-	uenv_fini(&u);
-}
-
-/*
- * While an anon arena's evictions come back, reclaim's asks write nothing
- * back: one in ZMM_EVICT_PROBE (8) is answered, the others are held
- * (ask_held, pageframes) and give back garbage only.
- */
-static void test_ask_held(void)
-{
-	struct uenv u;
-	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
-	unsigned long i, first, w, held;
-	struct zmm_key k;
-
-	u.writeback = count_writeback;
-	wb_count = 0;
-	fill(pool, ZMM_ANON, 5, 12000, 20000);
-	zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 600);
-	first = wb_count;
-	CHECK(first >= 64 && !zmm_stat(pool, ZMM_STAT_ASK_HELD),
-	      "the first ask wrote back %lu", first);
-	/* every zpage written back is wanted again */
-	for (i = 0; i < first; i++) {
-		k = K(ZMM_ANON, 1, 20000 + i);
-		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
-		      "evicted %lu", 20000 + i);
-	}
-	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == first,
-	      "refaults: %lu", zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
-	/* a probe (within the refaults' credit), then seven held asks */
-	zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 64);
-	CHECK(!zmm_stat(pool, ZMM_STAT_ASK_HELD), "the probe was held");
-	w = wb_count;
-	for (i = 0; i < 7; i++)
-		zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 4096);
-	held = zmm_stat(pool, ZMM_STAT_ASK_HELD);
-	CHECK(wb_count == w, "held asks wrote back %lu", wb_count - w);
-	CHECK(held > 7 * 4096 - 1024 && held <= 7 * 4096, "held %lu", held);
-	/* the next probe is answered, beyond the credit: it writes back */
-	zmm_shrink_asked(pool, 5, 0, ZMM_ANON, 4096);
-	CHECK(wb_count > w && zmm_stat(pool, ZMM_STAT_ASK_HELD) == held,
-	      "the second probe wrote back %lu", wb_count - w);
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
@@ -2593,7 +2545,6 @@ static const struct {
 	  test_load_churn_whole_pool_cycles },
 	{ "load_churn_let_go_when_evictions_return", test_load_churn_futile },
 	{ "load_churn_let_go_in_small_arena", test_load_churn_small_arena },
-	{ "asks_held_while_anon_evictions_return", test_ask_held },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },

@@ -488,48 +488,6 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 	return freed;
 }
 
-/*
- * May this ask of reclaim evict from @a?  Not while half or more of the
- * evictions of an anon arena come back (zmm_evictions_return()): then a
- * writeback is a round trip through the swap device, a write now and a
- * read soon after, where what reclaim takes from the LRU lists instead
- * comes back from the pool at the cost of a decompression.  zswap, in the
- * same place, writes nothing (stress-ng's flip over a memcg's whole
- * limit on the classic LRU, every page hot: zmm's writebacks for the
- * asks, 1000 to 3000 a run, were read back from disk into a memcg with
- * no room for them, which was OOM-killed in about one run in five).  One
- * ask in ZMM_EVICT_PROBE is still answered, so that the score stays
- * current and a reclaim that finds nothing on the lists, which asks
- * again at each priority, still gets the pool's memory.  File zpages are
- * dropped, not written, and are always answered.  The asks held are
- * counted (ask_held, pageframes); their garbage is still given back.
- */
-static bool zmm_ask_may_evict(struct zmm_arena *a)
-{
-	unsigned int held;
-
-	if (a->type != ZMM_ANON || !zmm_evictions_return(a))
-		return true;
-	held = READ_ONCE(a->asks_held);
-	WRITE_ONCE(a->asks_held, held + 1);
-	return held % ZMM_EVICT_PROBE == 0;
-}
-
-/* Give back up to @nr_pages of @a's garbage, evicting nothing. */
-static unsigned long zmm_shrink_garbage(struct zmm_arena *a,
-					unsigned long nr_pages)
-{
-	unsigned long ret, freed = 0;
-
-	while (freed < nr_pages) {
-		ret = zmm_block_evacuate_one(a, true);
-		if (!ret)
-			break;
-		freed += ret;
-	}
-	return freed;
-}
-
 /**
  * zmm_shrink_asked - MM's reclaim asks an arena for pageframes.
  * @pool: the pool.
@@ -553,9 +511,7 @@ static unsigned long zmm_shrink_garbage(struct zmm_arena *a,
  * (zmm_policy_loaded()), up to ZMM_LOAD_CREDIT_MAX of credit in all.  A
  * shrink that falls short (the arena ran out, writeback kept failing)
  * clears the debt.  Over time the arena gives at least what reclaim
- * asked, to within a block, except while the arena's anon evictions
- * keep coming back: then most asks are held (zmm_ask_may_evict()), give
- * back garbage only and leave the debt as it is.  May sleep.
+ * asked, to within a block.  May sleep.
  *
  * Return: pageframes freed now.
  */
@@ -574,12 +530,6 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 		return 0;
 	churn_freed = zmm_shrink_churn(a);
 	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
-	if (!zmm_ask_may_evict(a)) {
-		freed = zmm_shrink_garbage(a, nr_pages);
-		if (freed < nr_pages)
-			zmm_stat_add(pool, ZMM_STAT_ASK_HELD, nr_pages - freed);
-		goto put_arena;
-	}
 	want = zmm_add_clamped(&a->debt, (long)nr_pages - (long)churn_freed,
 			       -ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	if (want > 0) {
@@ -589,7 +539,6 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 			zmm_add_clamped(&a->debt, -(long)freed,
 					-ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	}
-put_arena:
 	zmm_arena_put(a);
 	return churn_freed + freed;
 }

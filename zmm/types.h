@@ -139,9 +139,6 @@ enum zmm_lru_end {
  * @churn_claims: batches of @churn claimed while the arena's evictions
  *	kept coming back, to pace the ones still answered as probes
  *	(policy.c, zmm_shrink_churn()).  Racy on purpose.
- * @asks_held: asks of reclaim held back while the arena's anon
- *	evictions kept coming back, to pace the ones still answered as
- *	probes (policy.c, zmm_ask_may_evict()).  Racy on purpose.
  * @stores: zpages stored in the arena so far (arena lock; wraps): each
  *	zpage keeps the count at its store (struct zmm_entry @seq), so
  *	that a load knows how many were stored after it.
@@ -174,7 +171,6 @@ struct zmm_arena {
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
 	unsigned int churn_claims;
-	unsigned int asks_held;
 	u32 stores;
 	refcount_t refs;
 	bool retired;
