@@ -1407,6 +1407,23 @@ static void test_load_credit(void)
 }
 
 /*
+ * Load, taking them, the file zpages of mapping 1 at @n indexes from
+ * @first, stepping by @step; each must be there.
+ */
+static void load_run(struct zmm_pool *pool, unsigned long first, long step,
+		     unsigned long n)
+{
+	unsigned long i, idx;
+	struct zmm_key k;
+
+	for (i = 0, idx = first; i < n; i++, idx += step) {
+		k = K(ZMM_FILE, 1, idx);
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu",
+		      idx);
+	}
+}
+
+/*
  * Loads of young zpages are churn: a working set cycling through the
  * pool.  The next asks of reclaim answer it with evictions from the cold
  * end, a batch of ZMM_CHURN_BATCH (32) loads per ask while a batch is
@@ -1423,10 +1440,7 @@ static void test_load_churn(void)
 
 	fill(pool, ZMM_FILE, 5, 6000, 20000);
 	/* the last 100 stored, taken back: young */
-	for (i = 25999; i >= 25900; i--) {
-		k = K(ZMM_FILE, 1, i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
-	}
+	load_run(pool, 25999, -1, 100);
 	churn = zmm_stat(pool, ZMM_STAT_LOAD_CHURN);
 	CHECK(churn == 100 && !zmm_stat(pool, ZMM_STAT_LOAD_CREDIT),
 	      "100 young loads: churn %lu, credit %lu", churn,
@@ -1461,10 +1475,7 @@ static void test_load_churn(void)
 	      evicted, batch);
 
 	/* 16 more young loads (44), then 2 refaults of evicted zpages */
-	for (i = 25899; i >= 25884; i--) {
-		k = K(ZMM_FILE, 1, i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
-	}
+	load_run(pool, 25899, -1, 16);
 	for (i = 20001; i <= 20002; i++) {
 		k = K(ZMM_FILE, 1, i);
 		CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT,
@@ -1481,23 +1492,6 @@ static void test_load_churn(void)
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
 	uenv_fini(&u);
-}
-
-/*
- * Load, taking them, the file zpages of mapping 1 at @n indexes from
- * @first, stepping by @step; each must be there.
- */
-static void load_run(struct zmm_pool *pool, unsigned long first, long step,
-		     unsigned long n)
-{
-	unsigned long i, idx;
-	struct zmm_key k;
-
-	for (i = 0, idx = first; i < n; i++, idx += step) {
-		k = K(ZMM_FILE, 1, idx);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu",
-		      idx);
-	}
 }
 
 /*
