@@ -9,7 +9,10 @@
 # that reclaim took zpages back once it asked for more than old loads'
 # credit covers (load_credit, plus a block's slack per arena: at
 # memory.max=96M it asks almost nothing, and the final read's loads cover
-# it).  Prints a ZMM-STAT line with throughput,
+# it); and that the final read, which loads back what the pool holds,
+# wrote back at most a quarter as many zpages as it read (evict_writeback
+# against load_credit in that phase): a zpage written then is one the
+# reader wants next.  Prints a ZMM-STAT line with throughput,
 # pswpout, major faults and the pool's peak, for bench/vm-compare.sh.
 # Tunables: ZMM_HC_LIMIT (memory.max, 64M), ZMM_HC_COLD (MiB, 96),
 # ZMM_HC_HOT (MiB, 24), ZMM_HC_TIME (seconds of hot accesses, 30),
@@ -48,6 +51,10 @@ run_sampled "$cg" /tmp/hotcold.log hotcold hotcold -c "$cold" -w "$hot" -t "$sec
 
 done_line=$(grep '^HOTCOLD: done' /tmp/hotcold.log)
 field() { echo "$done_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+# counter $1 in the final read ("HOTCOLD: NAME fill=A work=B verify=C")
+in_verify() {
+	sed -n "s/^HOTCOLD: $1 fill=[0-9]* work=[0-9]* verify=\([0-9]*\)$/\1/p" /tmp/hotcold.log
+}
 # pswpout by phase (fill, hot accesses, the last check of every page)
 phase=$(sed -n 's/^HOTCOLD: pswpout fill=\([0-9]*\) work=\([0-9]*\) verify=\([0-9]*\)$/out_fill=\1 out_work=\2 out_verify=\3/p' /tmp/hotcold.log)
 ops_s=$(field ops_per_s)
@@ -74,6 +81,12 @@ if [ "$BACKEND" = zmm ]; then
 		else
 			note "reclaim asked $scan pageframes of zpages, took $steal: the loads' credit ($credit) covers that"
 		fi
+	fi
+	wb_verify=$(in_verify evict_writeback)
+	read_verify=$(in_verify load_credit)
+	if [ -n "$wb_verify" ] && [ -n "$read_verify" ]; then
+		expect "the final read wrote back $wb_verify zpages, at most a quarter of the $read_verify it read back" \
+			"$((4 * wb_verify))" -le "$read_verify"
 	fi
 	check "pool consistent" zmm_check
 else
