@@ -87,6 +87,8 @@ if [ "$BACKEND" = zmm ]; then
 	if [ -n "$wb_verify" ] && [ -n "$read_verify" ]; then
 		expect "the final read wrote back $wb_verify zpages, at most a quarter of the $read_verify it read back" \
 			"$((4 * wb_verify))" -le "$read_verify"
+	else
+		not_ok "hotcold reported evict_writeback and load_credit by phase"
 	fi
 	check "pool consistent" zmm_check
 else
