@@ -380,6 +380,16 @@ in_cg() {
 peak_reset() { rm -f /tmp/zmm-peak.*; }
 peak_get() { cat "/tmp/zmm-peak.$1" 2>/dev/null || echo 0; }
 _peak() { [ "$2" -gt "$(peak_get "$1")" ] && echo "$2" >"/tmp/zmm-peak.$1"; return 0; }
+# sample_memcg CGROUP: where the memcg's pageframes are, in pages:
+# memory.current and the memory.stat lines that make it up
+sample_memcg() {
+	_l="# sample   memcg current=$(($(cat "$1/memory.current") / 4096))"
+	for _k in anon file kernel pagetables slab percpu swapcached anon_zpages zswap; do
+		_v=$(memstat "$1" "$_k")
+		[ -n "$_v" ] && _l="$_l $_k=$((_v / 4096))"
+	done
+	echo "$_l"
+}
 sample_pool() { # sample_pool [CGROUP]
 	_t=$(($(cut -d. -f1 /proc/uptime) - ${T0:-0}))
 	_anon=$(vm nr_anon_zpages)
@@ -394,6 +404,7 @@ sample_pool() { # sample_pool [CGROUP]
 		[ -n "${1:-}" ] && _cga=" cg_anon_zpages=$(memstat "$1" anon_zpages)" &&
 			_peak cg_anon_zpages "$(memstat "$1" anon_zpages)"
 		echo "# sample t=${_t}s nr_anon_zpages=$_anon nr_file_zpages=$_file pool_pageframes=$_held zpages=$_zp stored_bytes=$_bytes ratio=$(ratio $((_zp * 4096)) $((_held * 4096)))$_cga pswpout=$_out pswpin=$_in"
+		[ -n "${1:-}" ] && sample_memcg "$1"
 		_peak anon "$_anon"
 		_peak file "$_file"
 		if [ "$_held" -gt "$(peak_get held)" ]; then
@@ -405,6 +416,7 @@ sample_pool() { # sample_pool [CGROUP]
 		_sp=$(zw stored_pages)
 		_pool=$(zw pool_total_size)
 		echo "# sample t=${_t}s zswap_stored_pages=$_sp zswap_pool_pageframes=$((_pool / 4096)) ratio=$(ratio $((_sp * 4096)) "$_pool") pswpout=$_out pswpin=$_in"
+		[ -n "${1:-}" ] && sample_memcg "$1"
 		if [ "$((_pool / 4096))" -gt "$(peak_get held)" ]; then
 			echo "$((_pool / 4096))" >/tmp/zmm-peak.held
 			echo "$_sp" >/tmp/zmm-peak.zpages
