@@ -19,6 +19,8 @@
 #                           enabled) before the workload; unset: as booted
 #   ZMM_ZSWAP_SHRINKER=N|Y  zswap's shrinker (shrinker_enabled, new in 6.x;
 #                           off by default in 6.12); zswap only, default N
+#   ZMM_SYSCTL=k=v[,k=v]    vm sysctls set before the workload
+#                           (/proc/sys/vm/k), e.g. page-cluster=0
 
 SCN=${SCN:-${0##*/}}
 SCN=${SCN%.sh}
@@ -320,6 +322,26 @@ params_apply() {
 	IFS=$_old_ifs
 }
 
+# sysctl_apply: ZMM_SYSCTL="name=value[,name=value...]" written to
+# /proc/sys/vm/<name> (page-cluster=0, swappiness=100, ...); bails out
+# when one does not exist or refuses the value.
+sysctl_apply() {
+	[ -n "${ZMM_SYSCTL:-}" ] || return 0
+	_old_ifs=$IFS
+	IFS=,
+	for _kv in $ZMM_SYSCTL; do
+		IFS=$_old_ifs
+		_k=${_kv%%=*}
+		_v=${_kv#*=}
+		case $_k in '' | */* | .*) bail "ZMM_SYSCTL: bad name in '$_kv'" ;; esac
+		[ -w "/proc/sys/vm/$_k" ] || bail "ZMM_SYSCTL: no vm.$_k"
+		echo "$_v" >"/proc/sys/vm/$_k" 2>/dev/null ||
+			bail "ZMM_SYSCTL: vm.$_k refused '$_v'"
+		echo "# vm.$_k=$(cat "/proc/sys/vm/$_k")"
+	done
+	IFS=$_old_ifs
+}
+
 # backend_setup: zmm loaded and enabled, zswap off; or zswap on (lz4,
 # zsmalloc, shrinker as ZMM_ZSWAP_SHRINKER says) and zmm absent; then the
 # LRU mode (ZMM_LRU_GEN).  Bails out when that cannot be had.
@@ -355,6 +377,7 @@ backend_setup() {
 	*) bail "unknown backend $BACKEND" ;;
 	esac
 	lru_gen_setup
+	sysctl_apply
 	note "mode $(mode_label), swap $(awk 'NR == 2 { print $1 }' /proc/swaps) rotational=$(swap_rotational)"
 }
 
@@ -384,7 +407,7 @@ _peak() { [ "$2" -gt "$(peak_get "$1")" ] && echo "$2" >"/tmp/zmm-peak.$1"; retu
 # memory.current and the memory.stat lines that make it up
 sample_memcg() {
 	_l="# sample   memcg current=$(($(cat "$1/memory.current") / 4096))"
-	for _k in anon file kernel pagetables slab percpu swapcached anon_zpages zswap; do
+	for _k in anon active_anon inactive_anon file kernel pagetables slab percpu swapcached anon_zpages zswap; do
 		_v=$(memstat "$1" "$_k")
 		[ -n "$_v" ] && _l="$_l $_k=$((_v / 4096))"
 	done

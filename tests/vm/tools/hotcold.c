@@ -33,7 +33,9 @@
  *            phase: the fill, the hot accesses or sweeps, the last check)
  *   HOTCOLD: NAME fill=A work=B verify=C  (the same for zpage_scan_memcg,
  *            zpage_steal_memcg, zpage_refault, and zmm's evict_writeback
- *            and load_credit, load_churn, evict_churn, churn_futile)
+ *            and load_credit, load_churn, evict_churn, churn_futile, and
+ *            workingset_refault_anon, workingset_activate_anon and
+ *            pgdeactivate)
  *   HOTCOLD-BAD: set=hot|cold page=IDX gen=G  (the first 10)
  * Exit status 0 when every page verified, 1 on bad pages, 2 on errors.
  */
@@ -110,6 +112,9 @@ static const struct {
 	{ ZMM_STATS, "load_churn" },
 	{ ZMM_STATS, "evict_churn" },
 	{ ZMM_STATS, "churn_futile" },
+	{ "/proc/vmstat", "workingset_refault_anon" },
+	{ "/proc/vmstat", "workingset_activate_anon" },
+	{ "/proc/vmstat", "pgdeactivate" },
 };
 #define NR_COUNTERS	(sizeof(counters) / sizeof(counters[0]))
 
