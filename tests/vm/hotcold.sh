@@ -16,7 +16,8 @@
 # pswpout, major faults and the pool's peak, for bench/vm-compare.sh.
 # Tunables: ZMM_HC_LIMIT (memory.max, 64M), ZMM_HC_COLD (MiB, 96),
 # ZMM_HC_HOT (MiB, 24), ZMM_HC_TIME (seconds of hot accesses, 30),
-# ZMM_SAMPLE (2).
+# ZMM_HC_WRITEBACK (the cgroup's memory.zpages.writeback, zmm only;
+# unset: the default, 1), ZMM_SAMPLE (2).
 set -u
 # shellcheck source=lib.sh
 . /tests/lib.sh
@@ -39,6 +40,11 @@ zpage_scan() {
 backend_setup
 cg=$(cg_make "zmm-hotcold-$$" "$limit") || bail "cannot create a memory cgroup"
 echo max >"$cg/memory.swap.max"
+if [ -n "${ZMM_HC_WRITEBACK:-}" ] && [ "$BACKEND" = zmm ]; then
+	echo "$ZMM_HC_WRITEBACK" >"$cg/memory.zpages.writeback" ||
+		bail "memory.zpages.writeback refused '$ZMM_HC_WRITEBACK'"
+	note "memory.zpages.writeback=$(cat "$cg/memory.zpages.writeback")"
+fi
 
 show_counters before
 out0=$(vm pswpout); maj0=$(vm pgmajfault); steal0=$(zpage_steal); scan0=$(zpage_scan)
