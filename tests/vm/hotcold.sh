@@ -12,7 +12,9 @@
 # it); and that the final read, which loads back what the pool holds,
 # wrote back at most a quarter as many zpages as it read (evict_writeback
 # against load_credit in that phase): a zpage written then is one the
-# reader wants next.  Prints a ZMM-STAT line with throughput,
+# reader wants next; and that the fill's writebacks did not count as
+# refaults (workingset_refault_anon: at most its loads, a quarter of its
+# writebacks and 64 more).  Prints a ZMM-STAT line with throughput,
 # pswpout, major faults and the pool's peak, for bench/vm-compare.sh.
 # Tunables: ZMM_HC_LIMIT (memory.max, 64M), ZMM_HC_COLD (MiB, 96),
 # ZMM_HC_HOT (MiB, 24), ZMM_HC_TIME (seconds of hot accesses, 30),
@@ -61,6 +63,10 @@ field() { echo "$done_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 in_verify() {
 	sed -n "s/^HOTCOLD: $1 fill=[0-9]* work=[0-9]* verify=\([0-9]*\)$/\1/p" /tmp/hotcold.log
 }
+# ... and in the fill
+in_fill() {
+	sed -n "s/^HOTCOLD: $1 fill=\([0-9]*\) work=[0-9]* verify=[0-9]*$/\1/p" /tmp/hotcold.log
+}
 # pswpout by phase (fill, hot accesses, the last check of every page)
 phase=$(sed -n 's/^HOTCOLD: pswpout fill=\([0-9]*\) work=\([0-9]*\) verify=\([0-9]*\)$/out_fill=\1 out_work=\2 out_verify=\3/p' /tmp/hotcold.log)
 ops_s=$(field ops_per_s)
@@ -95,6 +101,21 @@ if [ "$BACKEND" = zmm ]; then
 			"$((4 * wb_verify))" -le "$read_verify"
 	else
 		not_ok "hotcold reported evict_writeback and load_credit by phase"
+	fi
+	# a writeback adds a folio for the slot to the swap cache: it is
+	# no refault, where loads of zpages are (kernel patch 5)
+	wb_fill=$(in_fill evict_writeback)
+	rf_fill=$(in_fill workingset_refault_anon)
+	lc_fill=$(in_fill load_credit)
+	lch_fill=$(in_fill load_churn)
+	ld_fill=$((${lc_fill:-0} + ${lch_fill:-0}))
+	if [ -z "$wb_fill" ] || [ -z "$rf_fill" ]; then
+		not_ok "hotcold reported evict_writeback and workingset_refault_anon by phase"
+	elif [ "$wb_fill" -ge 256 ]; then
+		expect "the fill's $wb_fill writebacks were not counted as refaults ($rf_fill refaults, $ld_fill loads)" \
+			"$rf_fill" -le $((ld_fill + wb_fill / 4 + 64))
+	else
+		note "the fill wrote back $wb_fill zpages: too few to tell writebacks from refaults"
 	fi
 	check "pool consistent" zmm_check
 else
