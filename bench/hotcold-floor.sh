@@ -35,7 +35,7 @@ for log in "$@"; do
 	}
 	function pages(s,    n, u) {
 		n = s + 0
-		u = substr(s, length(s))
+		u = toupper(substr(s, length(s)))
 		if (u == "M") return n * 256
 		if (u == "G") return n * 262144
 		if (u == "K") return n / 4

@@ -329,8 +329,10 @@ sysctl_apply() {
 	[ -n "${ZMM_SYSCTL:-}" ] || return 0
 	_old_ifs=$IFS
 	IFS=,
+	set -f
 	for _kv in $ZMM_SYSCTL; do
 		IFS=$_old_ifs
+		case $_kv in *=*) ;; *) bail "ZMM_SYSCTL: '$_kv' is not name=value" ;; esac
 		_k=${_kv%%=*}
 		_v=${_kv#*=}
 		case $_k in '' | */* | .*) bail "ZMM_SYSCTL: bad name in '$_kv'" ;; esac
@@ -339,6 +341,7 @@ sysctl_apply() {
 			bail "ZMM_SYSCTL: vm.$_k refused '$_v'"
 		echo "# vm.$_k=$(cat "/proc/sys/vm/$_k")"
 	done
+	set +f
 	IFS=$_old_ifs
 }
 
@@ -408,8 +411,8 @@ _peak() { [ "$2" -gt "$(peak_get "$1")" ] && echo "$2" >"/tmp/zmm-peak.$1"; retu
 sample_memcg() {
 	_l="# sample   memcg current=$(($(cat "$1/memory.current") / 4096))"
 	for _k in anon active_anon inactive_anon file kernel pagetables slab percpu swapcached anon_zpages zswap; do
-		_v=$(memstat "$1" "$_k")
-		[ -n "$_v" ] && _l="$_l $_k=$((_v / 4096))"
+		stat_has "$1/memory.stat" "$_k" &&
+			_l="$_l $_k=$(($(memstat "$1" "$_k") / 4096))"
 	done
 	echo "$_l"
 }
