@@ -301,49 +301,35 @@ mode_label() {
 	echo "$_l/$(lru_gen_state)"
 }
 
-# params_apply DIR: ZMM_PARAMS="name=value[,name=value...]" written to
-# the module parameters in DIR, zmm's or zswap's (bench/vm-compare.sh's
-# "zmm:..." and "zswap:..." modes); bails out when one does not exist or
-# refuses the value.
-params_apply() {
-	[ -n "${ZMM_PARAMS:-}" ] || return 0
-	_old_ifs=$IFS
-	IFS=,
-	for _kv in $ZMM_PARAMS; do
-		IFS=$_old_ifs
-		_k=${_kv%%=*}
-		_v=${_kv#*=}
-		case $_k in '' | */* | .*) bail "ZMM_PARAMS: bad name in '$_kv'" ;; esac
-		[ -w "$1/$_k" ] || bail "ZMM_PARAMS: no $BACKEND parameter '$_k'"
-		echo "$_v" >"$1/$_k" 2>/dev/null ||
-			bail "ZMM_PARAMS: $_k refused '$_v'"
-		echo "# $BACKEND parameter $_k=$(cat "$1/$_k")"
-	done
-	IFS=$_old_ifs
-}
-
-# sysctl_apply: ZMM_SYSCTL="name=value[,name=value...]" written to
-# /proc/sys/vm/<name> (page-cluster=0, swappiness=100, ...); bails out
-# when one does not exist or refuses the value.
-sysctl_apply() {
-	[ -n "${ZMM_SYSCTL:-}" ] || return 0
+# kv_apply VAR DIR WHAT: the "name=value[,name=value...]" list in
+# variable VAR written, in that order, to DIR/name, each echoed as a
+# comment as WHAT<name>=<value read back>; bails out on an item that is
+# not name=value, a name that is not a file of DIR, or a refused value.
+kv_apply() {
+	eval "_list=\${$1:-}"
+	[ -n "$_list" ] || return 0
 	_old_ifs=$IFS
 	IFS=,
 	set -f
-	for _kv in $ZMM_SYSCTL; do
+	for _kv in $_list; do
 		IFS=$_old_ifs
-		case $_kv in *=*) ;; *) bail "ZMM_SYSCTL: '$_kv' is not name=value" ;; esac
+		case $_kv in *=*) ;; *) bail "$1: '$_kv' is not name=value" ;; esac
 		_k=${_kv%%=*}
 		_v=${_kv#*=}
-		case $_k in '' | */* | .*) bail "ZMM_SYSCTL: bad name in '$_kv'" ;; esac
-		[ -w "/proc/sys/vm/$_k" ] || bail "ZMM_SYSCTL: no vm.$_k"
-		echo "$_v" >"/proc/sys/vm/$_k" 2>/dev/null ||
-			bail "ZMM_SYSCTL: vm.$_k refused '$_v'"
-		echo "# vm.$_k=$(cat "/proc/sys/vm/$_k")"
+		case $_k in '' | */* | .*) bail "$1: bad name in '$_kv'" ;; esac
+		[ -w "$2/$_k" ] || bail "$1: no $3$_k"
+		echo "$_v" >"$2/$_k" 2>/dev/null || bail "$1: $3$_k refused '$_v'"
+		echo "# $3$_k=$(cat "$2/$_k")"
 	done
 	set +f
 	IFS=$_old_ifs
 }
+# params_apply DIR: ZMM_PARAMS written to the module parameters in DIR,
+# zmm's or zswap's (bench/vm-compare.sh's "zmm:..." and "zswap:..." modes)
+params_apply() { kv_apply ZMM_PARAMS "$1" "$BACKEND parameter "; }
+# sysctl_apply: ZMM_SYSCTL written to /proc/sys/vm (page-cluster=0,
+# swappiness=100, ...)
+sysctl_apply() { kv_apply ZMM_SYSCTL /proc/sys/vm vm.; }
 
 # backend_setup: zmm loaded and enabled, zswap off; or zswap on (lz4,
 # zsmalloc, shrinker as ZMM_ZSWAP_SHRINKER says) and zmm absent; then the
@@ -430,7 +416,6 @@ sample_pool() { # sample_pool [CGROUP]
 		[ -n "${1:-}" ] && _cga=" cg_anon_zpages=$(memstat "$1" anon_zpages)" &&
 			_peak cg_anon_zpages "$(memstat "$1" anon_zpages)"
 		echo "# sample t=${_t}s nr_anon_zpages=$_anon nr_file_zpages=$_file pool_pageframes=$_held zpages=$_zp stored_bytes=$_bytes ratio=$(ratio $((_zp * 4096)) $((_held * 4096)))$_cga pswpout=$_out pswpin=$_in"
-		[ -n "${1:-}" ] && sample_memcg "$1"
 		_peak anon "$_anon"
 		_peak file "$_file"
 		if [ "$_held" -gt "$(peak_get held)" ]; then
@@ -442,12 +427,14 @@ sample_pool() { # sample_pool [CGROUP]
 		_sp=$(zw stored_pages)
 		_pool=$(zw pool_total_size)
 		echo "# sample t=${_t}s zswap_stored_pages=$_sp zswap_pool_pageframes=$((_pool / 4096)) ratio=$(ratio $((_sp * 4096)) "$_pool") pswpout=$_out pswpin=$_in"
-		[ -n "${1:-}" ] && sample_memcg "$1"
 		if [ "$((_pool / 4096))" -gt "$(peak_get held)" ]; then
 			echo "$((_pool / 4096))" >/tmp/zmm-peak.held
 			echo "$_sp" >/tmp/zmm-peak.zpages
 			echo "$_pool" >/tmp/zmm-peak.bytes
 		fi
+	fi
+	if [ -n "${1:-}" ]; then
+		sample_memcg "$1"
 	fi
 }
 # sample_while PID INTERVAL [CGROUP]: sample until PID exits
