@@ -59,13 +59,14 @@ run_sampled "$cg" /tmp/hotcold.log hotcold hotcold -c "$cold" -w "$hot" -t "$sec
 
 done_line=$(grep '^HOTCOLD: done' /tmp/hotcold.log)
 field() { echo "$done_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-# counter $1 in the final read ("HOTCOLD: NAME fill=A work=B verify=C")
-in_verify() {
-	sed -n "s/^HOTCOLD: $1 fill=[0-9]* work=[0-9]* verify=\([0-9]*\)$/\1/p" /tmp/hotcold.log
-}
-# ... and in the fill
-in_fill() {
-	sed -n "s/^HOTCOLD: $1 fill=\([0-9]*\) work=[0-9]* verify=[0-9]*$/\1/p" /tmp/hotcold.log
+# counter $1 in phase $2, fill, work or verify (the final read), from
+# "HOTCOLD: NAME fill=A work=B verify=C"; empty when not reported
+in_phase() {
+	awk -v n="$1" -v p="$2=" '$1 == "HOTCOLD:" && $2 == n {
+		for (i = 3; i <= NF; i++)
+			if (index($i, p) == 1)
+				print substr($i, length(p) + 1)
+	}' /tmp/hotcold.log
 }
 # pswpout by phase (fill, hot accesses, the last check of every page)
 phase=$(sed -n 's/^HOTCOLD: pswpout fill=\([0-9]*\) work=\([0-9]*\) verify=\([0-9]*\)$/out_fill=\1 out_work=\2 out_verify=\3/p' /tmp/hotcold.log)
@@ -94,8 +95,8 @@ if [ "$BACKEND" = zmm ]; then
 			note "reclaim asked $scan pageframes of zpages, took $steal: the loads' credit ($credit) covers that"
 		fi
 	fi
-	wb_verify=$(in_verify evict_writeback)
-	read_verify=$(in_verify load_credit)
+	wb_verify=$(in_phase evict_writeback verify)
+	read_verify=$(in_phase load_credit verify)
 	if [ -n "$wb_verify" ] && [ -n "$read_verify" ]; then
 		expect "the final read wrote back $wb_verify zpages, at most a quarter of the $read_verify it read back" \
 			"$((4 * wb_verify))" -le "$read_verify"
@@ -104,10 +105,10 @@ if [ "$BACKEND" = zmm ]; then
 	fi
 	# a writeback adds a folio for the slot to the swap cache: it is
 	# no refault, where loads of zpages are (kernel patch 5)
-	wb_fill=$(in_fill evict_writeback)
-	rf_fill=$(in_fill workingset_refault_anon)
-	lc_fill=$(in_fill load_credit)
-	lch_fill=$(in_fill load_churn)
+	wb_fill=$(in_phase evict_writeback fill)
+	rf_fill=$(in_phase workingset_refault_anon fill)
+	lc_fill=$(in_phase load_credit fill)
+	lch_fill=$(in_phase load_churn fill)
 	ld_fill=$((${lc_fill:-0} + ${lch_fill:-0}))
 	if [ -z "$wb_fill" ] || [ -z "$rf_fill" ]; then
 		not_ok "hotcold reported evict_writeback and workingset_refault_anon by phase"
