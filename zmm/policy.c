@@ -528,10 +528,10 @@ static bool zmm_arena_sparse(struct zmm_arena *a)
  * and the background compaction that gives it back cannot always: it
  * moves a block's live data only where the arena has room for it, and
  * the smaller block a lone head would move to is charged to a memcg that
- * may be at its limit.  So a pool that loads emptied can keep whole
- * blocks for a few zpages while its memcg is OOM-killed: 20 zpages,
- * 11866 bytes, in 1552 pageframes of a memcg at its limit, whose reclaim
- * counted no progress (stress-ng on the classic LRU).  A sparse arena
+ * may be at its limit.  So a pool that loads emptied could keep whole
+ * blocks for a few zpages while its memcg was at its limit and reclaim
+ * asked for zpages: 20 zpages, 11866 bytes, in 1552 pageframes of a 96M
+ * memcg (stress-ng on the classic LRU).  A sparse arena
  * (its data fills at most 1 / ZMM_SPARSE_RATIO of its blocks) therefore
  * answers the ask all the same: garbage first (zmm_compact_arena()),
  * then, if that freed nothing, evictions (zmm_shrink_arena()): emptying
