@@ -44,7 +44,30 @@ expect "stress-ng --verify exit status (2 = bit errors)" "$rc" -eq 0
 expect "stress-ng did at least ${ZMM_ANON_MIN_OPS:-1} vm bogo op(s)" \
 	"$(stress_ops /tmp/stress.log || echo 0)" -ge "${ZMM_ANON_MIN_OPS:-1}"
 oom=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
-if [ "$BACKEND" = zmm ]; then
+# OOM reports of this memcg in which zmm held more than a block (2 MiB of
+# anon_zpages) or the inactive anon list was not empty (dmesg: each report
+# prints the memcg's memory.stat after "Memory cgroup stats for /NAME:")
+oom_reports_not_lru() {
+	dmesg | awk -v cg="/${cg##*/}:" '
+		{ sub(/\r$/, ""); sub(/^\[[^]]*\] /, "") }
+		/^Memory cgroup stats for / { inr = ($NF == cg); z = 0; i = 0; next }
+		inr && $1 == "anon_zpages" { z = $2 }
+		inr && $1 == "inactive_anon" { i = $2 }
+		inr && /^oom-kill:/ { if (z > 2097152 || i > 2097152) n++; inr = 0 }
+		END { print n + 0 }'
+}
+if [ "$BACKEND" = zmm ] && [ "$oom" -gt 0 ] && [ "$(lru_gen_state)" = classic ]; then
+	# The classic LRU has no candidate when every anon page is active and
+	# in use: stress-ng's flip over a set a little larger than the memcg
+	# is OOM-killed with zswap too (about once in ten runs), and in make
+	# check with zmm (2 of about 20 runs) with anon_zpages 0 and
+	# inactive_anon 0 in the report: nothing for zmm to give, nothing
+	# reclaim could make a zpage.  A kill while zmm held memory, or while
+	# the inactive list had pages, is still a failure (vm-harness.rst).
+	bad=$(oom_reports_not_lru)
+	note "classic LRU: $oom OOM kill(s), $bad of them with zpages or inactive anon pages"
+	expect "no OOM kill with zmm holding more than a block or inactive anon pages (classic LRU)" "$bad" -eq 0
+elif [ "$BACKEND" = zmm ]; then
 	expect "no OOM kill in the cgroup" "$oom" -eq 0
 else
 	# zswap's own behaviour, recorded: on the classic LRU it has been
