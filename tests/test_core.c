@@ -1407,79 +1407,6 @@ static void test_load_credit(void)
 }
 
 /*
- * Credit does not shield an arena that loads left mostly garbage: with
- * a few zpages scattered over its blocks it gives them back when reclaim
- * asks, by compaction when it has room for them elsewhere, else by
- * evicting them; and an arena that loads left dense keeps its credit.
- */
-static void test_sparse_on_credit(void)
-{
-	struct uenv u;
-	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, ZMM_BLOCK_ORDER_MAX);
-	unsigned long i, f, held, drops, sparse;
-	struct zmm_key k;
-
-	/* old loads take all but every 200th: survivors in every block */
-	fill(pool, ZMM_FILE, 3, 6000, 0);
-	for (i = 0; i < 6000; i++) {
-		k = K(ZMM_FILE, 1, i);
-		if (i % 200)
-			CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true),
-			      "load %lu", i);
-	}
-	held = held_of(pool, 3, ZMM_FILE);
-	drops = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
-	CHECK(held >= 4UL << ZMM_BLOCK_ORDER_MAX &&
-	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT) >= 2048,
-	      "30 zpages in %lu pageframes, credit %lu", held,
-	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT));
-	/* no memory at all: the survivors move into the head */
-	u.fail_all = true;
-	f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 8);
-	CHECK(f + (1UL << ZMM_BLOCK_ORDER_MAX) >= held &&
-	      held_of(pool, 3, ZMM_FILE) == held - f &&
-	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) == drops &&
-	      zmm_stat(pool, ZMM_STAT_SPARSE_FREED) == f,
-	      "compaction on credit: freed %lu of %lu, %lu dropped", f, held,
-	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) - drops);
-	for (i = 0; i < 6000; i += 200) {
-		k = K(ZMM_FILE, 1, i);
-		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, false) &&
-		      !memcmp(out, pg, PAGE_SIZE),
-		      "survivor %lu after compaction", i);
-	}
-	/* a lone sparse head, and no smaller block to move it to: evictions */
-	held = held_of(pool, 3, ZMM_FILE);
-	sparse = zmm_stat(pool, ZMM_STAT_SPARSE_FREED);
-	f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 8);
-	u.fail_all = false;
-	CHECK(held && f == held && held_of(pool, 3, ZMM_FILE) == 0 &&
-	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) == drops + 30 &&
-	      zmm_stat(pool, ZMM_STAT_SPARSE_FREED) == sparse + f,
-	      "a lone sparse head on credit: freed %lu of %lu, %lu dropped",
-	      f, held, zmm_stat(pool, ZMM_STAT_EVICT_DROP) - drops);
-
-	/* dense after old loads (taken in order): the credit holds */
-	fill(pool, ZMM_FILE, 4, 6000, 10000);
-	for (i = 10000; i < 13000; i++) {
-		k = K(ZMM_FILE, 1, i);
-		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu", i);
-	}
-	held = held_of(pool, 4, ZMM_FILE);
-	sparse = zmm_stat(pool, ZMM_STAT_SPARSE_FREED);
-	CHECK(!zmm_shrink_asked(pool, 4, 0, ZMM_FILE, 64) &&
-	      held_of(pool, 4, ZMM_FILE) == held &&
-	      zmm_stat(pool, ZMM_STAT_SPARSE_FREED) == sparse,
-	      "a dense arena on credit gave %lu",
-	      held - held_of(pool, 4, ZMM_FILE));
-	check_pool(pool, &u);
-	zmm_pool_destroy(pool);
-	CHECK(u.blocks_out == 0, "blocks back");
-	uenv_fini(&u);
-}
-
-/*
  * Load, taking them, the file zpages of mapping 1 at @n indexes from
  * @first, stepping by @step; each must be there.
  */
@@ -2611,7 +2538,6 @@ static const struct {
 	{ "load_churn_taken_back_when_pool_cycles",
 	  test_load_churn_whole_pool_cycles },
 	{ "load_churn_let_go_when_evictions_return", test_load_churn_futile },
-	{ "sparse_arena_answers_reclaim_on_credit", test_sparse_on_credit },
 	{ "load_churn_let_go_in_small_arena", test_load_churn_small_arena },
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },

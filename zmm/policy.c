@@ -488,71 +488,6 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 	return freed;
 }
 
-/* zmm_compact() of an arena the caller holds a reference on */
-static unsigned long zmm_compact_arena(struct zmm_arena *a)
-{
-	unsigned int slack = READ_ONCE(a->pool->params.compact_slack_pct);
-	unsigned long done, f, held, garbage;
-
-	done = 0;
-	for (;;) {
-		spin_lock(&a->lock);
-		held = a->pages_held << PAGE_SHIFT;
-		garbage = zmm_garbage(a);
-		spin_unlock(&a->lock);
-		if ((u64)garbage * 100 <= (u64)held * slack)
-			break;
-		f = zmm_block_evacuate_one(a, false);
-		if (!f)
-			break;
-		done += f;
-		cond_resched();
-	}
-	return done + zmm_block_shrink_head(a);
-}
-
-/* an arena is sparse while its data fills at most 1 / this of its blocks */
-#define ZMM_SPARSE_RATIO	8
-
-static bool zmm_arena_sparse(struct zmm_arena *a)
-{
-	u64 held = (u64)READ_ONCE(a->pages_held) << PAGE_SHIFT;
-
-	return held && (u64)READ_ONCE(a->bytes_used) * ZMM_SPARSE_RATIO <= held;
-}
-
-/*
- * Reclaim asked @a for @nr_pages and got nothing, the arena's credit
- * covering the ask (zmm_shrink_asked()).  Credit says that loads are
- * draining the arena by themselves; what they leave behind is garbage,
- * and the background compaction that gives it back cannot always: it
- * moves a block's live data only where the arena has room for it, and
- * the smaller block a lone head would move to is charged to a memcg that
- * may be at its limit.  So a pool that loads emptied could keep whole
- * blocks for a few zpages while its memcg was at its limit and reclaim
- * asked for zpages: 20 zpages, 11866 bytes, in 1552 pageframes of a 96M
- * memcg (stress-ng on the classic LRU).  A sparse arena
- * (its data fills at most 1 / ZMM_SPARSE_RATIO of its blocks) therefore
- * answers the ask all the same: garbage first (zmm_compact_arena()),
- * then, if that freed nothing, evictions (zmm_shrink_arena()): emptying
- * a sparse arena writes the data of at most one pageframe for every 8 it
- * frees, where evicting from a full one frees about what it writes.
- * Return pageframes freed.
- */
-static unsigned long zmm_shrink_sparse(struct zmm_arena *a,
-				       unsigned long nr_pages)
-{
-	unsigned long freed;
-
-	if (!zmm_arena_sparse(a))
-		return 0;
-	freed = zmm_compact_arena(a);
-	if (!freed && zmm_arena_sparse(a))
-		zmm_shrink_arena(a, nr_pages, &freed);
-	zmm_stat_add(a->pool, ZMM_STAT_SPARSE_FREED, freed);
-	return freed;
-}
-
 /**
  * zmm_shrink_asked - MM's reclaim asks an arena for pageframes.
  * @pool: the pool.
@@ -576,9 +511,7 @@ static unsigned long zmm_shrink_sparse(struct zmm_arena *a,
  * (zmm_policy_loaded()), up to ZMM_LOAD_CREDIT_MAX of credit in all.  A
  * shrink that falls short (the arena ran out, writeback kept failing)
  * clears the debt.  Over time the arena gives at least what reclaim
- * asked, to within a block.  An ask that the credit covers is answered
- * all the same by an arena that is mostly garbage (zmm_shrink_sparse()).
- * May sleep.
+ * asked, to within a block.  May sleep.
  *
  * Return: pageframes freed now.
  */
@@ -605,8 +538,6 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 		else
 			zmm_add_clamped(&a->debt, -(long)freed,
 					-ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
-	} else if (!churn_freed) {
-		freed = zmm_shrink_sparse(a, nr_pages);
 	}
 	zmm_arena_put(a);
 	return churn_freed + freed;
@@ -784,6 +715,29 @@ unsigned long zmm_owner_gone(struct zmm_pool *pool, u32 owner, u32 heir)
 		cond_resched();
 	}
 	return zmm_arena_retire(pool, owner);
+}
+
+/* zmm_compact() of an arena the caller holds a reference on */
+static unsigned long zmm_compact_arena(struct zmm_arena *a)
+{
+	unsigned int slack = READ_ONCE(a->pool->params.compact_slack_pct);
+	unsigned long done, f, held, garbage;
+
+	done = 0;
+	for (;;) {
+		spin_lock(&a->lock);
+		held = a->pages_held << PAGE_SHIFT;
+		garbage = zmm_garbage(a);
+		spin_unlock(&a->lock);
+		if ((u64)garbage * 100 <= (u64)held * slack)
+			break;
+		f = zmm_block_evacuate_one(a, false);
+		if (!f)
+			break;
+		done += f;
+		cond_resched();
+	}
+	return done + zmm_block_shrink_head(a);
 }
 
 /**

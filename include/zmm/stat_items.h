@@ -30,7 +30,6 @@ ZMM_STAT(LOAD_CREDIT, "load_credit")		/* old zpages loaded or missed */
 ZMM_STAT(LOAD_CHURN, "load_churn")		/* young zpages loaded */
 ZMM_STAT(EVICT_CHURN, "evict_churn")		/* evicted for the churn */
 ZMM_STAT(CHURN_FUTILE, "churn_futile")		/* churn batches let go */
-ZMM_STAT(SPARSE_FREED, "sparse_freed")		/* freed by sparse arenas on credit */
 ZMM_STAT(WB_FAIL, "writeback_fail")		/* writebacks failed: zpage kept */
 ZMM_STAT(WB_BUSY, "writeback_busy")		/* ... of which: slot busy */
 ZMM_STAT(WB_NOMEM, "writeback_nomem")		/* ... of which: no memory */
