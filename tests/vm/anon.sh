@@ -49,7 +49,7 @@ oom=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
 # prints the memcg's memory.stat after "Memory cgroup stats for /NAME:")
 oom_reports_not_lru() {
 	dmesg | awk -v cg="/${cg##*/}:" '
-		{ sub(/\r$/, ""); sub(/^\[[^]]*\] /, "") }
+		{ sub(/^\[[^]]*\] /, "") }
 		/^Memory cgroup stats for / { inr = ($NF == cg); z = 0; i = 0; next }
 		inr && $1 == "anon_zpages" { z = $2 }
 		inr && $1 == "inactive_anon" { i = $2 }
@@ -59,11 +59,11 @@ oom_reports_not_lru() {
 if [ "$BACKEND" = zmm ] && [ "$oom" -gt 0 ] && [ "$(lru_gen_state)" = classic ]; then
 	# The classic LRU has no candidate when every anon page is active and
 	# in use: stress-ng's flip over a set a little larger than the memcg
-	# is OOM-killed with zswap too (about once in ten runs), and in make
-	# check with zmm (2 of about 20 runs) with anon_zpages 0 and
-	# inactive_anon 0 in the report: nothing for zmm to give, nothing
-	# reclaim could make a zpage.  A kill while zmm held memory, or while
-	# the inactive list had pages, is still a failure (vm-harness.rst).
+	# is OOM-killed so with zswap too, and with zmm its reports show at
+	# most a block of anon_zpages and no inactive anon page: nothing for
+	# zmm to give, nothing reclaim could make a zpage.  A kill while zmm
+	# held memory, or while the inactive list had pages, is still a
+	# failure.  Figures in vm-harness.rst.
 	bad=$(oom_reports_not_lru)
 	note "classic LRU: $oom OOM kill(s), $bad of them with zpages or inactive anon pages"
 	expect "no OOM kill with zmm holding more than a block or inactive anon pages (classic LRU)" "$bad" -eq 0
