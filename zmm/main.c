@@ -50,6 +50,9 @@
 
 #include "module.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /*
  * The pool.  Set at module load; cleared at unload under the module's
  * parameter lock, so that parameter writes (which run under that lock)

@@ -28,6 +28,7 @@
 #include "policy.h"
 #include "stats.h"
 #include "store.h"
+#include "trace.h"
 
 /* writeback failures after which a shrink gives up (each is rotated) */
 #define ZMM_SHRINK_MAX_FAILS	16
@@ -539,6 +540,8 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 			zmm_add_clamped(&a->debt, -(long)freed,
 					-ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
 	}
+	trace_zmm_shrink_asked(owner, nid, type, nr_pages, want, churn_freed,
+			       freed);
 	zmm_arena_put(a);
 	return churn_freed + freed;
 }

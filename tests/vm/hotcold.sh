@@ -54,9 +54,11 @@ credit0=$(zs load_credit)
 
 note "hotcold -c $cold -w $hot -t $secs in memory.max=$limit"
 peak_reset
+zpage_trace_on || true
 T0=$(cut -d. -f1 /proc/uptime)
 run_sampled "$cg" /tmp/hotcold.log hotcold hotcold -c "$cold" -w "$hot" -t "$secs"
 
+zpage_trace_report
 done_line=$(grep '^HOTCOLD: done' /tmp/hotcold.log)
 field() { echo "$done_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 # counter $1 in phase $2, fill, work or verify (the final read), from

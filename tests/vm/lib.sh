@@ -468,6 +468,67 @@ stat_line() {
 	echo "ZMM-STAT: $SCN $(mode_label) peak_pageframes=$_h peak_zpages=$_z peak_bytes=$(peak_get bytes) ratio=$(ratio "$_z" "$_h") $*"
 }
 
+# Tracepoints of the asks: mm_vmscan_zpage_shrink (kernel patch 6), each
+# ask of a reclaim pass to the zpage subclass with its priority, and
+# zmm:zmm_shrink_asked, zmm's answer (the arena's debt after the ask:
+# positive runs a shrink).  zpage_trace_on starts them (tracefs mounted if
+# it is not; false on a kernel without the first); zpage_trace_report
+# prints, as notes, by phase (a trace_marker line "phase NAME" starts one,
+# as hotcold writes): the asks of each type by priority (how many, page
+# frames asked and freed), and zmm's answers (how many ran a shrink, the
+# page frames they and the churn freed).  ZMM_TRACE_DUMP=1 also prints
+# the trace itself.
+TRACEFS=/sys/kernel/tracing
+ZPAGE_EV=$TRACEFS/events/vmscan/mm_vmscan_zpage_shrink
+ZMM_EV=$TRACEFS/events/zmm/zmm_shrink_asked
+zpage_trace_on() {
+	[ -d "$TRACEFS/events" ] ||
+		mount -t tracefs nodev "$TRACEFS" 2>/dev/null || return 1
+	[ -w "$ZPAGE_EV/enable" ] || return 1
+	echo 0 >"$TRACEFS/tracing_on"
+	echo 2048 >"$TRACEFS/buffer_size_kb"
+	echo >"$TRACEFS/trace"
+	echo 1 >"$ZPAGE_EV/enable"
+	[ -w "$ZMM_EV/enable" ] && echo 1 >"$ZMM_EV/enable"
+	echo 1 >"$TRACEFS/tracing_on"
+}
+zpage_trace_report() {
+	[ -w "$ZPAGE_EV/enable" ] || return 0
+	echo 0 >"$TRACEFS/tracing_on"
+	echo 0 >"$ZPAGE_EV/enable"
+	[ -w "$ZMM_EV/enable" ] && echo 0 >"$ZMM_EV/enable"
+	[ "${ZMM_TRACE_DUMP:-0}" = 1 ] && grep -v '^#' "$TRACEFS/trace" | sed 's/^/#   trace: /'
+	awk 'function key(k) { if (!(k in n)) order[++nk] = k; n[k]++ }
+	function fields() {
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			f[kv[1]] = kv[2]
+		}
+	}
+	/tracing_mark_write: phase / { ph = $NF; next }
+	/mm_vmscan_zpage_shrink:/ {
+		fields()
+		k = (ph == "" ? "start" : ph) " " f["type"] " priority " f["priority"]
+		key(k); asked[k] += f["nr_asked"]; freed[k] += f["nr_freed"]
+	}
+	/zmm_shrink_asked:/ {
+		fields()
+		k = (ph == "" ? "start" : ph) " " f["type"] " zmm"
+		key(k); asked[k] += f["asked"]; freed[k] += f["freed"]
+		churn[k] += f["churn_freed"]; if (f["debt"] > 0) shrinks[k]++
+	}
+	END {
+		for (i = 1; i <= nk; i++) {
+			k = order[i]
+			if (k ~ / zmm$/)
+				printf "zpage asks: %s: %d asks, %d asked, %d ran a shrink, %d freed, %d freed by churn\n", k, n[k], asked[k], shrinks[k], freed[k], churn[k]
+			else
+				printf "zpage asks: %s: %d asks, %d asked, %d freed\n", k, n[k], asked[k], freed[k]
+		}
+	}' "$TRACEFS/trace" | while read -r _l; do note "$_l"; done
+	echo >"$TRACEFS/trace"
+}
+
 # stress_ops LOG: bogo ops/s (real time) of the vm stressor
 stress_ops_s() { awk '$4 == "vm" { print $9 }' "$1" | tail -n 1; }
 stress_ops() { awk '$4 == "vm" { print $5 }' "$1" | tail -n 1; }

@@ -118,6 +118,20 @@ static const struct {
 };
 #define NR_COUNTERS	(sizeof(counters) / sizeof(counters[0]))
 
+/*
+ * Mark the start of phase NAME in the trace buffer, for the shell to split
+ * the zpage tracepoint's asks by phase; nothing without tracefs.
+ */
+static void trace_phase(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/tracing/trace_marker", "w");
+
+	if (!f)
+		return;
+	fprintf(f, "phase %s\n", name);
+	fclose(f);
+}
+
 static void read_counters(unsigned long *v)
 {
 	unsigned int i;
@@ -209,6 +223,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	read_counters(c0);
+	trace_phase("fill");
 	for (i = 0; i < ncold; i++)
 		pagetext(cold + i * PAGE, COLD_ID(i), GEN_SEED(seed, 0));
 	for (i = 0; i < nhot; i++)
@@ -225,6 +240,7 @@ int main(int argc, char **argv)
 
 	st = seed * 0x9e3779b97f4a7c15ULL + 1;
 	read_counters(c1);
+	trace_phase("work");
 	t0 = now_ms();
 	for (i = 0; i < passes * nhot; i++, ops++) {
 		unsigned long j = i % nhot;
@@ -251,6 +267,7 @@ int main(int argc, char **argv)
 	}
 
 	read_counters(c2);
+	trace_phase("verify");
 	for (i = 0; i < ncold; i++)
 		cold_bad += verify(cold + i * PAGE, want, "cold", COLD_ID(i),
 				   seed, 0);

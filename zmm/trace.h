@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zmm tracepoints, in /sys/kernel/tracing/events/zmm/.  main.c defines
+ * them (CREATE_TRACE_POINTS); the portable core calls them, and built
+ * outside the kernel (user/shim/), or into the KUnit module
+ * (ZMM_NO_TRACEPOINTS, tests/kunit/Kbuild: the events are zmm.ko's),
+ * gets empty stubs instead.
+ *
+ * zmm_shrink_asked: one ask of reclaim's (zmm_shrink_asked(), policy.c):
+ * @asked page frames, the arena's debt once the ask was added to it less
+ * what the churn's evictions freed (@debt: negative is credit, and then
+ * nothing is evicted), and the page frames freed by the churn
+ * (@churn_freed) and by the shrink that a positive debt ran (@freed).
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM zmm
+
+#if !defined(_ZMM_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _ZMM_TRACE_H
+
+#if defined(__KERNEL__) && !defined(ZMM_NO_TRACEPOINTS)
+#include <linux/tracepoint.h>
+
+TRACE_EVENT(zmm_shrink_asked,
+	    TP_PROTO(u32 owner, int nid, int type, unsigned long asked,
+		     long debt, unsigned long churn_freed,
+		     unsigned long freed),
+	    TP_ARGS(owner, nid, type, asked, debt, churn_freed, freed),
+	    TP_STRUCT__entry(__field(u32, owner)
+			     __field(int, nid)
+			     __field(int, type)
+			     __field(unsigned long, asked)
+			     __field(long, debt)
+			     __field(unsigned long, churn_freed)
+			     __field(unsigned long, freed)),
+	    TP_fast_assign(__entry->owner = owner;
+			   __entry->nid = nid;
+			   __entry->type = type;
+			   __entry->asked = asked;
+			   __entry->debt = debt;
+			   __entry->churn_freed = churn_freed;
+			   __entry->freed = freed;),
+	    TP_printk("owner=%u nid=%d type=%s asked=%lu debt=%ld churn_freed=%lu freed=%lu",
+		      __entry->owner, __entry->nid,
+		      __entry->type ? "file" : "anon", __entry->asked,
+		      __entry->debt, __entry->churn_freed, __entry->freed)
+);
+#else
+static inline void trace_zmm_shrink_asked(u32 owner, int nid, int type,
+					  unsigned long asked, long debt,
+					  unsigned long churn_freed,
+					  unsigned long freed)
+{
+}
+#endif /* __KERNEL__ && !ZMM_NO_TRACEPOINTS */
+
+#endif /* _ZMM_TRACE_H */
+
+#if defined(__KERNEL__) && !defined(ZMM_NO_TRACEPOINTS)
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>
+#endif
