@@ -25,8 +25,11 @@
 #include "ghost.h"
 #include "stats.h"
 
-/* 2^14 slots of 12 bytes: a refault distance of up to 64 MiB of pages */
-#define ZMM_GHOST_BITS	14
+/*
+ * 2^16 slots of 12 bytes (768 KiB): a ghost outlives 2^16 later evictions
+ * (256 MiB of pages) with a chance of 1/e
+ */
+#define ZMM_GHOST_BITS	16
 #define ZMM_GHOST_SLOTS	BIT(ZMM_GHOST_BITS)
 /* evictions per arena after which its score is halved (recent counts) */
 #define ZMM_GHOST_DECAY	1024
