@@ -32,11 +32,13 @@ rj0=$(zs_rejects)
 
 note "stress-ng --vm $workers --vm-bytes $bytes --vm-method $method --verify -t $runtime in memory.max=$limit"
 peak_reset
+zpage_trace_on || true
 T0=$(cut -d. -f1 /proc/uptime)
 run_sampled "$cg" /tmp/stress.log stress-ng stress-ng --vm "$workers" \
 	--vm-bytes "$bytes" --vm-method "$method" --verify -t "$runtime" \
 	--metrics-brief
 
+zpage_trace_report
 expect "stress-ng --verify exit status (2 = bit errors)" "$rc" -eq 0
 # A run that did no full pass verified less; under KASAN + TCG no pass
 # completes (the debug group sets ZMM_ANON_MIN_OPS=0: partial passes are

@@ -476,11 +476,12 @@ stat_line() {
 # prints, as notes, by phase (a trace_marker line "phase NAME" starts one,
 # as hotcold writes): the asks of each type by priority (how many, page
 # frames asked and freed), and zmm's answers (how many ran a shrink, the
-# page frames they and the churn freed).  ZMM_TRACE_DUMP=1 also prints
-# the trace itself.
+# page frames they and the churn freed); the 23 trace lines before each
+# OOM kill (oom:mark_victim), or with ZMM_TRACE_DUMP=1 the whole trace.
 TRACEFS=/sys/kernel/tracing
 ZPAGE_EV=$TRACEFS/events/vmscan/mm_vmscan_zpage_shrink
 ZMM_EV=$TRACEFS/events/zmm/zmm_shrink_asked
+OOM_EV=$TRACEFS/events/oom/mark_victim
 zpage_trace_on() {
 	[ -d "$TRACEFS/events" ] ||
 		mount -t tracefs nodev "$TRACEFS" 2>/dev/null || return 1
@@ -490,6 +491,7 @@ zpage_trace_on() {
 	echo >"$TRACEFS/trace"
 	echo 1 >"$ZPAGE_EV/enable"
 	[ -w "$ZMM_EV/enable" ] && echo 1 >"$ZMM_EV/enable"
+	[ -w "$OOM_EV/enable" ] && echo 1 >"$OOM_EV/enable"
 	echo 1 >"$TRACEFS/tracing_on"
 }
 zpage_trace_report() {
@@ -497,7 +499,15 @@ zpage_trace_report() {
 	echo 0 >"$TRACEFS/tracing_on"
 	echo 0 >"$ZPAGE_EV/enable"
 	[ -w "$ZMM_EV/enable" ] && echo 0 >"$ZMM_EV/enable"
-	[ "${ZMM_TRACE_DUMP:-0}" = 1 ] && grep -v '^#' "$TRACEFS/trace" | sed 's/^/#   trace: /'
+	[ -w "$OOM_EV/enable" ] && echo 0 >"$OOM_EV/enable"
+	if [ "${ZMM_TRACE_DUMP:-0}" = 1 ]; then
+		grep -v '^#' "$TRACEFS/trace" | sed 's/^/#   trace: /'
+	else
+		# the last asks before each OOM kill
+		grep -v '^#' "$TRACEFS/trace" | awk '
+			{ l[NR % 24] = $0 }
+			/mark_victim:/ { for (i = NR - 23; i <= NR; i++) if (i > 0) print "#   trace: " l[i % 24] }'
+	fi
 	awk 'function key(k) { if (!(k in n)) order[++nk] = k; n[k]++ }
 	function fields() {
 		for (i = 1; i <= NF; i++) {
