@@ -1312,10 +1312,10 @@ static void test_shrink_asked(void)
 
 	fill(pool, ZMM_FILE, 3, 6000, 0);
 	held0 = held_of(pool, 3, ZMM_FILE);
-	CHECK(zmm_shrink_asked(pool, 9, 0, ZMM_FILE, 4) == 0,
+	CHECK(zmm_shrink_asked(pool, 9, 0, ZMM_FILE, 4, false) == 0,
 	      "no arena: nothing");
 	for (i = 0; i < 400; i++) {
-		f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 4);
+		f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 4, false);
 		asked += 4;
 		freed += f;
 		CHECK(freed <= asked + (1UL << ZMM_BLOCK_ORDER_MAX),
@@ -1327,12 +1327,12 @@ static void test_shrink_asked(void)
 	      "held went from %lu to %lu, freed %lu", held0,
 	      held_of(pool, 3, ZMM_FILE), freed);
 	/* an arena that runs out clears its debt: no backlog for later */
-	f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, ULONG_MAX);
+	f = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, ULONG_MAX, false);
 	CHECK(held_of(pool, 3, ZMM_FILE) == 0, "all given: %lu left",
 	      held_of(pool, 3, ZMM_FILE));
 	fill(pool, ZMM_FILE, 3, 100, 7000);
 	held0 = held_of(pool, 3, ZMM_FILE);
-	CHECK(zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 1) <= held0,
+	CHECK(zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 1, false) <= held0,
 	      "after running out, a small ask frees at most the arena");
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
@@ -1364,11 +1364,26 @@ static void test_load_credit(void)
 	CHECK(credit >= 512, "old loads freed blocks: credit %lu", credit);
 	drops = zmm_stat(pool, ZMM_STAT_EVICT_DROP);
 	held = held_of(pool, 3, ZMM_FILE);
-	CHECK(zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 64) == 0 &&
+	CHECK(zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 64, false) == 0 &&
 	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) == drops &&
 	      held_of(pool, 3, ZMM_FILE) == held,
 	      "an ask after old loads evicted %lu",
 	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) - drops);
+	/*
+	 * an urgent ask (reclaim's last pass before an OOM kill) is covered
+	 * by a block's worth of that credit at most, a shrink's surplus
+	 */
+	for (i = 0, n = 0; i < 8; i++)
+		n += zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 64, true);
+	CHECK(n == 0 && zmm_stat(pool, ZMM_STAT_EVICT_DROP) == drops,
+	      "8 urgent asks of 64 freed %lu, evicted %lu", n,
+	      zmm_stat(pool, ZMM_STAT_EVICT_DROP) - drops);
+	n = zmm_shrink_asked(pool, 3, 0, ZMM_FILE, 64, true);
+	CHECK(n >= 64 && held_of(pool, 3, ZMM_FILE) + n == held &&
+	      zmm_stat(pool, ZMM_STAT_ASK_URGENT) == 9,
+	      "the 9th urgent ask of 64 freed %lu (held %lu -> %lu), %lu urgent",
+	      n, held, held_of(pool, 3, ZMM_FILE),
+	      zmm_stat(pool, ZMM_STAT_ASK_URGENT));
 
 	/* young: the last 2000 stored, read back newest first */
 	fill(pool, ZMM_FILE, 4, 6000, 10000);
@@ -1381,7 +1396,7 @@ static void test_load_credit(void)
 	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT));
 	/* the ask is met now: garbage first (compaction), then evictions */
 	held = held_of(pool, 4, ZMM_FILE);
-	CHECK(zmm_shrink_asked(pool, 4, 0, ZMM_FILE, 64) >= 64 &&
+	CHECK(zmm_shrink_asked(pool, 4, 0, ZMM_FILE, 64, false) >= 64 &&
 	      held_of(pool, 4, ZMM_FILE) + 64 <= held,
 	      "an ask after young loads gave nothing: held %lu -> %lu", held,
 	      held_of(pool, 4, ZMM_FILE));
@@ -1453,7 +1468,7 @@ static void test_load_churn(void)
 	batch = info.nr_zpages * 32 * PAGE_SIZE / info.bytes_used;
 	bytes = info.bytes_used;
 	CHECK(batch > 32 && batch <= 4 * 32, "batch of %lu zpages", batch);
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
 	zmm_arena_info(pool, 5, 0, ZMM_FILE, &info);
 	CHECK(evicted == batch && bytes - info.bytes_used >= 31 * PAGE_SIZE,
@@ -1468,7 +1483,7 @@ static void test_load_churn(void)
 	      "the youngest zpage went");
 	/* 60 left: one more batch, and 28 are not worth an answer */
 	for (asks = 0; asks < 10; asks++)
-		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
 	CHECK(evicted >= 2 * batch - 2 && evicted <= 2 * batch + 2,
 	      "100 young loads, one refault, %lu evicted (batch %lu)",
@@ -1484,7 +1499,7 @@ static void test_load_churn(void)
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_REFAULT) == 3,
 	      "refaults counted: %lu",
 	      zmm_stat(pool, ZMM_STAT_EVICT_REFAULT));
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) == evicted,
 	      "refaults took the churn back, yet %lu evicted for it",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted);
@@ -1517,7 +1532,7 @@ static void test_load_churn_whole_pool_cycles(void)
 	      zmm_stat(pool, ZMM_STAT_LOAD_CHURN),
 	      zmm_stat(pool, ZMM_STAT_LOAD_CREDIT));
 	for (asks = 0; asks < 10; asks++)
-		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_CHURN),
 	      "the whole pool cycles, yet %lu evicted for the churn",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN));
@@ -1525,12 +1540,12 @@ static void test_load_churn_whole_pool_cycles(void)
 	/* 100 young loads in a row are churn again; 100 old take it back */
 	load_run(pool, 25999 - 200, -1, 100);
 	load_run(pool, 20000 + 200, 1, 100);
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_CHURN),
 	      "old loads took the churn back, yet %lu evicted for it",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN));
 	load_run(pool, 25999 - 300, -1, 40);
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) > 0,
 	      "40 young loads after them: a batch is evicted");
 
@@ -1538,7 +1553,7 @@ static void test_load_churn_whole_pool_cycles(void)
 	asks = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
 	load_run(pool, 21000, 1, 300);
 	load_run(pool, 25999 - 340, -1, 280);
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) == asks,
 	      "300 old loads, then 280 young: %lu evicted for the churn",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - asks);
@@ -1563,8 +1578,8 @@ static void test_load_churn_futile(void)
 
 	fill(pool, ZMM_FILE, 5, 6000, 20000);
 	load_run(pool, 25999, -1, 64);
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
 	CHECK(evicted >= 64 && !zmm_stat(pool, ZMM_STAT_CHURN_FUTILE),
 	      "two batches answered: %lu evicted", evicted);
@@ -1581,7 +1596,7 @@ static void test_load_churn_futile(void)
 	 * none: as many young loads make that up, and claim nothing
 	 */
 	load_run(pool, 25935, -1, 512);
-	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) == evicted,
 	      "the reserve answered: %lu",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted);
@@ -1591,7 +1606,7 @@ static void test_load_churn_futile(void)
 	 */
 	for (batches = 0; batches < 10; batches++) {
 		load_run(pool, 25000 - 32 * batches, -1, 32);
-		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	}
 	CHECK(zmm_stat(pool, ZMM_STAT_CHURN_FUTILE) == 8,
 	      "batches let go: %lu", zmm_stat(pool, ZMM_STAT_CHURN_FUTILE));
@@ -1621,7 +1636,7 @@ static void test_load_churn_small_arena(void)
 	      "100 young loads: churn %lu",
 	      zmm_stat(pool, ZMM_STAT_LOAD_CHURN));
 	for (asks = 0; asks < 4; asks++)
-		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1);
+		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_CHURN) &&
 	      zmm_stat(pool, ZMM_STAT_CHURN_FUTILE) == 3,
 	      "200 zpages left: %lu evicted for the churn, %lu batches let go",

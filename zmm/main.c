@@ -396,14 +396,15 @@ static void zmm_file_invalidate_inode(struct address_space *mapping)
 /*
  * ->shrink: reclaim asks for @nr page frames of @memcg's own zpages of
  * @type on @nid (zmm_shrink_asked(): paced to whole blocks; garbage
- * first, then the coldest zpages).
+ * first, then the coldest zpages; an ask at @priority 0, the last pass
+ * of a reclaim before an OOM kill, is urgent).
  * Anon zpages are written back, which is I/O: not without __GFP_IO, nor
  * when memory.zpages.writeback is 0.  The root memcg's lruvec also
  * counts the zpages charged to no memcg (owner 0), which give the rest.
  */
 static unsigned long zmm_reclaim_shrink(struct mem_cgroup *memcg, int nid,
 					enum zpage_type type, unsigned long nr,
-					gfp_t gfp_mask)
+					gfp_t gfp_mask, int priority)
 {
 	enum zmm_type t = type == ZPAGE_ANON ? ZMM_ANON : ZMM_FILE;
 	unsigned long freed;
@@ -412,9 +413,10 @@ static unsigned long zmm_reclaim_shrink(struct mem_cgroup *memcg, int nid,
 			      !zpage_memcg_writeback_enabled(memcg)))
 		return 0;
 	freed = zmm_shrink_asked(zmm_pool, memcg ? mem_cgroup_id(memcg) : 0,
-				 nid, t, nr);
+				 nid, t, nr, !priority);
 	if (memcg && !parent_mem_cgroup(memcg) && freed < nr)
-		freed += zmm_shrink_asked(zmm_pool, 0, nid, t, nr - freed);
+		freed += zmm_shrink_asked(zmm_pool, 0, nid, t, nr - freed,
+					  !priority);
 	return freed;
 }
 

@@ -217,7 +217,8 @@ int zmm_writeback_drop(struct zmm_writeback *wb);
 int zmm_shrink(struct zmm_pool *pool, u32 owner, int nid, enum zmm_type type,
 	       unsigned long nr_pages, unsigned long *freed);
 unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
-			       enum zmm_type type, unsigned long nr_pages);
+			       enum zmm_type type, unsigned long nr_pages,
+			       bool urgent);
 unsigned long zmm_shrink_type(struct zmm_pool *pool, enum zmm_type type);
 int zmm_reclaim(struct zmm_pool *pool, u32 owner, unsigned long nr_pages,
 		unsigned long *freed);
