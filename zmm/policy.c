@@ -521,10 +521,10 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * An @urgent ask is covered by at most ZMM_URGENT_CREDIT_MAX of credit,
  * a shrink's surplus: the rest, earned by old loads, says that the pool
  * shrank by itself, which the reclaim asking has already counted in the
- * lists it scanned, and an arena that keeps its zpages on that credit
- * while its memcg runs out is OOM-killed with zmm holding memory (stress-ng's
- * flip on the classic LRU, vm-harness.rst: 3 of 5 runs, 6 MiB of
- * anon_zpages in the kill reports).  May sleep.
+ * lists it scanned; an arena that keeps its zpages on that credit while
+ * its memcg runs out gets the memcg OOM-killed with zmm holding memory
+ * (stress-ng's flip on the classic LRU: Documentation/mm/zmm.rst, after
+ * "The ghost credit").  May sleep.
  *
  * Return: pageframes freed now.
  */
