@@ -499,7 +499,8 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * @type: zpage type.
  * @nr_pages: pageframes asked in this reclaim pass.
  * @urgent: the reclaim has scanned the LRU lists whole and still lacks
- *	(priority 0 in the kernel): the last pass before an OOM kill.
+ *	(priority 0 in the kernel): the last pass of a reclaim attempt that
+ *	has not met its goal (a memcg charge makes a few before an OOM kill).
  *
  * First the arena's churn, young zpages loaded back, is answered with
  * evictions, from the cold end unless its evictions keep coming back, a
@@ -518,13 +519,15 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * clears the debt.  Over time the arena gives at least what reclaim
  * asked, to within a block.
  *
- * An @urgent ask is covered by at most ZMM_URGENT_CREDIT_MAX of credit,
- * a shrink's surplus: the rest, earned by old loads, says that the pool
- * shrank by itself, which the reclaim asking has already counted in the
- * lists it scanned; an arena that keeps its zpages on that credit while
- * its memcg runs out gets the memcg OOM-killed with zmm holding memory
- * (stress-ng's flip on the classic LRU: Documentation/mm/zmm.rst, after
- * "The ghost credit").  May sleep.
+ * An @urgent ask is covered only by the surplus of the last shrink that
+ * no ask has used yet (pageframes it freed beyond the debt, at most
+ * ZMM_URGENT_CREDIT_MAX); the rest of the credit is dropped.  Credit
+ * earned by old loads says that the pool shrank by itself, which the
+ * reclaim asking has already counted in the lists it scanned; an arena
+ * that keeps its zpages on that credit while its memcg runs out gets the
+ * memcg OOM-killed with zmm holding memory (stress-ng's flip on the
+ * classic LRU: Documentation/mm/zmm.rst, after "The ghost credit").
+ * May sleep.
  *
  * Return: pageframes freed now.
  */
@@ -533,8 +536,8 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 			       bool urgent)
 {
 	unsigned long churn_freed, freed = 0;
+	long want, debt0;
 	struct zmm_arena *a;
-	long want;
 
 	might_sleep();
 	if ((unsigned int)type >= ZMM_NR_TYPES || !nr_pages)
@@ -544,22 +547,31 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 		return 0;
 	churn_freed = zmm_shrink_churn(a);
 	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
+	debt0 = atomic_long_read(&a->debt);
 	if (urgent) {
-		zmm_add_clamped(&a->debt, 0, -ZMM_URGENT_CREDIT_MAX,
+		zmm_add_clamped(&a->debt, 0, -atomic_long_read(&a->surplus),
 				ZMM_DEBT_MAX);
 		zmm_stat_inc(pool, ZMM_STAT_ASK_URGENT);
 	}
 	want = zmm_add_clamped(&a->debt, (long)nr_pages - (long)churn_freed,
 			       -ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
+	/* asks use the surplus up first */
+	zmm_add_clamped(&a->surplus, -(long)nr_pages, 0,
+			ZMM_URGENT_CREDIT_MAX);
 	if (want > 0) {
-		if (zmm_shrink_arena(a, want, &freed))
+		if (zmm_shrink_arena(a, want, &freed)) {
 			atomic_long_set(&a->debt, 0);
-		else
+			atomic_long_set(&a->surplus, 0);
+		} else {
 			zmm_add_clamped(&a->debt, -(long)freed,
 					-ZMM_LOAD_CREDIT_MAX, ZMM_DEBT_MAX);
+			atomic_long_set(&a->surplus,
+					min_t(long, freed - want,
+					      ZMM_URGENT_CREDIT_MAX));
+		}
 	}
-	trace_zmm_shrink_asked(owner, nid, type, nr_pages, want, churn_freed,
-			       freed);
+	trace_zmm_shrink_asked(owner, nid, type, nr_pages, urgent, debt0, want,
+			       churn_freed, freed);
 	zmm_arena_put(a);
 	return churn_freed + freed;
 }

@@ -6,11 +6,13 @@
  * (ZMM_NO_TRACEPOINTS, tests/kunit/Kbuild: the events are zmm.ko's),
  * gets empty stubs instead.
  *
- * zmm_shrink_asked: one ask of reclaim's (zmm_shrink_asked(), policy.c):
- * @asked page frames, the arena's debt once the ask was added to it less
- * what the churn's evictions freed (@debt: negative is credit, and then
- * nothing is evicted), and the page frames freed by the churn
- * (@churn_freed) and by the shrink that a positive debt ran (@freed).
+ * zmm_shrink_asked: one ask of reclaim's to one arena (zmm_shrink_asked(),
+ * policy.c): @asked page frames, whether it was @urgent (reclaim at
+ * priority 0), the arena's debt before it (@debt_before: negative is
+ * credit) and once the ask was added to it, less what the churn's
+ * evictions freed and, for an urgent ask, the credit beyond the last
+ * shrink's surplus (@debt: positive runs a shrink), and the page frames
+ * freed by the churn (@churn_freed) and by that shrink (@freed).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM zmm
@@ -23,31 +25,38 @@
 
 TRACE_EVENT(zmm_shrink_asked,
 	    TP_PROTO(u32 owner, int nid, int type, unsigned long asked,
-		     long debt, unsigned long churn_freed,
-		     unsigned long freed),
-	    TP_ARGS(owner, nid, type, asked, debt, churn_freed, freed),
+		     bool urgent, long debt_before, long debt,
+		     unsigned long churn_freed, unsigned long freed),
+	    TP_ARGS(owner, nid, type, asked, urgent, debt_before, debt,
+		    churn_freed, freed),
 	    TP_STRUCT__entry(__field(u32, owner)
 			     __field(int, nid)
 			     __field(int, type)
+			     __field(bool, urgent)
 			     __field(unsigned long, asked)
+			     __field(long, debt_before)
 			     __field(long, debt)
 			     __field(unsigned long, churn_freed)
 			     __field(unsigned long, freed)),
 	    TP_fast_assign(__entry->owner = owner;
 			   __entry->nid = nid;
 			   __entry->type = type;
+			   __entry->urgent = urgent;
 			   __entry->asked = asked;
+			   __entry->debt_before = debt_before;
 			   __entry->debt = debt;
 			   __entry->churn_freed = churn_freed;
 			   __entry->freed = freed;),
-	    TP_printk("owner=%u nid=%d type=%s asked=%lu debt=%ld churn_freed=%lu freed=%lu",
+	    TP_printk("owner=%u nid=%d type=%s asked=%lu urgent=%d debt_before=%ld debt=%ld churn_freed=%lu freed=%lu",
 		      __entry->owner, __entry->nid,
 		      __entry->type ? "file" : "anon", __entry->asked,
-		      __entry->debt, __entry->churn_freed, __entry->freed)
+		      __entry->urgent, __entry->debt_before, __entry->debt,
+		      __entry->churn_freed, __entry->freed)
 );
 #else
 static inline void trace_zmm_shrink_asked(u32 owner, int nid, int type,
-					  unsigned long asked, long debt,
+					  unsigned long asked, bool urgent,
+					  long debt_before, long debt,
 					  unsigned long churn_freed,
 					  unsigned long freed)
 {

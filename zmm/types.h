@@ -124,6 +124,10 @@ enum zmm_lru_end {
  *	evictions that answered @churn freed more than was asked: a credit,
  *	at most ZMM_LOAD_CREDIT_MAX, that absorbs the next asks
  *	(zmm_shrink_asked()).  Atomic, not under @lock.
+ * @surplus: of that credit, what the last shrink freed beyond the debt
+ *	(a whole block for a small ask) and no ask has used yet, at most
+ *	ZMM_URGENT_CREDIT_MAX: the only credit an urgent ask may use.
+ *	Atomic, not under @lock; racing asks may misattribute a little.
  * @churn: loads of young zpages (a working set cycling through the
  *	pool) not yet answered by an eviction, less one per load of an old
  *	zpage and ZMM_CHURN_REFAULT per refault of an evicted zpage, within
@@ -166,6 +170,7 @@ struct zmm_arena {
 	unsigned long nr_zpages;
 	unsigned long nr_blocks[ZMM_NR_ORDERS];
 	atomic_long_t debt;
+	atomic_long_t surplus;
 	atomic_long_t churn;
 	atomic_t evicted[ZMM_NR_LRU_ENDS];
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];

@@ -33,9 +33,9 @@
  *            phase: the fill, the hot accesses or sweeps, the last check)
  *   HOTCOLD: NAME fill=A work=B verify=C  (the same for zpage_scan_memcg,
  *            zpage_steal_memcg, zpage_refault, and zmm's evict_writeback
- *            and load_credit, load_churn, evict_churn, churn_futile, and
- *            workingset_refault_anon, workingset_activate_anon and
- *            pgdeactivate)
+ *            and load_credit, ask_urgent, load_churn, evict_churn,
+ *            churn_futile, and workingset_refault_anon,
+ *            workingset_activate_anon and pgdeactivate)
  *   HOTCOLD-BAD: set=hot|cold page=IDX gen=G  (the first 10)
  * Exit status 0 when every page verified, 1 on bad pages, 2 on errors.
  */
@@ -109,6 +109,7 @@ static const struct {
 	{ "/proc/vmstat", "zpage_refault" },
 	{ ZMM_STATS, "evict_writeback" },
 	{ ZMM_STATS, "load_credit" },
+	{ ZMM_STATS, "ask_urgent" },
 	{ ZMM_STATS, "load_churn" },
 	{ ZMM_STATS, "evict_churn" },
 	{ ZMM_STATS, "churn_futile" },
