@@ -397,7 +397,7 @@ static void zmm_file_invalidate_inode(struct address_space *mapping)
  * ->shrink: reclaim asks for @nr page frames of @memcg's own zpages of
  * @type on @nid (zmm_shrink_asked(): paced to whole blocks; garbage
  * first, then the coldest zpages; an ask at @priority 0, the last pass
- * of a reclaim before an OOM kill, is urgent).
+ * of a reclaim attempt short of its goal, is urgent).
  * Anon zpages are written back, which is I/O: not without __GFP_IO, nor
  * when memory.zpages.writeback is 0.  The root memcg's lruvec also
  * counts the zpages charged to no memcg (owner 0), which give the rest.
