@@ -9,7 +9,9 @@
  *   arenas  one line per arena (zmm_arenas_list()), after a header:
  *           memcg id, node, type, retired (0/1), references (one per
  *           zpage, the table's unless retired, users'), zpages,
- *           pageframes and compressed bytes
+ *           pageframes, compressed bytes, and the memcg's cgroup inode
+ *           number (0 once it is gone or the arena retired), which maps
+ *           to a path
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -49,14 +51,15 @@ static int zmm_arenas_show(struct seq_file *m, void *v)
 	if (!infos)
 		return -ENOMEM;
 	n = zmm_arenas_list(zmm_pool, infos, max);
-	seq_puts(m, "owner nid type retired refs zpages pages_held bytes_used\n");
+	seq_puts(m, "owner nid type retired refs zpages pages_held bytes_used cgroup_ino\n");
 	for (i = 0; i < n; i++)
-		seq_printf(m, "%u %d %s %d %u %lu %lu %lu\n", infos[i].owner,
-			   infos[i].nid,
+		seq_printf(m, "%u %d %s %d %u %lu %lu %lu %lu\n",
+			   infos[i].owner, infos[i].nid,
 			   infos[i].type == ZMM_ANON ? "anon" : "file",
 			   infos[i].retired, infos[i].refs,
 			   infos[i].nr_zpages, infos[i].pages_held,
-			   infos[i].bytes_used);
+			   infos[i].bytes_used, infos[i].retired ? 0 :
+			   zmm_owner_cgroup_ino(infos[i].owner));
 	kvfree(infos);
 	return 0;
 }

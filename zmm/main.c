@@ -135,6 +135,20 @@ static void zmm_account_block(struct page *page, int nid,
 }
 
 /*
+ * The inode number of @owner's cgroup, which userspace can map to a path
+ * (find /sys/fs/cgroup -inum), for the tracepoint and debugfs; 0 for
+ * owner 0 (no memcg) or a memcg that is gone.  Any context.
+ */
+unsigned long zmm_owner_cgroup_ino(u32 owner)
+{
+	struct mem_cgroup *memcg = zpage_memcg_get_id(owner);
+	unsigned long ino = mem_cgroup_ino(memcg);
+
+	mem_cgroup_put(memcg);
+	return ino;
+}
+
+/*
  * A block: on the page's node, never entering direct reclaim or direct
  * compaction (GFP_NOWAIT only wakes kswapd), never dipping into reserves,
  * and charged to @owner's memcg, explicitly: the same from a store, from
@@ -394,29 +408,30 @@ static void zmm_file_invalidate_inode(struct address_space *mapping)
 }
 
 /*
- * ->shrink: reclaim asks for @nr page frames of @memcg's own zpages of
- * @type on @nid (zmm_shrink_asked(): paced to whole blocks; garbage
- * first, then the coldest zpages; an ask at @priority 0, the last pass
- * of a reclaim attempt short of its goal, is urgent).
- * Anon zpages are written back, which is I/O: not without __GFP_IO, nor
- * when memory.zpages.writeback is 0.  The root memcg's lruvec also
- * counts the zpages charged to no memcg (owner 0), which give the rest.
+ * ->shrink: reclaim asks for @zsc->nr_to_free page frames of its memcg's
+ * own zpages of its type on its node (zmm_shrink_asked(): paced to whole
+ * blocks; garbage first, then the coldest zpages; an @zsc->urgent ask,
+ * the last pass of a reclaim attempt that has got nothing yet, is
+ * answered now).  Anon zpages are written back, which is I/O: not without
+ * __GFP_IO, nor when memory.zpages.writeback is 0.  The root memcg's
+ * lruvec also counts the zpages charged to no memcg (owner 0), which give
+ * the rest.
  */
-static unsigned long zmm_reclaim_shrink(struct mem_cgroup *memcg, int nid,
-					enum zpage_type type, unsigned long nr,
-					gfp_t gfp_mask, int priority)
+static unsigned long zmm_reclaim_shrink(const struct zpage_shrink_control *zsc)
 {
-	enum zmm_type t = type == ZPAGE_ANON ? ZMM_ANON : ZMM_FILE;
+	enum zmm_type t = zsc->type == ZPAGE_ANON ? ZMM_ANON : ZMM_FILE;
+	struct mem_cgroup *memcg = zsc->memcg;
+	unsigned long nr = zsc->nr_to_free;
 	unsigned long freed;
 
-	if (t == ZMM_ANON && (!(gfp_mask & __GFP_IO) ||
+	if (t == ZMM_ANON && (!(zsc->gfp_mask & __GFP_IO) ||
 			      !zpage_memcg_writeback_enabled(memcg)))
 		return 0;
 	freed = zmm_shrink_asked(zmm_pool, memcg ? mem_cgroup_id(memcg) : 0,
-				 nid, t, nr, !priority);
+				 zsc->nid, t, nr, zsc->urgent);
 	if (memcg && !parent_mem_cgroup(memcg) && freed < nr)
-		freed += zmm_shrink_asked(zmm_pool, 0, nid, t, nr - freed,
-					  !priority);
+		freed += zmm_shrink_asked(zmm_pool, 0, zsc->nid, t, nr - freed,
+					  zsc->urgent);
 	return freed;
 }
 

@@ -31,6 +31,8 @@ int zmm_set_enabled(bool enabled);
 unsigned long zmm_pool_limit_pages(void);
 void zmm_limit_changed(void);
 
+unsigned long zmm_owner_cgroup_ino(u32 owner);
+
 int zmm_debugfs_init(void);
 void zmm_debugfs_exit(void);
 

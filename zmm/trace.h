@@ -7,8 +7,11 @@
  * gets empty stubs instead.
  *
  * zmm_shrink_asked: one ask of reclaim's to one arena (zmm_shrink_asked(),
- * policy.c): @asked page frames, whether it was @urgent (reclaim at
- * priority 0), the arena's debt before it (@debt_before: negative is
+ * policy.c), of @owner (the memcg's id, as debugfs's arenas show it; the
+ * event records its cgroup's inode number too, 0 once it is gone, which
+ * userspace can map to a path): @asked page frames, whether it was
+ * @urgent (reclaim's last pass of an attempt that has got nothing yet),
+ * the arena's debt before it (@debt_before: negative is
  * credit) and once the ask was added to it, less what the churn's
  * evictions freed and, for an urgent ask, the credit beyond the last
  * shrink's surplus (@debt: positive runs a shrink), and the page frames
@@ -23,6 +26,8 @@
 #if defined(__KERNEL__) && !defined(ZMM_NO_TRACEPOINTS)
 #include <linux/tracepoint.h>
 
+unsigned long zmm_owner_cgroup_ino(u32 owner);
+
 TRACE_EVENT(zmm_shrink_asked,
 	    TP_PROTO(u32 owner, int nid, int type, unsigned long asked,
 		     bool urgent, long debt_before, long debt,
@@ -30,6 +35,7 @@ TRACE_EVENT(zmm_shrink_asked,
 	    TP_ARGS(owner, nid, type, asked, urgent, debt_before, debt,
 		    churn_freed, freed),
 	    TP_STRUCT__entry(__field(u32, owner)
+			     __field(unsigned long, memcg_ino)
 			     __field(int, nid)
 			     __field(int, type)
 			     __field(bool, urgent)
@@ -39,6 +45,7 @@ TRACE_EVENT(zmm_shrink_asked,
 			     __field(unsigned long, churn_freed)
 			     __field(unsigned long, freed)),
 	    TP_fast_assign(__entry->owner = owner;
+			   __entry->memcg_ino = zmm_owner_cgroup_ino(owner);
 			   __entry->nid = nid;
 			   __entry->type = type;
 			   __entry->urgent = urgent;
@@ -47,8 +54,8 @@ TRACE_EVENT(zmm_shrink_asked,
 			   __entry->debt = debt;
 			   __entry->churn_freed = churn_freed;
 			   __entry->freed = freed;),
-	    TP_printk("owner=%u nid=%d type=%s asked=%lu urgent=%d debt_before=%ld debt=%ld churn_freed=%lu freed=%lu",
-		      __entry->owner, __entry->nid,
+	    TP_printk("owner=%u memcg_ino=%lu nid=%d type=%s asked=%lu urgent=%d debt_before=%ld debt=%ld churn_freed=%lu freed=%lu",
+		      __entry->owner, __entry->memcg_ino, __entry->nid,
 		      __entry->type ? "file" : "anon", __entry->asked,
 		      __entry->urgent, __entry->debt_before, __entry->debt,
 		      __entry->churn_freed, __entry->freed)

@@ -38,7 +38,7 @@ run_sampled "$cg" /tmp/stress.log stress-ng stress-ng --vm "$workers" \
 	--vm-bytes "$bytes" --vm-method "$method" --verify -t "$runtime" \
 	--metrics-brief
 
-zpage_trace_report
+zpage_trace_report "$cg"
 expect "stress-ng --verify exit status (2 = bit errors)" "$rc" -eq 0
 # A run that did no full pass verified less; under KASAN + TCG no pass
 # completes (the debug group sets ZMM_ANON_MIN_OPS=0: partial passes are

@@ -474,10 +474,14 @@ stat_line() {
 # positive runs a shrink).  zpage_trace_on starts them (tracefs mounted if
 # it is not; false on a kernel without the first); zpage_trace_report
 # prints, as notes, by phase (a trace_marker line "phase NAME" starts one,
-# as hotcold writes): the asks of each type by priority (how many, page
-# frames asked and freed), and zmm's answers (how many ran a shrink, the
-# page frames they and the churn freed); the 23 trace lines before each
-# OOM kill (oom:mark_victim), or with ZMM_TRACE_DUMP=1 the whole trace.
+# as hotcold writes): the asks of each type by priority, the urgent ones
+# apart (how many, page frames asked and freed), and zmm's answers (how
+# many ran a shrink, the page frames they and the churn freed); the 23
+# trace lines before each OOM kill (oom:mark_victim), or with
+# ZMM_TRACE_DUMP=1 the whole trace.
+# zpage_trace_report CG also checks that the events name the memcg by its
+# cgroup's inode number (memcg_ino=, what stat -c %i gives for CG): once
+# reclaim asked anything, some asks of each event are CG's.
 TRACEFS=/sys/kernel/tracing
 ZPAGE_EV=$TRACEFS/events/vmscan/mm_vmscan_zpage_shrink
 ZMM_EV=$TRACEFS/events/zmm/zmm_shrink_asked
@@ -518,7 +522,7 @@ zpage_trace_report() {
 	/tracing_mark_write: phase / { ph = $NF; next }
 	/mm_vmscan_zpage_shrink:/ {
 		fields()
-		k = (ph == "" ? "start" : ph) " " f["type"] " priority " f["priority"]
+		k = (ph == "" ? "start" : ph) " " f["type"] " priority " f["priority"] (f["urgent"] == 1 ? " urgent" : "")
 		key(k); asked[k] += f["nr_asked"]; freed[k] += f["nr_freed"]
 	}
 	/zmm_shrink_asked:/ {
@@ -540,7 +544,20 @@ zpage_trace_report() {
 	_ov=$(cat "$TRACEFS"/per_cpu/cpu*/stats 2>/dev/null |
 		awk '$1 == "overrun:" { n += $2 } END { print n + 0 }')
 	[ "$_ov" -gt 0 ] && note "zpage asks: $_ov trace events overwritten (ring buffer full): the sums above miss them"
+	[ -n "${1:-}" ] && zpage_trace_check_ino "$1"
 	echo >"$TRACEFS/trace"
+}
+zpage_trace_check_ino() {
+	_ino=$(stat -c %i "$1")
+	# shellcheck disable=SC2046 # four numbers
+	set -- $(awk -v ino="$_ino" '
+		/mm_vmscan_zpage_shrink:/ { k++; if ($0 ~ " memcg_ino=" ino " ") kc++ }
+		/zmm_shrink_asked:/ { z++; if ($0 ~ " memcg_ino=" ino " ") zc++ }
+		END { print k + 0, kc + 0, z + 0, zc + 0 }' "$TRACEFS/trace")
+	note "zpage asks naming the cgroup's inode $_ino: $2 of $1 reclaim asks, $4 of $3 zmm answers"
+	[ "$1" -gt 0 ] && expect "reclaim's zpage asks name the cgroup by its inode" "$2" -gt 0
+	[ "$3" -gt 0 ] && expect "zmm's answers name the cgroup by its inode" "$4" -gt 0
+	return 0
 }
 
 # stress_ops LOG: bogo ops/s (real time) of the vm stressor
