@@ -496,7 +496,19 @@ zpage_trace_on() {
 	echo 1 >"$ZPAGE_EV/enable"
 	[ -w "$ZMM_EV/enable" ] && echo 1 >"$ZMM_EV/enable"
 	[ -w "$OOM_EV/enable" ] && echo 1 >"$OOM_EV/enable"
+	zpage_trace_extra 1
 	echo 1 >"$TRACEFS/tracing_on"
+}
+# ZMM_TRACE_EVENTS=SYS/EVENT[,...]: more events in the trace (e.g.
+# vmscan/mm_vmscan_lru_shrink_inactive), for ZMM_TRACE_DUMP=1 or
+# ZMM_TRACE_URGENT=N, which prints the N trace lines before each urgent
+# ask of reclaim (a reclaim attempt's last pass, having got nothing)
+zpage_trace_extra() {
+	for _ev in $(echo "${ZMM_TRACE_EVENTS:-}" | tr , ' '); do
+		[ -w "$TRACEFS/events/$_ev/enable" ] &&
+			echo "$1" >"$TRACEFS/events/$_ev/enable"
+	done
+	return 0
 }
 zpage_trace_report() {
 	[ -w "$ZPAGE_EV/enable" ] || return 0
@@ -504,13 +516,20 @@ zpage_trace_report() {
 	echo 0 >"$ZPAGE_EV/enable"
 	[ -w "$ZMM_EV/enable" ] && echo 0 >"$ZMM_EV/enable"
 	[ -w "$OOM_EV/enable" ] && echo 0 >"$OOM_EV/enable"
+	zpage_trace_extra 0
 	if [ "${ZMM_TRACE_DUMP:-0}" = 1 ]; then
 		grep -v '^#' "$TRACEFS/trace" | sed 's/^/#   trace: /'
 	else
-		# the last asks before each OOM kill
-		grep -v '^#' "$TRACEFS/trace" | awk '
-			{ l[NR % 24] = $0 }
-			/mark_victim:/ { for (i = NR - 23; i <= NR; i++) if (i > 0) print "#   trace: " l[i % 24] }'
+		# the last asks before each OOM kill (and each urgent ask)
+		grep -v '^#' "$TRACEFS/trace" |
+			awk -v u="${ZMM_TRACE_URGENT:-0}" '
+			BEGIN { c = u > 23 ? u : 23 }
+			{ l[NR % (c + 1)] = $0 }
+			/mark_victim:/ || (u > 0 && /zpage_shrink:.* urgent=1 /) {
+				for (i = NR - c; i <= NR; i++)
+					if (i > 0) print "#   trace: " l[i % (c + 1)]
+				print "#   trace: --"
+			}'
 	fi
 	awk 'function key(k) { if (!(k in n)) order[++nk] = k; n[k]++ }
 	function fields() {
