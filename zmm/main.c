@@ -135,20 +135,6 @@ static void zmm_account_block(struct page *page, int nid,
 }
 
 /*
- * The inode number of @owner's cgroup, which userspace can map to a path
- * (find /sys/fs/cgroup -inum), for the tracepoint and debugfs; 0 for
- * owner 0 (no memcg) or a memcg that is gone.  Any context.
- */
-unsigned long zmm_owner_cgroup_ino(u32 owner)
-{
-	struct mem_cgroup *memcg = zpage_memcg_get_id(owner);
-	unsigned long ino = mem_cgroup_ino(memcg);
-
-	mem_cgroup_put(memcg);
-	return ino;
-}
-
-/*
  * A block: on the page's node, never entering direct reclaim or direct
  * compaction (GFP_NOWAIT only wakes kswapd), never dipping into reserves,
  * and charged to @owner's memcg, explicitly: the same from a store, from

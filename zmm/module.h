@@ -7,6 +7,8 @@
 #define _ZMM_MODULE_H
 
 #include <linux/atomic.h>
+#include <linux/memcontrol.h>
+#include <linux/zpage.h>
 #include <zmm/zmm.h>
 
 /**
@@ -31,7 +33,19 @@ int zmm_set_enabled(bool enabled);
 unsigned long zmm_pool_limit_pages(void);
 void zmm_limit_changed(void);
 
-unsigned long zmm_owner_cgroup_ino(u32 owner);
+/*
+ * The inode number of @owner's cgroup, which userspace can map to a path
+ * (find /sys/fs/cgroup -inum), for the tracepoint (trace.h) and debugfs;
+ * 0 for owner 0 (no memcg) or a memcg that is gone.  Any context.
+ */
+static inline unsigned long zmm_owner_cgroup_ino(u32 owner)
+{
+	struct mem_cgroup *memcg = zpage_memcg_get_id(owner);
+	unsigned long ino = mem_cgroup_ino(memcg);
+
+	mem_cgroup_put(memcg);
+	return ino;
+}
 
 int zmm_debugfs_init(void);
 void zmm_debugfs_exit(void);

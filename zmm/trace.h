@@ -26,7 +26,7 @@
 #if defined(__KERNEL__) && !defined(ZMM_NO_TRACEPOINTS)
 #include <linux/tracepoint.h>
 
-unsigned long zmm_owner_cgroup_ino(u32 owner);
+/* zmm_owner_cgroup_ino(): module.h, which main.c includes first */
 
 TRACE_EVENT(zmm_shrink_asked,
 	    TP_PROTO(u32 owner, int nid, int type, unsigned long asked,

@@ -27,7 +27,7 @@ ZMM_STAT(EVICT_CACHED, "evict_cached")		/* anon given up: page cached */
 ZMM_STAT(EVICT_HOT, "evict_hot")		/* ... taken from the hot end */
 ZMM_STAT(EVICT_REFAULT, "evict_refault")	/* evicted, then loaded again */
 ZMM_STAT(LOAD_CREDIT, "load_credit")		/* old zpages loaded or missed */
-ZMM_STAT(ASK_URGENT, "ask_urgent")		/* asks at priority 0 */
+ZMM_STAT(ASK_URGENT, "ask_urgent")		/* reclaim's urgent asks */
 ZMM_STAT(LOAD_CHURN, "load_churn")		/* young zpages loaded */
 ZMM_STAT(EVICT_CHURN, "evict_churn")		/* evicted for the churn */
 ZMM_STAT(CHURN_FUTILE, "churn_futile")		/* churn batches let go */
