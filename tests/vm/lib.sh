@@ -484,8 +484,6 @@ stat_line() {
 # reclaim asked anything, some asks of each event are CG's.
 TRACEFS=/sys/kernel/tracing
 ZPAGE_EV=$TRACEFS/events/vmscan/mm_vmscan_zpage_shrink
-ZMM_EV=$TRACEFS/events/zmm/zmm_shrink_asked
-OOM_EV=$TRACEFS/events/oom/mark_victim
 zpage_trace_on() {
 	[ -d "$TRACEFS/events" ] ||
 		mount -t tracefs nodev "$TRACEFS" 2>/dev/null || return 1
@@ -493,18 +491,17 @@ zpage_trace_on() {
 	echo 0 >"$TRACEFS/tracing_on"
 	echo 2048 >"$TRACEFS/buffer_size_kb"
 	echo >"$TRACEFS/trace"
-	echo 1 >"$ZPAGE_EV/enable"
-	[ -w "$ZMM_EV/enable" ] && echo 1 >"$ZMM_EV/enable"
-	[ -w "$OOM_EV/enable" ] && echo 1 >"$OOM_EV/enable"
-	zpage_trace_extra 1
+	zpage_trace_events 1
 	echo 1 >"$TRACEFS/tracing_on"
 }
-# ZMM_TRACE_EVENTS=SYS/EVENT[,...]: more events in the trace (e.g.
+# zpage_trace_events 1|0: the events on or off, those the kernel has:
+# the two above, oom:mark_victim, and ZMM_TRACE_EVENTS=SYS/EVENT[,...] (e.g.
 # vmscan/mm_vmscan_lru_shrink_inactive), for ZMM_TRACE_DUMP=1 or
 # ZMM_TRACE_URGENT=N, which prints the N trace lines before each urgent
 # ask of reclaim (a reclaim attempt's last pass, having got nothing)
-zpage_trace_extra() {
-	for _ev in $(echo "${ZMM_TRACE_EVENTS:-}" | tr , ' '); do
+zpage_trace_events() {
+	for _ev in vmscan/mm_vmscan_zpage_shrink zmm/zmm_shrink_asked \
+		oom/mark_victim $(echo "${ZMM_TRACE_EVENTS:-}" | tr , ' '); do
 		[ -w "$TRACEFS/events/$_ev/enable" ] &&
 			echo "$1" >"$TRACEFS/events/$_ev/enable"
 	done
@@ -513,10 +510,7 @@ zpage_trace_extra() {
 zpage_trace_report() {
 	[ -w "$ZPAGE_EV/enable" ] || return 0
 	echo 0 >"$TRACEFS/tracing_on"
-	echo 0 >"$ZPAGE_EV/enable"
-	[ -w "$ZMM_EV/enable" ] && echo 0 >"$ZMM_EV/enable"
-	[ -w "$OOM_EV/enable" ] && echo 0 >"$OOM_EV/enable"
-	zpage_trace_extra 0
+	zpage_trace_events 0
 	if [ "${ZMM_TRACE_DUMP:-0}" = 1 ]; then
 		grep -v '^#' "$TRACEFS/trace" | sed 's/^/#   trace: /'
 	else
