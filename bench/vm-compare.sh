@@ -20,7 +20,8 @@
 # (default "zmm zswap zswap-shrinker"; also "zmm-base" and "zmm-kernel";
 # any mode as "MODE:NAME=VALUE[,NAME=VALUE...]" has the backend's module
 # parameters set in the guest before the workload, e.g.
-# zmm:compact_slack_pct=12 or zswap:max_pool_percent=40),
+# zmm:compact_slack_pct=12 or zswap:max_pool_percent=40; zmm's compressor
+# and zstd_level are given to insmod, zmm:compressor=zstd),
 # ZMM_COMPARE_BASE
 # (a git commit: mode zmm-base runs zmm.ko built from that commit's
 # sources, against the same kernel, so that a change to the module can be

@@ -327,6 +327,41 @@ kv_apply() {
 # params_apply DIR: ZMM_PARAMS written to the module parameters in DIR,
 # zmm's or zswap's (bench/vm-compare.sh's "zmm:..." and "zswap:..." modes)
 params_apply() { kv_apply ZMM_PARAMS "$1" "$BACKEND parameter "; }
+# zmm_load_params: zmm's compressor and zstd_level are fixed once its pool
+# exists, which is from insmod on; when ZMM_PARAMS names either, reload the
+# (still empty) module with them as insmod arguments and leave the rest of
+# ZMM_PARAMS for params_apply.
+zmm_load_params() {
+	_load= _rest=
+	_old_ifs=$IFS
+	IFS=,
+	set -f
+	for _kv in ${ZMM_PARAMS:-}; do
+		case $_kv in
+		compressor=* | zstd_level=*) _load="$_load $_kv" ;;
+		*) _rest="${_rest:+$_rest,}$_kv" ;;
+		esac
+	done
+	set +f
+	IFS=$_old_ifs
+	[ -n "$_load" ] || return 0
+	ZMM_PARAMS=$_rest
+	echo 0 >"$P/enabled"
+	# the module refuses to go for a moment after it is turned off
+	_i=0
+	until rmmod zmm 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 30 ] || bail "rmmod zmm (to load it with$_load)"
+		sleep 1
+	done
+	# shellcheck disable=SC2086 # one argument per name=value
+	insmod /lib/modules-zmm/zmm.ko $_load || bail "insmod zmm.ko$_load"
+	for _kv in $_load; do
+		[ "$(cat "$P/${_kv%%=*}")" = "${_kv#*=}" ] ||
+			bail "zmm parameter ${_kv%%=*} is $(cat "$P/${_kv%%=*}") after insmod, not ${_kv#*=}"
+		echo "# zmm parameter $_kv (at insmod)"
+	done
+}
 # sysctl_apply: ZMM_SYSCTL written to /proc/sys/vm (page-cluster=0,
 # swappiness=100, ...)
 sysctl_apply() { kv_apply ZMM_SYSCTL /proc/sys/vm vm.; }
@@ -339,6 +374,7 @@ backend_setup() {
 	case $BACKEND in
 	zmm)
 		zmm_loaded || bail "zmm.ko not loaded"
+		zmm_load_params
 		[ "$(cat "$P/enabled")" = Y ] || echo 1 >"$P/enabled"
 		echo 0 >/sys/module/zswap/parameters/enabled 2>/dev/null || true
 		params_apply "$P"
