@@ -500,8 +500,9 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
  * @nr_pages: pageframes asked in this reclaim pass.
  * @urgent: the reclaim is in the last pass of an attempt (priority 0 in
  *	the kernel), having scanned the LRU lists whole, and has got nothing
- *	yet: as it stands the attempt fails (a memcg charge OOM-kills after
- *	a few failed attempts in a row).
+ *	yet, and for a memcg it is not the charge's first attempt: as it
+ *	stands the attempt fails (a memcg charge OOM-kills after a few
+ *	failed attempts in a row).
  *
  * First the arena's churn, young zpages loaded back, is answered with
  * evictions, from the cold end unless its evictions keep coming back, a
