@@ -332,7 +332,7 @@ params_apply() { kv_apply ZMM_PARAMS "$1" "$BACKEND parameter "; }
 # (still empty) module with them as insmod arguments and leave the rest of
 # ZMM_PARAMS for params_apply.
 zmm_load_params() {
-	_load= _rest=
+	_load='' _rest=''
 	_old_ifs=$IFS
 	IFS=,
 	set -f
