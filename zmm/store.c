@@ -275,8 +275,9 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
  * @src: the page.
  * @len: must be PAGE_SIZE.
  *
- * Return: 0, or -EINVAL, -E2BIG (poor ratio), -ENOMEM, -EIO; after a
- * failure the key holds nothing.
+ * Return: 0, or -EINVAL, -E2BIG (poor ratio), -EOPNOTSUPP (a same-filled
+ * file page, which zmm does not keep), -ENOMEM, -EIO; after a failure the
+ * key holds nothing.
  */
 int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	      int nid, const void *src, size_t len)
@@ -302,6 +303,21 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 		goto drop_key;
 	}
 	if (zmm_same_filled(src, &e->value)) {
+		/*
+		 * A same-filled zpage holds no pageframe and is on no LRU, so
+		 * reclaim, which asks in pageframes, never takes it back: a
+		 * file's would pin its entry (charged to the memcg) for as
+		 * long as the file lives, one per page of a sparse file read.
+		 * The page cache reads such a page again instead (a hole
+		 * without I/O).  Anon ones are bounded by the swap slots they
+		 * hold, and all-zero anon pages never get here (the swap
+		 * core's zeromap takes them).
+		 */
+		if (key->type == ZMM_FILE) {
+			zmm_stat_inc(pool, ZMM_STAT_REJECT_SAME_FILE);
+			ret = -EOPNOTSUPP;
+			goto free_entry;
+		}
 		zmm_stat_inc(pool, ZMM_STAT_SAME_FILLED);
 	} else {
 		ret = zmm_store_compressed(pool, e, owner, nid, src);
