@@ -283,7 +283,9 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 	      int nid, const void *src, size_t len)
 {
 	struct zmm_entry *e, *old;
+	unsigned long value;
 	struct zmm_shard *s;
+	bool same;
 	int ret;
 
 	if (!zmm_key_valid(key) || !src || len != PAGE_SIZE || nid < 0 ||
@@ -292,6 +294,22 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 		if (zmm_key_valid(key))
 			zmm_drop_key(pool, key);
 		return -EINVAL;
+	}
+	same = zmm_same_filled(src, &value);
+	/*
+	 * A same-filled zpage holds no pageframe and is on no LRU, so
+	 * reclaim, which asks in pageframes, never takes it back: a file's
+	 * would pin its entry (charged to the memcg) for as long as the file
+	 * lives, one per page of a sparse file read.  The page cache reads
+	 * such a page again instead (a hole without I/O).  Refused before
+	 * admission, which may shrink the pool to make room.  Anon ones are
+	 * bounded by the swap slots they hold, and all-zero anon pages never
+	 * get here (the swap core's zeromap takes them).
+	 */
+	if (same && key->type == ZMM_FILE) {
+		zmm_stat_inc(pool, ZMM_STAT_REJECT_SAME_FILE);
+		ret = -EOPNOTSUPP;
+		goto drop_key;
 	}
 	ret = pool->policy->admit(pool, key, owner, nid);
 	if (ret)
@@ -302,22 +320,8 @@ int zmm_store(struct zmm_pool *pool, const struct zmm_key *key, u32 owner,
 		ret = -ENOMEM;
 		goto drop_key;
 	}
-	if (zmm_same_filled(src, &e->value)) {
-		/*
-		 * A same-filled zpage holds no pageframe and is on no LRU, so
-		 * reclaim, which asks in pageframes, never takes it back: a
-		 * file's would pin its entry (charged to the memcg) for as
-		 * long as the file lives, one per page of a sparse file read.
-		 * The page cache reads such a page again instead (a hole
-		 * without I/O).  Anon ones are bounded by the swap slots they
-		 * hold, and all-zero anon pages never get here (the swap
-		 * core's zeromap takes them).
-		 */
-		if (key->type == ZMM_FILE) {
-			zmm_stat_inc(pool, ZMM_STAT_REJECT_SAME_FILE);
-			ret = -EOPNOTSUPP;
-			goto free_entry;
-		}
+	if (same) {
+		e->value = value;
 		zmm_stat_inc(pool, ZMM_STAT_SAME_FILLED);
 	} else {
 		ret = zmm_store_compressed(pool, e, owner, nid, src);
