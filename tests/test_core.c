@@ -32,8 +32,10 @@ static const char *t_name;
 
 static unsigned char pg[PAGE_SIZE], out[PAGE_SIZE];
 
-static struct zmm_pool *mkpool(struct uenv *u, enum zmm_comp comp,
-			       unsigned int max_order)
+/* a pool whose cold zpages a shrink recompresses with @recomp */
+static struct zmm_pool *mkpool_recomp(struct uenv *u, enum zmm_comp comp,
+				      enum zmm_comp recomp,
+				      unsigned int max_order)
 {
 	struct zmm_params p;
 	struct zmm_ops ops;
@@ -42,8 +44,15 @@ static struct zmm_pool *mkpool(struct uenv *u, enum zmm_comp comp,
 	u->max_order = max_order;
 	zmm_params_default(&p);
 	p.comp = comp;
+	p.recomp = recomp;
 	ops = uenv_ops(u);
 	return zmm_pool_create(&p, &ops);
+}
+
+static struct zmm_pool *mkpool(struct uenv *u, enum zmm_comp comp,
+			       unsigned int max_order)
+{
+	return mkpool_recomp(u, comp, ZMM_COMP_NONE, max_order);
 }
 
 static struct zmm_key K(enum zmm_type t, u64 id, u64 idx)
@@ -690,6 +699,169 @@ static u64 lru_end_index(struct zmm_arena *a, enum zmm_lru_end end)
 }
 
 /* Pool-wide reclaim: file first, then anon in proportion; then a drain. */
+/* the compressor of the zpage @key holds, or -1 if it holds none */
+static int key_comp(struct zmm_pool *pool, const struct zmm_key *key)
+{
+	struct zmm_shard *s = zmm_shard_of(pool, key->type, key->id,
+					   key->index);
+	struct zmm_entry *e;
+	int comp = -1;
+
+	spin_lock(&s->lock);
+	e = zmm_index_lookup(s, key);
+	if (e && e->arena) {
+		spin_lock(&e->arena->lock);
+		comp = e->comp;
+		spin_unlock(&e->arena->lock);
+	}
+	spin_unlock(&s->lock);
+	return comp;
+}
+
+/* every key of fill(@n) that the pool holds reads back right */
+static unsigned long check_fill(struct zmm_pool *pool, u32 id,
+				unsigned int n, bool exclusive)
+{
+	unsigned long found = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		struct zmm_key k = K(ZMM_ANON, id, i);
+
+		ret = zmm_load(pool, &k, out, PAGE_SIZE, exclusive);
+		if (ret == -ENOENT)
+			continue;
+		gen_page(pg, i % 2 ? GEN_TEXT : GEN_ANON, i);
+		CHECK(!ret && !memcmp(pg, out, PAGE_SIZE), "data of %u: %d",
+		      i, ret);
+		found++;
+	}
+	return found;
+}
+
+/*
+ * A second compressor (zmm_params.recomp): a shrink recompresses cold
+ * zpages in place before it writes any back, each zpage gets that chance
+ * once, the data stays right through loads, moves to an heir and
+ * writeback, and bad settings are refused.
+ */
+static void test_recompress(void)
+{
+	unsigned long freed, held, stored, recomp;
+	struct zmm_arena_info info;
+	struct zmm_key k0 = K(ZMM_ANON, 1, 0);
+	struct zmm_params p;
+	struct zmm_pool *pool;
+	struct zmm_ops ops;
+	struct uenv u;
+	int ret;
+
+	/* refused: the same compressor twice, or an unknown one */
+	zmm_params_default(&p);
+	p.recomp = p.comp;
+	CHECK(zmm_params_check(&p) == -EINVAL, "recomp == comp accepted");
+	p.recomp = ZMM_COMP_NONE + 1;
+	CHECK(zmm_params_check(&p) == -EINVAL, "unknown recomp accepted");
+	uenv_init(&u);
+	ops = uenv_ops(&u);
+	CHECK(!zmm_pool_create(&p, &ops), "pool with a bad recomp");
+	uenv_fini(&u);
+
+	pool = mkpool_recomp(&u, ZMM_COMP_LZ4, ZMM_COMP_ZSTD,
+			     ZMM_BLOCK_ORDER_MAX);
+	CHECK(pool, "pool");
+	if (!pool)
+		return;
+	p = pool->params;
+	p.recomp = ZMM_COMP_NONE;
+	CHECK(zmm_pool_set_params(pool, &p) == -EBUSY,
+	      "recomp changed under a live pool");
+	u.writeback = count_writeback;
+	wb_count = 0;
+	fill(pool, ZMM_ANON, 1, 3000, 0);
+	stored = 3000 - zmm_stat(pool, ZMM_STAT_SAME_FILLED);
+	zmm_arena_info(pool, 1, 0, ZMM_ANON, &info);
+	held = info.pages_held;
+
+	/*
+	 * A quarter of the pool, more than the small first blocks give by
+	 * evacuation into the head's free tail: recompression pays for the
+	 * rest, with no writeback.
+	 */
+	ret = zmm_shrink(pool, 1, 0, ZMM_ANON, held / 4, &freed);
+	recomp = zmm_stat(pool, ZMM_STAT_RECOMP);
+	CHECK(!ret && freed >= held / 4, "shrink: %d, %lu of %lu", ret, freed,
+	      held / 4);
+	CHECK(!wb_count, "wrote back %lu with zpages still to recompress",
+	      wb_count);
+	CHECK(recomp > 0 && recomp < stored, "recompressed %lu of %lu",
+	      recomp, stored);
+	CHECK(zmm_stat(pool, ZMM_STAT_RECOMP_SAVED) > 0, "bytes saved");
+	/* coldest first: the first stored went first */
+	CHECK(key_comp(pool, &k0) == ZMM_COMP_ZSTD, "key 0 in %d",
+	      key_comp(pool, &k0));
+	check_pool(pool, &u);
+
+	/* every page reads back, in either compressor (kept: hot again) */
+	CHECK(check_fill(pool, 1, 3000, false) == 3000, "all loadable");
+	check_pool(pool, &u);
+
+	/* moved to an heir, recompressed zpages keep their compressor */
+	CHECK(!zmm_owner_gone(pool, 1, 2), "owner gone left zpages");
+	CHECK(key_comp(pool, &k0) == ZMM_COMP_ZSTD, "moved key 0 in %d",
+	      key_comp(pool, &k0));
+	CHECK(check_fill(pool, 1, 3000, false) == 3000, "all loadable");
+	check_pool(pool, &u);
+
+	/* all of it: each zpage had its one chance, then all went */
+	zmm_arena_info(pool, 2, 0, ZMM_ANON, &info);
+	ret = zmm_shrink(pool, 2, 0, ZMM_ANON, info.pages_held + 100, &freed);
+	CHECK(ret == -EAGAIN && freed == info.pages_held,
+	      "over-shrink: %d, %lu of %lu", ret, freed, info.pages_held);
+	CHECK(wb_count == stored, "wrote back %lu of %lu", wb_count, stored);
+	CHECK(zmm_stat(pool, ZMM_STAT_RECOMP) +
+	      zmm_stat(pool, ZMM_STAT_RECOMP_POOR) == stored,
+	      "second chances %lu + %lu for %lu zpages",
+	      zmm_stat(pool, ZMM_STAT_RECOMP),
+	      zmm_stat(pool, ZMM_STAT_RECOMP_POOR), stored);
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+
+	/*
+	 * lz4 after zstd never saves an eighth: every try is poor, and the
+	 * shrink writes back coldest first as with no second compressor.
+	 */
+	pool = mkpool_recomp(&u, ZMM_COMP_ZSTD, ZMM_COMP_LZ4,
+			     ZMM_BLOCK_ORDER_MAX);
+	CHECK(pool, "pool");
+	if (!pool)
+		return;
+	u.writeback = count_writeback;
+	wb_count = 0;
+	fill(pool, ZMM_ANON, 1, 3000, 0);
+	zmm_arena_info(pool, 1, 0, ZMM_ANON, &info);
+	ret = zmm_shrink(pool, 1, 0, ZMM_ANON, info.pages_held / 4, &freed);
+	CHECK(!ret && wb_count > 0, "shrink: %d, wrote back %lu", ret,
+	      wb_count);
+	CHECK(!zmm_stat(pool, ZMM_STAT_RECOMP) &&
+	      zmm_stat(pool, ZMM_STAT_RECOMP_POOR) == wb_count,
+	      "recompressed %lu, poor %lu, written %lu",
+	      zmm_stat(pool, ZMM_STAT_RECOMP),
+	      zmm_stat(pool, ZMM_STAT_RECOMP_POOR), wb_count);
+	CHECK(wb_order[0] == 0 && wb_order[wb_count - 1] < 3000,
+	      "first written back %llu", (unsigned long long)wb_order[0]);
+	CHECK(check_fill(pool, 1, 3000, true) == 3000 - wb_count -
+	      zmm_stat(pool, ZMM_STAT_SAME_FILLED) +
+	      zmm_stat(pool, ZMM_STAT_SAME_FILLED), "the rest loadable");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
 static void test_reclaim_and_drain(void)
 {
 	struct uenv u;
@@ -881,7 +1053,7 @@ static void test_reclaim_and_drain(void)
 		unsigned long idx = 0;
 
 		for (i = 0; a && i < 2 * ZMM_SHRINK_MAX_FAILS; i++)
-			zmm_evict_one(a, ZMM_LRU_HOT);
+			zmm_evict_one(a, ZMM_LRU_HOT, NULL);
 		if (a) {
 			idx = lru_end_index(a, ZMM_LRU_COLD);
 			zmm_arena_put(a);
@@ -1149,7 +1321,7 @@ static void test_evict_end(void)
 		CHECK(a, "no arena");
 		return;
 	}
-	CHECK(zmm_evict_one(a, ZMM_LRU_COLD) >= 0, "evict");
+	CHECK(zmm_evict_one(a, ZMM_LRU_COLD, NULL) >= 0, "evict");
 	k = K(ZMM_FILE, 1, 0);
 	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT, "evicted");
 	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) == -ENOENT &&
@@ -1164,7 +1336,7 @@ static void test_evict_end(void)
 	for (i = 0; i < 300; i++) {
 		end = zmm_policy_evict_end(a);
 		CHECK(end == ZMM_LRU_COLD, "eviction %lu from the hot end", i);
-		CHECK(zmm_evict_one(a, end) >= 0, "evict %lu", i);
+		CHECK(zmm_evict_one(a, end, NULL) >= 0, "evict %lu", i);
 	}
 	CHECK(!zmm_stat(pool, ZMM_STAT_EVICT_HOT), "evict_hot %lu",
 	      zmm_stat(pool, ZMM_STAT_EVICT_HOT));
@@ -1180,7 +1352,7 @@ static void test_evict_end(void)
 			hot0 = zmm_stat(pool, ZMM_STAT_EVICT_HOT);
 		end = zmm_policy_evict_end(a);
 		idx = lru_end_index(a, end);
-		CHECK(zmm_evict_one(a, end) >= 0, "cyclic evict %lu", i);
+		CHECK(zmm_evict_one(a, end, NULL) >= 0, "cyclic evict %lu", i);
 		if (end == ZMM_LRU_COLD) {
 			k = K(ZMM_FILE, 1, idx);
 			CHECK(zmm_load(pool, &k, out, PAGE_SIZE, true) ==
@@ -2428,14 +2600,14 @@ static void *t_shrinker(void *arg)
 	return NULL;
 }
 
-static void test_threads(void)
+static void run_threads(enum zmm_comp recomp)
 {
 	pthread_t th[2 * T_THREADS + 1];
 	struct tctx c[2 * T_THREADS + 1];
 	unsigned long ops = 20000, errors = 0;
 	const char *env = getenv("ZMM_TEST_OPS");
 	struct uenv u;
-	struct zmm_pool *pool = mkpool(&u, ZMM_COMP_LZ4, 5);
+	struct zmm_pool *pool = mkpool_recomp(&u, ZMM_COMP_LZ4, recomp, 5);
 	unsigned int i;
 
 	if (env)
@@ -2466,16 +2638,30 @@ static void test_threads(void)
 	CHECK(!t_wb_errors, "%lu stale or corrupt writebacks", t_wb_errors);
 	CHECK(c[2 * T_THREADS].ops > 0, "shrinker ran");
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_WB) > 0, "anon written back");
+	if (recomp != ZMM_COMP_NONE)
+		CHECK(zmm_stat(pool, ZMM_STAT_RECOMP) > 0, "recompressed");
 	check_pool(pool, &u);
 	printf("# threads: %u x %lu ops, %lu shrinks/compactions, "
-	       "%lu written back, %lu dropped, %lu moves\n",
+	       "%lu written back, %lu dropped, %lu moves, %lu recompressed\n",
 	       2 * T_THREADS, ops, c[2 * T_THREADS].ops,
 	       zmm_stat(pool, ZMM_STAT_EVICT_WB),
 	       zmm_stat(pool, ZMM_STAT_EVICT_DROP),
-	       zmm_stat(pool, ZMM_STAT_COMPACT_MOVES));
+	       zmm_stat(pool, ZMM_STAT_COMPACT_MOVES),
+	       zmm_stat(pool, ZMM_STAT_RECOMP));
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
 	uenv_fini(&u);
+}
+
+static void test_threads(void)
+{
+	run_threads(ZMM_COMP_NONE);
+}
+
+/* the same, with cold zpages recompressed under the loads */
+static void test_threads_recompress(void)
+{
+	run_threads(ZMM_COMP_ZSTD);
 }
 
 /*
@@ -2587,9 +2773,11 @@ static const struct {
 	{ "evict_end_follows_refaults", test_evict_end },
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },
+	{ "recompress_cold_before_writeback", test_recompress },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "shrink_head_races_last_release", test_shrink_head_race },
 	{ "threads_disjoint_and_shared_keys", test_threads },
+	{ "threads_with_recompression", test_threads_recompress },
 };
 
 int main(int argc, char **argv)

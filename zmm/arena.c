@@ -320,7 +320,8 @@ void zmm_arenas_put(struct zmm_arena **arenas, unsigned long n)
 }
 
 /**
- * zmm_lru_rotate - put back a zpage whose writeback failed.
+ * zmm_lru_rotate - put back a zpage its evictor keeps: its writeback
+ * failed, or it was recompressed (evict.c).
  * @a: its arena.
  * @e: the zpage, off the LRU.
  * @end: the end of the LRU it was taken from, or ZMM_NR_LRU_ENDS (a

@@ -307,20 +307,74 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
  * zmm_arena_copy_out - copy an entry's compressed data to @buf.
  * @a: the entry's arena.
  * @e: the entry, referenced by the caller.
- * @buf: at least @e->len bytes.
+ * @buf: at least PAGE_SIZE bytes.
  * @touch: move the entry to the hot end of the LRU (a load that keeps it).
+ * @comp: set to the compressor of the data.
  *
- * Under the arena lock, so compaction cannot move the data meanwhile.
+ * Under the arena lock, so compaction cannot move the data meanwhile, and
+ * a recompression (zmm_block_rewrite()) cannot change it between the copy
+ * and the reading of its length and compressor.
+ *
+ * Return: the length copied.
  */
-void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf,
-			bool touch)
+unsigned int zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e,
+				void *buf, bool touch, unsigned int *comp)
 {
+	unsigned int len;
+
 	spin_lock(&a->lock);
-	memcpy(buf, e->block->base + e->off, e->len);
+	len = e->len;
+	*comp = e->comp;
+	memcpy(buf, e->block->base + e->off, len);
 	/* an entry under eviction is off the LRU and stays off */
 	if (touch && !list_empty(&e->lru))
 		list_move_tail(&e->lru, &a->lru);
 	spin_unlock(&a->lock);
+	return len;
+}
+
+/**
+ * zmm_block_rewrite - replace an entry's data, in place, with shorter data.
+ * @a: the entry's arena.
+ * @e: the entry, referenced and off the LRU (the caller is its evictor).
+ * @old_len: the length the caller read (zmm_arena_copy_out()).
+ * @data: the new data, the same page in compressor @comp.
+ * @len: its length, shorter than @old_len.
+ * @comp: its compressor.
+ *
+ * The new data takes the start of the old object's bytes; the rest of
+ * them becomes garbage in its block, which compaction gives back like
+ * any other.  Takes no memory.
+ *
+ * Return: true if rewritten; false if @e's length is no longer @old_len
+ * (nothing is changed then).
+ */
+bool zmm_block_rewrite(struct zmm_arena *a, struct zmm_entry *e,
+		       unsigned int old_len, const void *data,
+		       unsigned int len, unsigned int comp)
+{
+	unsigned int bucket, saved = old_len - len;
+	struct zmm_block *b;
+
+	if (WARN_ON_ONCE(!len || len >= old_len))
+		return false;
+	spin_lock(&a->lock);
+	b = e->block;
+	if (e->len != old_len) {
+		spin_unlock(&a->lock);
+		return false;
+	}
+	bucket = zmm_bucket_of(b);
+	memcpy(b->base + e->off, data, len);
+	e->len = len;
+	e->comp = comp;
+	b->live -= saved;
+	a->bytes_used -= saved;
+	if (!b->busy && b != a->head && zmm_bucket_of(b) != bucket)
+		list_move_tail(&b->node, &a->buckets[zmm_bucket_of(b)]);
+	spin_unlock(&a->lock);
+	zmm_stat_add(a->pool, ZMM_STAT_BYTES_USED, -(long)saved);
+	return true;
 }
 
 /**

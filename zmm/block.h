@@ -13,7 +13,10 @@ int zmm_block_store(struct zmm_arena *a, struct zmm_entry *e,
 unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e);
 unsigned long zmm_block_evacuate_one(struct zmm_arena *a, bool shrink);
 unsigned long zmm_block_shrink_head(struct zmm_arena *a);
-void zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e, void *buf,
-			bool touch);
+unsigned int zmm_arena_copy_out(struct zmm_arena *a, struct zmm_entry *e,
+				void *buf, bool touch, unsigned int *comp);
+bool zmm_block_rewrite(struct zmm_arena *a, struct zmm_entry *e,
+		       unsigned int old_len, const void *data,
+		       unsigned int len, unsigned int comp);
 
 #endif /* _ZMM_BLOCK_H */

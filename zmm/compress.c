@@ -132,6 +132,8 @@ void zmm_ctx_destroy(struct zmm_pool *pool)
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(pool->ctx, cpu);
 		pool->comp->fini(c);
+		if (pool->recomp)
+			pool->recomp->fini(c);
 		kfree(c->buf);
 	}
 	free_percpu(pool->ctx);
@@ -155,6 +157,8 @@ int zmm_ctx_init(struct zmm_pool *pool)
 			goto destroy_ctx;
 		}
 		ret = pool->comp->init(c, &pool->params);
+		if (!ret && pool->recomp)
+			ret = pool->recomp->init(c, &pool->params);
 		if (ret)
 			goto destroy_ctx;
 	}
@@ -163,6 +167,27 @@ int zmm_ctx_init(struct zmm_pool *pool)
 destroy_ctx:
 	zmm_ctx_destroy(pool);
 	return ret;
+}
+
+/**
+ * zmm_decompress - decompress a zpage's data with the compressor it names.
+ * @c: this CPU's context, held.
+ * @comp: the zpage's compressor (struct zmm_entry @comp, read with @len
+ *	under the arena lock: a recompression changes both).
+ * @src: the compressed data.
+ * @len: its length.
+ * @dst: PAGE_SIZE bytes.
+ *
+ * Return: 0, or -EIO (bad data, or a compressor the pool does not have).
+ */
+int zmm_decompress(struct zmm_cpu_ctx *c, unsigned int comp, const void *src,
+		   unsigned int len, void *dst)
+{
+	const struct zmm_compressor *cc = zmm_compressor(comp);
+
+	if (WARN_ON_ONCE(!cc))
+		return -EIO;
+	return cc->decompress(c, src, len, dst);
 }
 
 struct zmm_cpu_ctx *zmm_ctx_get(struct zmm_pool *pool)

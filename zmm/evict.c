@@ -54,6 +54,7 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 {
 	struct zmm_pool *pool = wb->pool;
 	struct zmm_entry *e = wb->e;
+	unsigned int len, comp;
 	struct zmm_cpu_ctx *ctx;
 	int ret = 0;
 
@@ -61,8 +62,8 @@ int zmm_writeback_fill(struct zmm_writeback *wb, void *dst)
 		return -EINVAL;
 	if (e->arena) {
 		ctx = zmm_ctx_get(pool);
-		zmm_arena_copy_out(e->arena, e, ctx->buf, false);
-		ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
+		len = zmm_arena_copy_out(e->arena, e, ctx->buf, false, &comp);
+		ret = zmm_decompress(ctx, comp, ctx->buf, len, dst);
 		zmm_ctx_put(pool);
 	} else {
 		zmm_fill(dst, e->value);
@@ -190,27 +191,91 @@ static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
 	return freed + zmm_entry_put(pool, e);
 }
 
+/*
+ * Give @e, taken from the cold end of @a's LRU and referenced by the
+ * caller, its second chance: recompress it with the pool's second
+ * compressor, in place (zmm_block_rewrite()).  A cold zpage is seldom
+ * loaded again, so the slower, denser compressor costs little where it
+ * is used, and every byte it saves is memory kept without I/O.  It is
+ * kept only if that saved at least an eighth of its bytes; then it goes
+ * to the hot end of the LRU, so that the zpages behind it get the same
+ * chance before any is evicted, and it is evicted the next time it
+ * reaches the cold end.  Return true if it was kept.
+ */
+static bool zmm_recompress_entry(struct zmm_pool *pool, struct zmm_arena *a,
+				 struct zmm_entry *e)
+{
+	unsigned int len, comp, cap;
+	struct zmm_cpu_ctx *ctx;
+	bool kept = false;
+	u8 *page;
+	int nlen;
+
+	ctx = zmm_ctx_get(pool);
+	/* the compressed copy in the first half, the page in the second */
+	page = ctx->buf + PAGE_SIZE;
+	len = zmm_arena_copy_out(a, e, ctx->buf, false, &comp);
+	if (WARN_ON_ONCE(zmm_decompress(ctx, comp, ctx->buf, len, page))) {
+		/* its eviction finds the same and keeps it */
+		zmm_stat_inc(pool, ZMM_STAT_DECOMP_ERR);
+		goto put_ctx;
+	}
+	cap = len - len / 8;
+	nlen = pool->recomp->compress(ctx, &pool->params, page, ctx->buf, cap);
+	if (nlen <= 0 || nlen > cap) {
+		zmm_stat_inc(pool, ZMM_STAT_RECOMP_POOR);
+		goto put_ctx;
+	}
+	kept = zmm_block_rewrite(a, e, len, ctx->buf, nlen,
+				 pool->params.recomp);
+	if (kept) {
+		zmm_stat_inc(pool, ZMM_STAT_RECOMP);
+		zmm_stat_add(pool, ZMM_STAT_RECOMP_SAVED, len - nlen);
+	}
+put_ctx:
+	zmm_ctx_put(pool);
+	return kept;
+}
+
 /**
  * zmm_evict_one - evict the zpage at one end of an arena's LRU.
  * @a: the arena.
  * @end: the coldest zpage, or the most recently stored (the policy's
  *	choice, see zmm_policy_evict_end()).
+ * @recompressed: if not NULL, set to whether the zpage was recompressed
+ *	and kept rather than evicted.
+ *
+ * In a pool with a second compressor (zmm_params.recomp), a zpage taken
+ * from the cold end that is still in the first is recompressed instead,
+ * and kept if that saved enough (zmm_recompress_entry()); the bytes saved
+ * are garbage in its block, for the caller's compaction to give back.
  *
  * Return: pageframes freed (>= 0), -ENOENT if the LRU has no zpage,
  * -EAGAIN if the zpage could not be evicted (an anon zpage whose
  * writeback failed is rotated to the other end).
  */
-long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end)
+long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end,
+		   bool *recompressed)
 {
 	struct zmm_pool *pool = a->pool;
 	struct zmm_entry *e;
 	long ret;
 
+	if (recompressed)
+		*recompressed = false;
 	if (a->type == ZMM_ANON && !pool->ops.writeback)
 		return -EAGAIN;
 	e = zmm_lru_take_end(a, end);
 	if (!e)
 		return -ENOENT;
+	/* @e->comp changes only under its evictor, which we now are */
+	if (end == ZMM_LRU_COLD && pool->recomp &&
+	    e->comp == pool->params.comp && zmm_recompress_entry(pool, a, e)) {
+		if (recompressed)
+			*recompressed = true;
+		zmm_lru_rotate(a, e, end);
+		return zmm_entry_put(pool, e);
+	}
 	if (a->type == ZMM_FILE)
 		return zmm_drop_entry(pool, a, e, end);
 	ret = zmm_writeback_entry(pool, a, e, end);

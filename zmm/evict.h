@@ -5,6 +5,7 @@
 
 #include "types.h"
 
-long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end);
+long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end,
+		   bool *recompressed);
 
 #endif /* _ZMM_EVICT_H */

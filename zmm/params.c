@@ -3,8 +3,8 @@
  * zmm module parameters, /sys/module/zmm/parameters/.
  *
  * Every write is validated; a bad value is refused with -EINVAL and a
- * message, and changes nothing.  The compressor and its level are fixed
- * once the pool exists (writing another one gives -EBUSY): set them on the
+ * message, and changes nothing.  The compressors and the zstd level are
+ * fixed once the pool exists (writing another one gives -EBUSY): set them on the
  * command line or at load time.  Documentation/admin-guide/zmm.rst has the
  * meaning of each.
  */
@@ -29,7 +29,7 @@ static int zmm_param_commit(const struct zmm_params *p)
 	if (!ret && zmm_pool)
 		ret = zmm_pool_set_params(zmm_pool, p);
 	if (ret == -EBUSY)
-		pr_err("the compressor cannot change under a live pool\n");
+		pr_err("the compressors cannot change under a live pool\n");
 	if (!ret)
 		zmm_config.params = *p;
 	return ret;
@@ -95,6 +95,50 @@ static const struct kernel_param_ops zmm_compressor_ops = {
 };
 module_param_cb(compressor, &zmm_compressor_ops, NULL, 0644);
 MODULE_PARM_DESC(compressor, "lz4 (default) or zstd; fixed once loaded");
+
+static int zmm_set_recompress(const char *val, const struct kernel_param *kp)
+{
+	struct zmm_params p;
+	enum zmm_comp c;
+	int ret;
+
+	mutex_lock(&zmm_param_lock);
+	p = zmm_config.params;
+	for (c = 0; c < ZMM_NR_COMPS; c++)
+		if (sysfs_streq(val, zmm_comp_name(c)))
+			break;
+	/* no compressor's name: c is ZMM_COMP_NONE */
+	if (c == ZMM_COMP_NONE && !sysfs_streq(val, "none")) {
+		pr_err("recompress: '%.*s' is not none, lz4 or zstd\n",
+		       (int)strcspn(val, "\n"), val);
+		ret = -EINVAL;
+	} else if (c != ZMM_COMP_NONE && c == p.comp) {
+		pr_err("recompress: %s is the compressor already\n",
+		       zmm_comp_name(c));
+		ret = -EINVAL;
+	} else {
+		p.recomp = c;
+		ret = zmm_param_commit(&p);
+	}
+	mutex_unlock(&zmm_param_lock);
+	return ret;
+}
+
+static int zmm_get_recompress(char *buf, const struct kernel_param *kp)
+{
+	enum zmm_comp c = zmm_config.params.recomp;
+
+	return sysfs_emit(buf, "%s\n", c == ZMM_COMP_NONE ? "none" :
+					 zmm_comp_name(c));
+}
+
+static const struct kernel_param_ops zmm_recompress_ops = {
+	.set = zmm_set_recompress,
+	.get = zmm_get_recompress,
+};
+module_param_cb(recompress, &zmm_recompress_ops, NULL, 0644);
+MODULE_PARM_DESC(recompress,
+		 "second compressor for cold zpages: none (default), lz4 or zstd; fixed once loaded");
 
 /* An unsigned tunable of struct zmm_params, checked as a whole. */
 static int zmm_set_uint(const char *val, const struct kernel_param *kp)

@@ -287,8 +287,12 @@ static int zmm_shrink_arena(struct zmm_arena *a, unsigned long nr_pages,
 			done += ret;
 			continue;
 		}
-		/* one that fails is rotated: the next try is another */
-		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
+		/*
+		 * One that fails is rotated: the next try is another.  One
+		 * recompressed frees nothing yet: its garbage is the next
+		 * evacuation's.
+		 */
+		ret = zmm_evict_one(a, zmm_policy_evict_end(a), NULL);
 		if (ret == -ENOENT)
 			break;
 		if (ret < 0) {
@@ -385,6 +389,8 @@ unsigned long zmm_drain(struct zmm_pool *pool)
 	return zmm_stat(pool, ZMM_STAT_NR_ZPAGES);
 }
 
+static unsigned long zmm_compact_arena(struct zmm_arena *a);
+
 /* Take a batch of @a's churn to answer, if there is one. */
 static bool zmm_churn_claim(struct zmm_arena *a)
 {
@@ -459,8 +465,9 @@ static bool zmm_evictions_return(struct zmm_arena *a)
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
-	unsigned int i, n, claims;
+	unsigned int i, n, claims, recompressed = 0;
 	unsigned long freed = 0;
+	bool kept;
 	long ret;
 
 	if (!zmm_churn_claim(a))
@@ -479,15 +486,21 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		ret = zmm_evict_one(a, zmm_policy_evict_end(a));
+		ret = zmm_evict_one(a, zmm_policy_evict_end(a), &kept);
 		if (ret == -ENOENT)
 			break;
 		if (ret >= 0) {
 			freed += ret;
-			zmm_stat_inc(a->pool, ZMM_STAT_EVICT_CHURN);
+			if (kept)
+				recompressed++;
+			else
+				zmm_stat_inc(a->pool, ZMM_STAT_EVICT_CHURN);
 		}
 		cond_resched();
 	}
+	/* what recompression saved is garbage until compacted */
+	if (recompressed)
+		freed += zmm_compact_arena(a);
 	return freed;
 }
 

@@ -17,6 +17,8 @@
 #include <linux/gfp.h>
 #include <linux/random.h>
 
+#include "evict.h"
+
 struct zk_env {
 	atomic_long_t pages_out;
 	int kicks[ZMM_WORK_LIMIT + 1];
@@ -208,6 +210,67 @@ static void zk_shrink_writeback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zmm_pool_check(c->pool, true), 0);
 }
 
+/*
+ * With a second compressor, a shrink recompresses each cold zpage with
+ * the kernel's lib/zstd, under the per-CPU context, before any goes to
+ * swap; recompressed data loads and writes back right.
+ */
+static void zk_recompress(struct kunit *test)
+{
+	struct zk_ctx *c = test->priv;
+	struct zmm_key k = { .type = ZMM_ANON, .id = 3 };
+	struct zmm_ops ops = c->pool->ops;
+	unsigned long i, freed;
+	struct zmm_params p;
+	struct zmm_arena *a;
+	bool kept;
+	int ret;
+
+	zmm_pool_destroy(c->pool);
+	zmm_params_default(&p);
+	p.recomp = ZMM_COMP_ZSTD;
+	c->pool = zmm_pool_create(&p, &ops);
+	KUNIT_ASSERT_NOT_NULL(test, c->pool);
+	for (i = 0; i < 64; i++) {
+		k.index = i;
+		zk_page(c->page, 200 + i);
+		KUNIT_ASSERT_EQ(test, zmm_store(c->pool, &k, 8, 0, c->page,
+						PAGE_SIZE), 0);
+	}
+	/* the 8 coldest are recompressed and kept, not written */
+	a = zmm_arena_find(c->pool, 8, 0, ZMM_ANON, false);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	for (i = 0; i < 8; i++) {
+		KUNIT_EXPECT_GE(test, zmm_evict_one(a, ZMM_LRU_COLD, &kept),
+				0);
+		KUNIT_EXPECT_TRUE(test, kept);
+	}
+	zmm_arena_put(a);
+	KUNIT_EXPECT_EQ(test, zmm_stat(c->pool, ZMM_STAT_RECOMP), 8);
+	KUNIT_EXPECT_EQ(test, c->env.writebacks, 0);
+	KUNIT_EXPECT_EQ(test, zmm_pool_check(c->pool, true), 0);
+	for (i = 0; i < 64; i++) {
+		k.index = i;
+		zk_page(c->page, 200 + i);
+		KUNIT_ASSERT_EQ(test, zmm_load(c->pool, &k, c->out, PAGE_SIZE,
+					       false), 0);
+		KUNIT_EXPECT_EQ(test, memcmp(c->page, c->out, PAGE_SIZE), 0);
+	}
+	ret = zmm_shrink(c->pool, 8, 0, ZMM_ANON, ULONG_MAX / 2, &freed);
+	KUNIT_EXPECT_EQ(test, ret, -EAGAIN);
+	KUNIT_EXPECT_EQ(test, c->env.writebacks, 64);
+	KUNIT_EXPECT_EQ(test, zmm_stat(c->pool, ZMM_STAT_RECOMP) +
+			zmm_stat(c->pool, ZMM_STAT_RECOMP_POOR), 64);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->env.pages_out), 0);
+	for (i = 0; i < 64; i++) {
+		zk_page(c->page, 200 + i);
+		KUNIT_EXPECT_EQ(test, memcmp(c->page,
+					     c->env.disk + i * PAGE_SIZE,
+					     PAGE_SIZE), 0);
+	}
+	KUNIT_EXPECT_EQ(test, zmm_pool_check(c->pool, true), 0);
+}
+
 /* Pool-wide reclaim takes file zpages first; a drain writes back all. */
 static void zk_reclaim_drain(struct kunit *test)
 {
@@ -324,6 +387,7 @@ static struct kunit_case zmm_kunit_cases[] = {
 	KUNIT_CASE(zk_roundtrip),
 	KUNIT_CASE(zk_bad_inputs),
 	KUNIT_CASE(zk_shrink_writeback),
+	KUNIT_CASE(zk_recompress),
 	KUNIT_CASE(zk_reclaim_drain),
 	KUNIT_CASE(zk_limit_and_kicks),
 	{}

@@ -32,6 +32,12 @@ int zmm_params_check(const struct zmm_params *p)
 		pr_err("unknown compressor %d\n", p->comp);
 		return -EINVAL;
 	}
+	if (p->recomp != ZMM_COMP_NONE &&
+	    (!zmm_compressor(p->recomp) || p->recomp == p->comp)) {
+		pr_err("second compressor %d: none, or one other than the first\n",
+		       p->recomp);
+		return -EINVAL;
+	}
 	if (p->zstd_level < 1 || p->zstd_level > 19) {
 		pr_err("zstd level %d not in 1..19\n", p->zstd_level);
 		return -EINVAL;
@@ -60,8 +66,8 @@ int zmm_params_check(const struct zmm_params *p)
  * @p: the new tunables.
  *
  * accept_pct, min_order, compact_slack_pct and limit_pages take effect
- * for the next operations; the compressor and its level cannot change
- * under stored zpages.
+ * for the next operations; the compressors and the zstd level cannot
+ * change under stored zpages.
  *
  * Return: 0, -EINVAL (with a message) for a bad value, -EBUSY for a
  * compressor change.
@@ -72,8 +78,8 @@ int zmm_pool_set_params(struct zmm_pool *pool, const struct zmm_params *p)
 
 	if (ret)
 		return ret;
-	if (p->comp != pool->params.comp ||
-	    (p->comp == ZMM_COMP_ZSTD &&
+	if (p->comp != pool->params.comp || p->recomp != pool->params.recomp ||
+	    ((p->comp == ZMM_COMP_ZSTD || p->recomp == ZMM_COMP_ZSTD) &&
 	     p->zstd_level != pool->params.zstd_level))
 		return -EBUSY;
 	WRITE_ONCE(pool->params.accept_pct, p->accept_pct);
@@ -108,6 +114,7 @@ struct zmm_pool *zmm_pool_create(const struct zmm_params *p,
 	pool->params = *p;
 	pool->ops = *ops;
 	pool->comp = zmm_compressor(p->comp);
+	pool->recomp = zmm_compressor(p->recomp);
 	pool->accept_max = PAGE_SIZE * p->accept_pct / 100;
 	pool->policy = &zmm_default_policy;
 	if (zmm_stats_init(pool))

@@ -174,6 +174,7 @@ int zmm_entry_move(struct zmm_pool *pool, struct zmm_entry *e,
 	struct zmm_key key = { .type = e->type, .id = e->id,
 			       .index = e->index };
 	struct zmm_entry *ne, *old = NULL;
+	unsigned int len, comp;
 	struct zmm_cpu_ctx *ctx;
 	struct zmm_shard *s;
 	int ret;
@@ -190,8 +191,9 @@ int zmm_entry_move(struct zmm_pool *pool, struct zmm_entry *e,
 	/* the new zpage's reference on @to */
 	zmm_arena_get(to);
 	ctx = zmm_ctx_get(pool);
-	zmm_arena_copy_out(e->arena, e, ctx->buf, false);
-	ret = zmm_block_store(to, ne, ctx->buf, e->len, ZMM_LRU_COLD);
+	len = zmm_arena_copy_out(e->arena, e, ctx->buf, false, &comp);
+	ne->comp = comp;
+	ret = zmm_block_store(to, ne, ctx->buf, len, ZMM_LRU_COLD);
 	zmm_ctx_put(pool);
 	if (ret) {
 		zmm_arena_put(to);
@@ -255,6 +257,7 @@ static int zmm_store_compressed(struct zmm_pool *pool, struct zmm_entry *e,
 					      ZMM_STAT_REJECT_POOR);
 		return len <= 0 ? -EIO : -E2BIG;
 	}
+	e->comp = pool->params.comp;
 	ret = zmm_block_store(a, e, ctx->buf, len, ZMM_LRU_HOT);
 	zmm_ctx_put(pool);
 	if (ret) {
@@ -380,6 +383,7 @@ drop_key:
 int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 	     size_t len, bool exclusive)
 {
+	unsigned int clen, comp;
 	struct zmm_cpu_ctx *ctx;
 	struct zmm_entry *e;
 	struct zmm_shard *s;
@@ -406,8 +410,9 @@ int zmm_load(struct zmm_pool *pool, const struct zmm_key *key, void *dst,
 		zmm_fill(dst, e->value);
 	} else {
 		ctx = zmm_ctx_get(pool);
-		zmm_arena_copy_out(e->arena, e, ctx->buf, !exclusive);
-		ret = pool->comp->decompress(ctx, ctx->buf, e->len, dst);
+		clen = zmm_arena_copy_out(e->arena, e, ctx->buf, !exclusive,
+					  &comp);
+		ret = zmm_decompress(ctx, comp, ctx->buf, clen, dst);
 		zmm_ctx_put(pool);
 	}
 	if (refcount_dec_and_test(&e->refs))

@@ -203,6 +203,9 @@ struct zmm_arena {
  * @value: the repeated word of a same-filled page (@arena is NULL).
  * @refs: references: the index holds one while the key maps to the entry.
  * @type: key type.
+ * @comp: the compressor of the data (enum zmm_comp): the pool's, or its
+ *	second one once a shrink recompressed the zpage (evict.c).  Changes
+ *	with @len, both under @arena->lock.
  * @seq: @arena's store count when it was stored (see zmm_arena @stores).
  * @published: set (release) once the key maps to the entry; until then
  *	the evictor leaves it alone, or it could evict data that the store
@@ -226,6 +229,7 @@ struct zmm_entry {
 	refcount_t refs;
 	u32 seq;
 	u8 type;
+	u8 comp;
 	bool published;
 };
 
@@ -294,7 +298,9 @@ struct zmm_shard {
  * @lock: makes the context this CPU's own while held: a local_lock, so
  *	nothing may sleep under it (no sleeping allocation, no I/O).
  * @buf: compressed data: the compressor's output, or a copy taken out of
- *	a block under the arena lock before decompressing.
+ *	a block under the arena lock before decompressing; a recompression
+ *	decompresses into its second half and compresses back into the
+ *	first.
  * @wrkmem: lz4 work memory.
  * @cctx: zstd compression context (in @cws).
  * @dctx: zstd decompression context (in @dws).
@@ -387,6 +393,7 @@ struct zmm_policy {
  * @policy: the policy the mechanism consults (policy.h); zmm_pool_create()
  *	installs the default one, tests may install their own.
  * @comp: compressor for @params.comp.
+ * @recomp: compressor for @params.recomp, or NULL.
  * @accept_max: largest compressed length stored, from @params.accept_pct.
  * @ctx: per-CPU compression contexts.
  * @shards: the index.
@@ -418,6 +425,7 @@ struct zmm_pool {
 	struct zmm_ops ops;
 	const struct zmm_policy *policy;
 	const struct zmm_compressor *comp;
+	const struct zmm_compressor *recomp;
 	unsigned int accept_max;
 	struct zmm_cpu_ctx __percpu *ctx;
 	struct zmm_shard *shards;

@@ -49,6 +49,9 @@ enum zmm_comp {
 	ZMM_NR_COMPS,
 };
 
+/* zmm_params.recomp: no second compressor */
+#define ZMM_COMP_NONE		ZMM_NR_COMPS
+
 /* Block orders: 2 MiB first, then smaller orders down to a floor. */
 #define ZMM_BLOCK_ORDER_MAX	9
 #define ZMM_BLOCK_ORDER_MIN	4	/* see Documentation/mm/zmm.rst */
@@ -62,7 +65,15 @@ enum zmm_comp {
 /**
  * struct zmm_params - tunables of a pool, validated by zmm_params_check().
  * @comp: compressor.
- * @zstd_level: zstd level (1..19) when @comp is ZMM_COMP_ZSTD.
+ * @zstd_level: zstd level (1..19) when @comp or @recomp is ZMM_COMP_ZSTD.
+ * @recomp: second compressor, for cold zpages, or ZMM_COMP_NONE (the
+ *	default); any other must differ from @comp.  A shrink that reaches
+ *	a zpage at the cold end of its LRU still in @comp recompresses it
+ *	with @recomp, in place, and keeps it (at the hot end, so that the
+ *	next ones get the same chance) if that saved at least an eighth of
+ *	its bytes; it is evicted the next time a shrink reaches it.  The
+ *	bytes saved become garbage that the shrink's compaction returns
+ *	(evict.c, zmm_evict_one()).
  * @accept_pct: largest compressed size accepted, in percent of a page
  *	(10..100).  Larger results are rejected with -E2BIG.
  * @min_order: lowest block order tried when a 2 MiB block is not at hand
@@ -78,6 +89,7 @@ enum zmm_comp {
 struct zmm_params {
 	enum zmm_comp comp;
 	int zstd_level;
+	enum zmm_comp recomp;
 	unsigned int accept_pct;
 	unsigned int min_order;
 	unsigned int compact_slack_pct;
@@ -88,6 +100,7 @@ struct zmm_params {
 #define ZMM_PARAMS_DEFAULT {				\
 	.comp = ZMM_COMP_LZ4,				\
 	.zstd_level = 3,				\
+	.recomp = ZMM_COMP_NONE,			\
 	.accept_pct = 75,				\
 	.min_order = ZMM_BLOCK_ORDER_MIN,		\
 	.compact_slack_pct = 3,				\

@@ -19,7 +19,8 @@
 # Tunables: ZMM_HC_LIMIT (memory.max, 64M), ZMM_HC_COLD (MiB, 96),
 # ZMM_HC_HOT (MiB, 24), ZMM_HC_TIME (seconds of hot accesses, 30),
 # ZMM_HC_WRITEBACK (the cgroup's memory.zpages.writeback, zmm only;
-# unset: the default, 1), ZMM_SAMPLE (2).
+# unset: the default, 1), ZMM_SAMPLE (2).  With zmm's recompress= set
+# (ZMM_PARAMS=recompress=zstd), asserts that cold zpages were recompressed.
 set -u
 # shellcheck source=lib.sh
 . /tests/lib.sh
@@ -51,6 +52,7 @@ fi
 show_counters before
 out0=$(vm pswpout); maj0=$(vm pgmajfault); steal0=$(zpage_steal); scan0=$(zpage_scan)
 credit0=$(zs load_credit)
+recomp0=$(zs recompressed)
 
 note "hotcold -c $cold -w $hot -t $secs in memory.max=$limit"
 peak_reset
@@ -120,10 +122,16 @@ if [ "$BACKEND" = zmm ]; then
 	else
 		note "the fill wrote back $wb_fill zpages: too few to tell writebacks from refaults"
 	fi
+	# a second compressor (recompress=): each cold zpage gets its
+	# chance before any goes to swap
+	recomp=$(($(zs recompressed) - recomp0))
+	if [ "$(cat "$P/recompress" 2>/dev/null || echo none)" != none ]; then
+		expect "cold zpages recompressed ($(zs recompress_saved_bytes) bytes saved, $(zs recompress_poor) poor)" "$recomp" -gt 0
+	fi
 	check "pool consistent" zmm_check
 else
 	expect "the cold set went to zswap (peak pool pageframes)" "$(peak_get held)" -gt 0
 fi
-stat_line "ops_per_s=${ops_s:-0} pswpout=$pswpout majflt=$majflt oom=${oom:-0} zpage_steal=$steal $phase"
+stat_line "ops_per_s=${ops_s:-0} pswpout=$pswpout majflt=$majflt oom=${oom:-0} zpage_steal=$steal recompressed=${recomp:-0} $phase"
 rmdir "$cg" 2>/dev/null || true
 tap_end

@@ -327,8 +327,8 @@ kv_apply() {
 # params_apply DIR: ZMM_PARAMS written to the module parameters in DIR,
 # zmm's or zswap's (bench/vm-compare.sh's "zmm:..." and "zswap:..." modes)
 params_apply() { kv_apply ZMM_PARAMS "$1" "$BACKEND parameter "; }
-# zmm_load_params: zmm's compressor and zstd_level are fixed once its pool
-# exists, which is from insmod on; when ZMM_PARAMS names either, reload the
+# zmm_load_params: zmm's compressor, recompress and zstd_level are fixed once
+# its pool exists, which is from insmod on; when ZMM_PARAMS names one, reload the
 # (still empty) module with them as insmod arguments and leave the rest of
 # ZMM_PARAMS for params_apply.
 zmm_load_params() {
@@ -338,7 +338,7 @@ zmm_load_params() {
 	set -f
 	for _kv in ${ZMM_PARAMS:-}; do
 		case $_kv in
-		compressor=* | zstd_level=*) _load="$_load $_kv" ;;
+		compressor=* | recompress=* | zstd_level=*) _load="$_load $_kv" ;;
 		*) _rest="${_rest:+$_rest,}$_kv" ;;
 		esac
 	done

@@ -8,7 +8,8 @@ set -u
 . /tests/lib.sh
 
 zmm_loaded || bail "zmm.ko not loaded"
-for kv in compressor=bogus compressor=zstd compressor= accept_pct=5 \
+for kv in compressor=bogus compressor=zstd compressor= recompress=bogus \
+	  recompress=lz4 recompress=zstd recompress= accept_pct=5 \
 	  accept_pct=101 accept_pct=abc min_order=3 min_order=10 \
 	  compact_slack_pct=51 compact_slack_pct=-1 zstd_level=0 \
 	  zstd_level=20 max_pool_percent=0 max_pool_percent=91 \
