@@ -1669,9 +1669,11 @@ static void test_load_churn(void)
 	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
 	zmm_arena_info(pool, 5, 0, ZMM_FILE, &info);
-	CHECK(evicted == batch && bytes - info.bytes_used >= 31 * PAGE_SIZE,
-	      "one ask evicted %lu for the churn, %lu bytes", evicted,
-	      bytes - info.bytes_used);
+	CHECK(evicted >= batch - batch / 8 && evicted <= batch + batch / 8 &&
+	      bytes - info.bytes_used >= 32 * PAGE_SIZE &&
+	      bytes - info.bytes_used < 33 * PAGE_SIZE,
+	      "one ask evicted %lu for the churn (about %lu), %lu bytes",
+	      evicted, batch, bytes - info.bytes_used);
 	/* a refault, too: it takes back ZMM_CHURN_REFAULT (8) */
 	k = K(ZMM_FILE, 1, 20000);
 	CHECK(zmm_load(pool, &k, out, PAGE_SIZE, false) == -ENOENT,
@@ -1683,7 +1685,8 @@ static void test_load_churn(void)
 	for (asks = 0; asks < 10; asks++)
 		zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
 	evicted = zmm_stat(pool, ZMM_STAT_EVICT_CHURN);
-	CHECK(evicted >= 2 * batch - 2 && evicted <= 2 * batch + 2,
+	CHECK(evicted >= 2 * batch - batch / 4 &&
+	      evicted <= 2 * batch + batch / 4,
 	      "100 young loads, one refault, %lu evicted (batch %lu)",
 	      evicted, batch);
 
@@ -1701,6 +1704,42 @@ static void test_load_churn(void)
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_CHURN) == evicted,
 	      "refaults took the churn back, yet %lu evicted for it",
 	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN) - evicted);
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
+}
+
+/*
+ * With a second compressor, the churn is answered by recompressing the
+ * coldest zpages: as many as save the batch's 32 pageframes of bytes,
+ * none written or dropped, and the arena compacted to give them back.
+ */
+static void test_load_churn_recompress(void)
+{
+	struct uenv u;
+	struct zmm_pool *pool = mkpool_recomp(&u, ZMM_COMP_LZ4, ZMM_COMP_ZSTD,
+					      ZMM_BLOCK_ORDER_MAX);
+	struct zmm_arena_info info;
+	unsigned long bytes, held;
+
+	fill(pool, ZMM_FILE, 5, 6000, 20000);
+	load_run(pool, 25999, -1, 100);
+	zmm_arena_info(pool, 5, 0, ZMM_FILE, &info);
+	bytes = info.bytes_used;
+	held = info.pages_held;
+	zmm_shrink_asked(pool, 5, 0, ZMM_FILE, 1, false);
+	zmm_arena_info(pool, 5, 0, ZMM_FILE, &info);
+	CHECK(zmm_stat(pool, ZMM_STAT_RECOMP) > 32 &&
+	      !zmm_stat(pool, ZMM_STAT_EVICT_CHURN) &&
+	      !zmm_stat(pool, ZMM_STAT_EVICT_DROP),
+	      "churn answered: %lu recompressed, %lu evicted",
+	      zmm_stat(pool, ZMM_STAT_RECOMP),
+	      zmm_stat(pool, ZMM_STAT_EVICT_CHURN));
+	CHECK(bytes - info.bytes_used >= 32 * PAGE_SIZE,
+	      "recompression saved %lu bytes", bytes - info.bytes_used);
+	CHECK(info.pages_held < held, "compacted: %lu -> %lu pageframes",
+	      held, info.pages_held);
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
@@ -2766,6 +2805,7 @@ static const struct {
 	{ "shrink_asked_paced_to_blocks", test_shrink_asked },
 	{ "load_credit_old_not_young", test_load_credit },
 	{ "load_churn_young_evicts_cold", test_load_churn },
+	{ "load_churn_answered_by_recompression", test_load_churn_recompress },
 	{ "load_churn_taken_back_when_pool_cycles",
 	  test_load_churn_whole_pool_cycles },
 	{ "load_churn_let_go_when_evictions_return", test_load_churn_futile },

@@ -200,14 +200,14 @@ static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
  * kept only if that saved at least an eighth of its bytes; then it goes
  * to the hot end of the LRU, so that the zpages behind it get the same
  * chance before any is evicted, and it is evicted the next time it
- * reaches the cold end.  Return true if it was kept.
+ * reaches the cold end.  Return the bytes saved if it was kept, else 0.
  */
-static bool zmm_recompress_entry(struct zmm_pool *pool, struct zmm_arena *a,
-				 struct zmm_entry *e)
+static unsigned int zmm_recompress_entry(struct zmm_pool *pool,
+					 struct zmm_arena *a,
+					 struct zmm_entry *e)
 {
-	unsigned int len, comp, cap;
+	unsigned int len, comp, cap, saved = 0;
 	struct zmm_cpu_ctx *ctx;
-	bool kept = false;
 	u8 *page;
 	int nlen;
 
@@ -226,15 +226,14 @@ static bool zmm_recompress_entry(struct zmm_pool *pool, struct zmm_arena *a,
 		zmm_stat_inc(pool, ZMM_STAT_RECOMP_POOR);
 		goto put_ctx;
 	}
-	kept = zmm_block_rewrite(a, e, len, ctx->buf, nlen,
-				 pool->params.recomp);
-	if (kept) {
+	if (zmm_block_rewrite(a, e, len, ctx->buf, nlen, pool->params.recomp)) {
+		saved = len - nlen;
 		zmm_stat_inc(pool, ZMM_STAT_RECOMP);
-		zmm_stat_add(pool, ZMM_STAT_RECOMP_SAVED, len - nlen);
+		zmm_stat_add(pool, ZMM_STAT_RECOMP_SAVED, saved);
 	}
 put_ctx:
 	zmm_ctx_put(pool);
-	return kept;
+	return saved;
 }
 
 /**
@@ -242,8 +241,7 @@ put_ctx:
  * @a: the arena.
  * @end: the coldest zpage, or the most recently stored (the policy's
  *	choice, see zmm_policy_evict_end()).
- * @recompressed: if not NULL, set to whether the zpage was recompressed
- *	and kept rather than evicted.
+ * @ev: if not NULL, set to what became of the zpage (struct zmm_evicted).
  *
  * In a pool with a second compressor (zmm_params.recomp), a zpage taken
  * from the cold end that is still in the first is recompressed instead,
@@ -255,31 +253,43 @@ put_ctx:
  * writeback failed is rotated to the other end).
  */
 long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end,
-		   bool *recompressed)
+		   struct zmm_evicted *ev)
 {
+	struct zmm_evicted none;
 	struct zmm_pool *pool = a->pool;
 	struct zmm_entry *e;
+	unsigned int len;
 	long ret;
 
-	if (recompressed)
-		*recompressed = false;
+	if (!ev)
+		ev = &none;
+	ev->bytes = 0;
+	ev->kept = false;
 	if (a->type == ZMM_ANON && !pool->ops.writeback)
 		return -EAGAIN;
 	e = zmm_lru_take_end(a, end);
 	if (!e)
 		return -ENOENT;
-	/* @e->comp changes only under its evictor, which we now are */
+	/* @e->comp and @e->len change only under its evictor: us */
+	len = e->len;
 	if (end == ZMM_LRU_COLD && pool->recomp &&
-	    e->comp == pool->params.comp && zmm_recompress_entry(pool, a, e)) {
-		if (recompressed)
-			*recompressed = true;
-		zmm_lru_rotate(a, e, end);
-		return zmm_entry_put(pool, e);
+	    e->comp == pool->params.comp) {
+		ev->bytes = zmm_recompress_entry(pool, a, e);
+		if (ev->bytes) {
+			ev->kept = true;
+			zmm_lru_rotate(a, e, end);
+			return zmm_entry_put(pool, e);
+		}
 	}
-	if (a->type == ZMM_FILE)
+	if (a->type == ZMM_FILE) {
+		ev->bytes = len;
 		return zmm_drop_entry(pool, a, e, end);
+	}
 	ret = zmm_writeback_entry(pool, a, e, end);
-	return ret < 0 ? -EAGAIN : ret;
+	if (ret < 0)
+		return -EAGAIN;
+	ev->bytes = len;
+	return ret;
 }
 
 /**

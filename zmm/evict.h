@@ -6,6 +6,6 @@
 #include "types.h"
 
 long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end,
-		   bool *recompressed);
+		   struct zmm_evicted *ev);
 
 #endif /* _ZMM_EVICT_H */

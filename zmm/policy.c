@@ -440,13 +440,19 @@ static bool zmm_evictions_return(struct zmm_arena *a)
  * evictions from the end zmm_policy_evict_end() picks, not compaction
  * first as zmm_shrink_arena() does.  Each young load was a page that
  * the LRU lists lacked a pageframe for, and an evicted zpage gives back
- * only its compressed size: so the batch evicts as many zpages as hold
- * ZMM_CHURN_BATCH pageframes (zmm_zpages_per_pageframes()).  Evicting
- * one zpage per load instead leaves the pool where it is: the pages
- * reclaim takes off the lists to make room for the load come back as
- * zpages of the same size.  Less than a batch is left for later: a few
- * young loads are noise (a page reclaimed just as a reader passed it), a
- * working set cycling through the pool gives thousands.
+ * only its compressed size: so the batch evicts zpages until they held
+ * ZMM_CHURN_BATCH pageframes of compressed bytes.  Evicting one zpage per
+ * load instead leaves the pool where it is: the pages reclaim takes off
+ * the lists to make room for the load come back as zpages of the same
+ * size.  A zpage recompressed instead (zmm_evict_one(), with a second
+ * compressor) counts the bytes it saved, so that the batch gives the
+ * working set as much room either way, and the arena is compacted after
+ * to turn them into pageframes; at most four times as many zpages as
+ * hold the batch (zmm_zpages_per_pageframes()) are taken, and one whose
+ * eviction fails counts as an average one.  Less than a batch is left
+ * for later: a few young loads are noise (a page reclaimed just as a
+ * reader passed it), a working set cycling through the pool gives
+ * thousands.
  * The batch is taken before the evictions, so that reclaimers racing on
  * one arena answer it once; an eviction that fails still uses up its
  * share, so that a slot that stays busy cannot make every ask retry it.
@@ -465,9 +471,9 @@ static bool zmm_evictions_return(struct zmm_arena *a)
  */
 static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 {
+	unsigned long freed = 0, bytes = 0, goal;
 	unsigned int i, n, claims, recompressed = 0;
-	unsigned long freed = 0;
-	bool kept;
+	struct zmm_evicted ev;
 	long ret;
 
 	if (!zmm_churn_claim(a))
@@ -485,13 +491,18 @@ static unsigned long zmm_shrink_churn(struct zmm_arena *a)
 			return 0;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		ret = zmm_evict_one(a, zmm_policy_evict_end(a), &kept);
+	goal = (unsigned long)ZMM_CHURN_BATCH << PAGE_SHIFT;
+	for (i = 0; bytes < goal && i < 4 * n; i++) {
+		ret = zmm_evict_one(a, zmm_policy_evict_end(a), &ev);
 		if (ret == -ENOENT)
 			break;
-		if (ret >= 0) {
+		if (ret < 0) {
+			/* a failure uses up its share, as an eviction would */
+			bytes += goal / n;
+		} else {
 			freed += ret;
-			if (kept)
+			bytes += ev.bytes;
+			if (ev.kept)
 				recompressed++;
 			else
 				zmm_stat_inc(a->pool, ZMM_STAT_EVICT_CHURN);

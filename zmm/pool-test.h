@@ -223,7 +223,7 @@ static void zk_recompress(struct kunit *test)
 	unsigned long i, freed;
 	struct zmm_params p;
 	struct zmm_arena *a;
-	bool kept;
+	struct zmm_evicted ev;
 	int ret;
 
 	zmm_pool_destroy(c->pool);
@@ -241,9 +241,9 @@ static void zk_recompress(struct kunit *test)
 	a = zmm_arena_find(c->pool, 8, 0, ZMM_ANON, false);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	for (i = 0; i < 8; i++) {
-		KUNIT_EXPECT_GE(test, zmm_evict_one(a, ZMM_LRU_COLD, &kept),
+		KUNIT_EXPECT_GE(test, zmm_evict_one(a, ZMM_LRU_COLD, &ev),
 				0);
-		KUNIT_EXPECT_TRUE(test, kept);
+		KUNIT_EXPECT_TRUE(test, ev.kept);
 	}
 	zmm_arena_put(a);
 	KUNIT_EXPECT_EQ(test, zmm_stat(c->pool, ZMM_STAT_RECOMP), 8);

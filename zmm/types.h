@@ -249,6 +249,18 @@ struct zmm_writeback {
 };
 
 /**
+ * struct zmm_evicted - what zmm_evict_one() did with the zpage it took.
+ * @bytes: compressed bytes the arena no longer holds for it: its length
+ *	if it left the pool, what a recompression saved if it was kept; 0
+ *	if it stayed as it was (its writeback failed).
+ * @kept: it was recompressed and kept (zmm_params.recomp).
+ */
+struct zmm_evicted {
+	unsigned int bytes;
+	bool kept;
+};
+
+/**
  * struct zmm_object - the zpages of one (type, id, chunk).
  * @hnode: in the shard's object table.
  * @id: key id.
