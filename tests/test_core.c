@@ -1204,11 +1204,75 @@ static void test_after_exit(void)
 }
 
 /* The policy the core holds: admission at the pool limit, when to compact. */
-static int t_kicks[ZMM_WORK_LIMIT + 1];
+static int t_kicks[ZMM_NR_WORK];
 
 static void t_kick(void *priv, enum zmm_work work)
 {
 	t_kicks[work]++;
+}
+
+/*
+ * Background recompression: reclaim's first ask of an arena kicks the
+ * work once; a run recompresses the old zpages, coldest first, leaves
+ * the young ones, writes nothing back and compacts what they saved.
+ */
+static void test_recompress_background(void)
+{
+	struct zmm_key k0 = K(ZMM_ANON, 1, 0), ky = K(ZMM_ANON, 1, 2999);
+	struct zmm_arena_info info;
+	unsigned long held, freed;
+	struct zmm_params p;
+	struct zmm_pool *pool;
+	struct zmm_ops ops;
+	struct uenv u;
+
+	memset(t_kicks, 0, sizeof(t_kicks));
+	uenv_init(&u);
+	zmm_params_default(&p);
+	p.recomp = ZMM_COMP_ZSTD;
+	ops = uenv_ops(&u);
+	ops.kick = t_kick;
+	u.writeback = count_writeback;
+	wb_count = 0;
+	pool = zmm_pool_create(&p, &ops);
+	CHECK(pool, "pool");
+	if (!pool)
+		return;
+	fill(pool, ZMM_ANON, 1, 3000, 0);
+	CHECK(!zmm_recompress_all(pool) && !zmm_stat(pool, ZMM_STAT_RECOMP),
+	      "recompressed with no ask");
+	/* a credit absorbs the asks: nothing is evicted by them */
+	zmm_shrink_asked(pool, 1, 0, ZMM_ANON, 1, false);
+	zmm_shrink_asked(pool, 1, 0, ZMM_ANON, 1, false);
+	CHECK(t_kicks[ZMM_WORK_RECOMPRESS] == 1, "asks kicked %d times",
+	      t_kicks[ZMM_WORK_RECOMPRESS]);
+	zmm_arena_info(pool, 1, 0, ZMM_ANON, &info);
+	held = info.pages_held;
+	freed = zmm_recompress_all(pool);
+	zmm_arena_info(pool, 1, 0, ZMM_ANON, &info);
+	CHECK(zmm_stat(pool, ZMM_STAT_RECOMP_BG) >= 1024,
+	      "recompressed %lu in the background",
+	      zmm_stat(pool, ZMM_STAT_RECOMP_BG));
+	CHECK(freed > 0 && info.pages_held <= held - freed,
+	      "compacted %lu of %lu pageframes, %lu now", freed, held,
+	      info.pages_held);
+	CHECK(key_comp(pool, &k0) == ZMM_COMP_ZSTD, "the coldest in %d",
+	      key_comp(pool, &k0));
+	/* a batch of 1024 ran out before the old half: another run asked */
+	CHECK(t_kicks[ZMM_WORK_RECOMPRESS] == 2, "kicks %d",
+	      t_kicks[ZMM_WORK_RECOMPRESS]);
+	zmm_recompress_all(pool);
+	CHECK(zmm_stat(pool, ZMM_STAT_RECOMP_BG) <= 1501,
+	      "recompressed %lu: young ones too",
+	      zmm_stat(pool, ZMM_STAT_RECOMP_BG));
+	CHECK(key_comp(pool, &ky) == ZMM_COMP_LZ4, "the youngest in %d",
+	      key_comp(pool, &ky));
+	CHECK(!wb_count, "wrote back %lu", wb_count);
+	CHECK(check_fill(pool, 1, 3000, false) == 3000, "all loadable");
+	check_pool(pool, &u);
+	zmm_pool_destroy(pool);
+	CHECK(u.blocks_out == 0, "blocks back");
+	uenv_fini(&u);
 }
 
 static void test_policy(void)
@@ -2627,11 +2691,19 @@ static void *t_shrinker(void *arg)
 		unsigned int owner = 1 + (xrand(&s) >> 40) % 3;
 		enum zmm_type type = owner == 3 ? ZMM_ANON : ZMM_FILE;
 
-		/* shrink and compaction in turn */
-		if (t->ops % 2)
+		/*
+		 * Shrink and compaction in turn; with a second compressor,
+		 * every fourth turn an ask of reclaim and the background
+		 * recompression it asks for.
+		 */
+		if (t->pool->recomp && t->ops % 4 == 2) {
+			zmm_shrink_asked(t->pool, owner, 0, type, 1, false);
+			zmm_recompress_all(t->pool);
+		} else if (t->ops % 2) {
 			zmm_shrink(t->pool, owner, 0, type, 16, &freed);
-		else
+		} else {
 			zmm_compact(t->pool, owner, 0, type);
+		}
 		t->ops++;
 		/* let the workers run (valgrind runs one thread at a time) */
 		sched_yield();
@@ -2678,7 +2750,12 @@ static void run_threads(enum zmm_comp recomp)
 	CHECK(c[2 * T_THREADS].ops > 0, "shrinker ran");
 	CHECK(zmm_stat(pool, ZMM_STAT_EVICT_WB) > 0, "anon written back");
 	if (recomp != ZMM_COMP_NONE)
-		CHECK(zmm_stat(pool, ZMM_STAT_RECOMP) > 0, "recompressed");
+		CHECK(zmm_stat(pool, ZMM_STAT_RECOMP_BG) > 0 &&
+		      zmm_stat(pool, ZMM_STAT_RECOMP) >
+		      zmm_stat(pool, ZMM_STAT_RECOMP_BG),
+		      "recompressed %lu, %lu in the background",
+		      zmm_stat(pool, ZMM_STAT_RECOMP),
+		      zmm_stat(pool, ZMM_STAT_RECOMP_BG));
 	check_pool(pool, &u);
 	printf("# threads: %u x %lu ops, %lu shrinks/compactions, "
 	       "%lu written back, %lu dropped, %lu moves, %lu recompressed\n",
@@ -2814,6 +2891,7 @@ static const struct {
 	{ "arena_retire_reused_id_starts_afresh", test_arena_retire },
 	{ "owner_gone_moves_zpages_to_heir", test_owner_gone },
 	{ "recompress_cold_before_writeback", test_recompress },
+	{ "recompress_old_in_background", test_recompress_background },
 	{ "alloc_failure_clean_reject_no_leak", test_alloc_failure },
 	{ "shrink_head_races_last_release", test_shrink_head_race },
 	{ "threads_disjoint_and_shared_keys", test_threads },

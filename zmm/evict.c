@@ -293,6 +293,41 @@ long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end,
 }
 
 /**
+ * zmm_recompress_coldest - recompress an arena's coldest zpage ahead of need.
+ * @a: the arena.
+ * @min_age: leave the zpage if fewer zpages were stored into @a after it.
+ *
+ * For background work, in a pool with a second compressor: the zpage is
+ * recompressed and kept, at the hot end, as zmm_evict_one() would, but
+ * it is never evicted.  One that is young, recompressed already, or
+ * would save too little goes back to the cold end as it was.
+ *
+ * Return: the bytes saved; 0 if the zpage was left as it was, or there
+ * was none.
+ */
+unsigned int zmm_recompress_coldest(struct zmm_arena *a, u32 min_age)
+{
+	struct zmm_pool *pool = a->pool;
+	unsigned int saved = 0;
+	struct zmm_entry *e;
+
+	if (!pool->recomp)
+		return 0;
+	e = zmm_lru_take_end(a, ZMM_LRU_COLD);
+	if (!e)
+		return 0;
+	if (e->comp == pool->params.comp &&
+	    READ_ONCE(a->stores) - e->seq >= min_age)
+		saved = zmm_recompress_entry(pool, a, e);
+	if (saved)
+		zmm_stat_inc(pool, ZMM_STAT_RECOMP_BG);
+	/* kept: to the hot end; else back to the cold end it came from */
+	zmm_lru_rotate(a, e, saved ? ZMM_LRU_COLD : ZMM_LRU_HOT);
+	zmm_entry_put(pool, e);
+	return saved;
+}
+
+/**
  * zmm_writeback_all - write every anon zpage back to its swap slot.
  * @pool: the pool.
  *

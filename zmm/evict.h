@@ -7,5 +7,6 @@
 
 long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end,
 		   struct zmm_evicted *ev);
+unsigned int zmm_recompress_coldest(struct zmm_arena *a, u32 min_age);
 
 #endif /* _ZMM_EVICT_H */

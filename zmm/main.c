@@ -96,6 +96,18 @@ static void zmm_compact_fn(struct work_struct *work)
 		zmm_compact_all(pool);
 }
 
+/* ZMM_WORK_RECOMPRESS: zmm_recompress_all() */
+static void zmm_recompress_fn(struct work_struct *work);
+static DECLARE_WORK(zmm_recompress_work, zmm_recompress_fn);
+
+static void zmm_recompress_fn(struct work_struct *work)
+{
+	struct zmm_pool *pool = READ_ONCE(zmm_pool);
+
+	if (pool)
+		zmm_recompress_all(pool);
+}
+
 static void zmm_limit_fn(struct work_struct *work)
 {
 	struct zmm_pool *pool = READ_ONCE(zmm_pool);
@@ -116,6 +128,12 @@ static void zmm_kick(void *priv, enum zmm_work work)
 		break;
 	case ZMM_WORK_LIMIT:
 		queue_work(system_unbound_wq, &zmm_limit_work);
+		break;
+	case ZMM_WORK_RECOMPRESS:
+		queue_work(system_unbound_wq, &zmm_recompress_work);
+		break;
+	case ZMM_NR_WORK:
+		WARN_ON_ONCE(1);
 		break;
 	}
 }
@@ -579,6 +597,7 @@ static void __exit zmm_exit(void)
 	kernel_param_unlock(THIS_MODULE);
 	cancel_delayed_work_sync(&zmm_drain_work);
 	cancel_work_sync(&zmm_limit_work);
+	cancel_work_sync(&zmm_recompress_work);
 	cancel_delayed_work_sync(&zmm_compact_work);
 	/* the self reference kept us loaded while zpages were stored */
 	WARN_ON_ONCE(zmm_stat(pool, ZMM_STAT_NR_ZPAGES));

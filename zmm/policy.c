@@ -571,6 +571,9 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a)
 		return 0;
+	/* recompress its old zpages in the background, ahead of the asks */
+	if (pool->recomp && !atomic_xchg(&a->recomp_due, 1) && pool->ops.kick)
+		pool->ops.kick(pool->ops.priv, ZMM_WORK_RECOMPRESS);
 	churn_freed = zmm_shrink_churn(a);
 	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
 	debt0 = atomic_long_read(&a->debt);
@@ -850,6 +853,77 @@ unsigned long zmm_compact_all(struct zmm_pool *pool)
 	/* it freed something: there may be more once the dust settles */
 	if (total)
 		zmm_kick_compaction(pool);
+	return total;
+}
+
+/* zpages recompressed per arena in one run of zmm_recompress_all() */
+#define ZMM_RECOMP_BATCH	1024
+
+/*
+ * Recompress up to ZMM_RECOMP_BATCH of @a's old zpages, coldest first,
+ * and compact the arena to give back what they saved.  *@more is set if
+ * the batch ran out before the zpages did.  Return pageframes freed.
+ */
+static unsigned long zmm_recompress_arena(struct zmm_arena *a, bool *more)
+{
+	unsigned long saved = 0;
+	unsigned int i, s;
+
+	for (i = 0; i < ZMM_RECOMP_BATCH; i++) {
+		/* old as zmm_policy_loaded() counts it */
+		s = zmm_recompress_coldest(a, READ_ONCE(a->nr_zpages) / 2 + 1);
+		if (!s)
+			break;
+		saved += s;
+		if (!(i % 32))
+			cond_resched();
+	}
+	*more = i == ZMM_RECOMP_BATCH;
+	return saved ? zmm_compact_arena(a) : 0;
+}
+
+/**
+ * zmm_recompress_all - recompress old zpages ahead of reclaim's asks.
+ * @pool: the pool, with a second compressor (params.recomp).
+ *
+ * For the environment's ZMM_WORK_RECOMPRESS worker, which the first ask
+ * of reclaim to an arena since the last run kicks (zmm_shrink_asked()).
+ * In every such arena, the zpages at the cold end that are old (stored
+ * before most of the arena) and still in the first compressor are
+ * recompressed, in place, as a shrink would recompress them
+ * (zmm_evict_one()), and the arena is compacted to give back what they
+ * saved: pageframes returned without I/O and without waiting for the
+ * next ask, and the work done outside the reclaimer, which would
+ * otherwise recompress one zpage after another while the task that
+ * needed memory waits.  A run stops at the first zpage that is young,
+ * recompressed already or not worth it (which the next shrink evicts),
+ * and takes at most ZMM_RECOMP_BATCH zpages per arena, asking for
+ * another run if there are more.  May sleep.
+ *
+ * Return: pageframes freed.
+ */
+unsigned long zmm_recompress_all(struct zmm_pool *pool)
+{
+	unsigned long i, n, total = 0;
+	struct zmm_arena **arenas;
+	bool more, again = false;
+
+	might_sleep();
+	if (!pool->recomp)
+		return 0;
+	arenas = zmm_arenas_snapshot(pool, ZMM_OWNER_ANY, ZMM_NR_TYPES, &n);
+	for (i = 0; i < n; i++) {
+		if (!atomic_xchg(&arenas[i]->recomp_due, 0))
+			continue;
+		total += zmm_recompress_arena(arenas[i], &more);
+		if (more) {
+			atomic_set(&arenas[i]->recomp_due, 1);
+			again = true;
+		}
+	}
+	zmm_arenas_put(arenas, n);
+	if (again && pool->ops.kick)
+		pool->ops.kick(pool->ops.priv, ZMM_WORK_RECOMPRESS);
 	return total;
 }
 

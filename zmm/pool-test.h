@@ -21,7 +21,7 @@
 
 struct zk_env {
 	atomic_long_t pages_out;
-	int kicks[ZMM_WORK_LIMIT + 1];
+	int kicks[ZMM_NR_WORK];
 	int writebacks;
 	int dropped;
 	unsigned long cached_from;	/* keys from here "in the swap cache" */

@@ -143,6 +143,9 @@ enum zmm_lru_end {
  * @churn_claims: batches of @churn claimed while the arena's evictions
  *	kept coming back, to pace the ones still answered as probes
  *	(policy.c, zmm_shrink_churn()).  Racy on purpose.
+ * @recomp_due: reclaim asked the arena for pageframes since the
+ *	background recompression last went through it (policy.c,
+ *	zmm_recompress_all()).  Atomic, not under @lock.
  * @stores: zpages stored in the arena so far (arena lock; wraps): each
  *	zpage keeps the count at its store (struct zmm_entry @seq), so
  *	that a load knows how many were stored after it.
@@ -176,6 +179,7 @@ struct zmm_arena {
 	atomic_t refaulted[ZMM_NR_LRU_ENDS];
 	unsigned int evictions;
 	unsigned int churn_claims;
+	atomic_t recomp_due;
 	u32 stores;
 	refcount_t refs;
 	bool retired;

@@ -22,7 +22,8 @@ ZMM_STAT(REJECT_POOL_LIMIT, "reject_pool_limit")	/* pool at its limit */
 ZMM_STAT(REJECT_MEMCG_LIMIT, "reject_memcg_limit")	/* memory.zpages.max */
 ZMM_STAT(REJECT_SAME_FILE, "reject_same_file")	/* same-filled file pages */
 ZMM_STAT(RECOMP, "recompressed")		/* cold zpages recompressed */
-ZMM_STAT(RECOMP_POOR, "recompress_poor")	/* ... tried, saved too little */
+ZMM_STAT(RECOMP_BG, "recompressed_background")	/* ... by the background work */
+ZMM_STAT(RECOMP_POOR, "recompress_poor")	/* tried, saved too little */
 ZMM_STAT(RECOMP_SAVED, "recompress_saved_bytes")	/* bytes they saved */
 ZMM_STAT(DECOMP_ERR, "decompress_error")	/* data failed to decompress */
 ZMM_STAT(EVICT_WB, "evict_writeback")		/* anon zpages written back */

@@ -114,10 +114,16 @@ struct zmm_params {
  *	freed something; an idle pool asks nothing.
  * @ZMM_WORK_LIMIT: call zmm_limit_reclaim() soon: a store found the pool
  *	at params.limit_pages.
+ * @ZMM_WORK_RECOMPRESS: call zmm_recompress_all() soon: reclaim asked an
+ *	arena of a pool with a second compressor (params.recomp) for
+ *	pageframes, and its old zpages are still in the first.
+ * @ZMM_NR_WORK: the number of kinds of work.
  */
 enum zmm_work {
 	ZMM_WORK_COMPACT,
 	ZMM_WORK_LIMIT,
+	ZMM_WORK_RECOMPRESS,
+	ZMM_NR_WORK,
 };
 
 struct zmm_writeback;
@@ -241,6 +247,7 @@ unsigned long zmm_drain(struct zmm_pool *pool);
 unsigned long zmm_compact(struct zmm_pool *pool, u32 owner, int nid,
 			  enum zmm_type type);
 unsigned long zmm_compact_all(struct zmm_pool *pool);
+unsigned long zmm_recompress_all(struct zmm_pool *pool);
 unsigned long zmm_limit_reclaim(struct zmm_pool *pool);
 void zmm_count(struct zmm_pool *pool, enum zmm_stat_item item);
 
