@@ -1269,6 +1269,18 @@ static void test_recompress_background(void)
 	      key_comp(pool, &ky));
 	CHECK(!wb_count, "wrote back %lu", wb_count);
 	CHECK(check_fill(pool, 1, 3000, false) == 3000, "all loadable");
+	/*
+	 * A reader of old data earns credit for the asks: they need no
+	 * shrink, and kick no recompression of what it reads next.
+	 */
+	for (held = 0; held < 200; held++) {
+		struct zmm_key k = K(ZMM_ANON, 1, held);
+
+		CHECK(!zmm_load(pool, &k, out, PAGE_SIZE, true), "load %lu",
+		      held);
+	}
+	zmm_shrink_asked(pool, 1, 0, ZMM_ANON, 16, false);
+	CHECK(t_kicks[ZMM_WORK_RECOMPRESS] == 2, "an ask within credit kicked");
 	check_pool(pool, &u);
 	zmm_pool_destroy(pool);
 	CHECK(u.blocks_out == 0, "blocks back");
@@ -2697,7 +2709,7 @@ static void *t_shrinker(void *arg)
 		 * recompression it asks for.
 		 */
 		if (t->pool->recomp && t->ops % 4 == 2) {
-			zmm_shrink_asked(t->pool, owner, 0, type, 1, false);
+			zmm_shrink_asked(t->pool, owner, 0, type, 1024, false);
 			zmm_recompress_all(t->pool);
 		} else if (t->ops % 2) {
 			zmm_shrink(t->pool, owner, 0, type, 16, &freed);

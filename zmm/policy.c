@@ -571,9 +571,6 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 	a = zmm_arena_find(pool, owner, nid, type, false);
 	if (!a)
 		return 0;
-	/* recompress its old zpages in the background, ahead of the asks */
-	if (pool->recomp && !atomic_xchg(&a->recomp_due, 1) && pool->ops.kick)
-		pool->ops.kick(pool->ops.priv, ZMM_WORK_RECOMPRESS);
 	churn_freed = zmm_shrink_churn(a);
 	nr_pages = min_t(unsigned long, nr_pages, LONG_MAX / 4);
 	debt0 = atomic_long_read(&a->debt);
@@ -587,6 +584,15 @@ unsigned long zmm_shrink_asked(struct zmm_pool *pool, u32 owner, int nid,
 	/* asks use the surplus up first */
 	zmm_add_clamped(&a->surplus, -(long)nr_pages, 0,
 			ZMM_URGENT_CREDIT_MAX);
+	/*
+	 * The arena must shrink: recompress its old zpages in the
+	 * background, ahead of the next asks.  Not for asks that credit
+	 * covers: a reader of old data would have the zpages it reads next
+	 * recompressed just before it loads them.
+	 */
+	if ((want > 0 || churn_freed) && pool->recomp &&
+	    !atomic_xchg(&a->recomp_due, 1) && pool->ops.kick)
+		pool->ops.kick(pool->ops.priv, ZMM_WORK_RECOMPRESS);
 	if (want > 0) {
 		if (zmm_shrink_arena(a, want, &freed)) {
 			atomic_long_set(&a->debt, 0);
@@ -887,7 +893,8 @@ static unsigned long zmm_recompress_arena(struct zmm_arena *a, bool *more)
  * @pool: the pool, with a second compressor (params.recomp).
  *
  * For the environment's ZMM_WORK_RECOMPRESS worker, which the first ask
- * of reclaim to an arena since the last run kicks (zmm_shrink_asked()).
+ * of reclaim to an arena since the last run kicks, if the arena must
+ * shrink for it (zmm_shrink_asked(): credit does not cover it).
  * In every such arena, the zpages at the cold end that are old (stored
  * before most of the arena) and still in the first compressor are
  * recompressed, in place, as a shrink would recompress them
