@@ -225,7 +225,7 @@ show_counters() {
 	echo "# $SCN: -- $1"
 	echo "#   vmstat: $(grep -E '^(nr_anon_zpages|nr_file_zpages|zpage_|pswp|zswp|pgmajfault|workingset_refault_file)' /proc/vmstat | tr '\n' ' ')"
 	if zmm_loaded; then
-		echo "#   zmm: $(grep -E '^(stored|same_filled|loaded|load_miss|invalidated|reject|evict|writeback_|pages_held|bytes_used|nr_zpages|pool_limit|limit_reclaims|compact_|shrink_evac|blocks_|load_credit|ask_urgent|load_churn|churn_futile)' "$D/stats" | tr '\n' ' ')"
+		echo "#   zmm: $(grep -E '^(stored|same_filled|loaded|load_miss|invalidated|reject|evict|writeback_|pages_held|bytes_used|nr_zpages|pool_limit|limit_reclaims|compact_|shrink_evac|blocks_|load_credit|ask_urgent|load_churn|churn_futile|recompress)' "$D/stats" | tr '\n' ' ')"
 	fi
 	if [ -d "$ZD" ] && [ "$(cat /sys/module/zswap/parameters/enabled)" = Y ]; then
 		echo "#   zswap: stored_pages=$(zw stored_pages) pool_total_size=$(zw pool_total_size) reject_compress_poor=$(zw reject_compress_poor) pool_limit_hit=$(zw pool_limit_hit) written_back_pages=$(zw written_back_pages)"

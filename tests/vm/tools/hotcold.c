@@ -34,7 +34,8 @@
  *   HOTCOLD: NAME fill=A work=B verify=C  (the same for zpage_scan_memcg,
  *            zpage_steal_memcg, zpage_refault, and zmm's evict_writeback
  *            and load_credit, ask_urgent, load_churn, evict_churn,
- *            churn_futile, recompressed, and workingset_refault_anon,
+ *            churn_futile, recompressed, recompressed_background, and
+ *            workingset_refault_anon,
  *            workingset_activate_anon and pgdeactivate)
  *   HOTCOLD-BAD: set=hot|cold page=IDX gen=G  (the first 10)
  * Exit status 0 when every page verified, 1 on bad pages, 2 on errors.
@@ -114,6 +115,7 @@ static const struct {
 	{ ZMM_STATS, "evict_churn" },
 	{ ZMM_STATS, "churn_futile" },
 	{ ZMM_STATS, "recompressed" },
+	{ ZMM_STATS, "recompressed_background" },
 	{ "/proc/vmstat", "workingset_refault_anon" },
 	{ "/proc/vmstat", "workingset_activate_anon" },
 	{ "/proc/vmstat", "pgdeactivate" },
