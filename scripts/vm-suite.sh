@@ -67,7 +67,7 @@ groups_normal=(
 	"zmm-writeback|zmm|writeback|-m 384M --swap 1G -M @zmm|900"
 	"zmm-hotcold|zmm|hotcold,sweep|-m 256M --swap 1G -M @zmm|600"
 	"zmm-hotcold-classic|zmm|hotcold|-m 256M --swap 1G -M @zmm -a ZMM_LRU_GEN=n|600"
-	"zmm-hotcold-recompress|zmm|hotcold|-m 256M --swap 1G -M @zmm -a ZMM_PARAMS=recompress=zstd|600"
+	"zmm-hotcold-recompress|zmm|hotcold,sweep|-m 256M --swap 1G -M @zmm -a ZMM_PARAMS=recompress=zstd|600"
 	"zmm-reclaim|zmm|reclaim|-m 256M --swap 1G -M @zmm|900"
 	"zswap-anon|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=y -a ZMM_ZSWAP_SHRINKER=N|600"
 	"zswap-anon-shrinker|zswap|anon|-m 256M --swap 1G -a ZMM_LRU_GEN=y -a ZMM_ZSWAP_SHRINKER=Y|600"
