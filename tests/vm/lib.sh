@@ -344,8 +344,13 @@ zmm_load_params() {
 	done
 	set +f
 	IFS=$_old_ifs
-	[ -n "$_load" ] || return 0
 	ZMM_PARAMS=$_rest
+	# already loaded with them (an earlier scenario of the group): keep it
+	_differs=''
+	for _kv in $_load; do
+		[ "$(cat "$P/${_kv%%=*}")" = "${_kv#*=}" ] || _differs=y
+	done
+	[ -n "$_differs" ] || return 0
 	echo 0 >"$P/enabled"
 	# the module refuses to go for a moment after it is turned off
 	_i=0
