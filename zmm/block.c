@@ -39,6 +39,17 @@ static void zmm_block_file(struct zmm_arena *a, struct zmm_block *b)
 	list_add_tail(&b->node, &a->buckets[zmm_bucket_of(b)]);
 }
 
+/*
+ * @b, on the bucket lists, lost live bytes: move it to the list of its
+ * live fraction if that is no longer @bucket, the one it is on.
+ */
+static void zmm_block_refile(struct zmm_arena *a, struct zmm_block *b,
+			     unsigned int bucket)
+{
+	if (zmm_bucket_of(b) != bucket)
+		list_move_tail(&b->node, &a->buckets[zmm_bucket_of(b)]);
+}
+
 /* The sparsest block on the bucket lists, or NULL. */
 static struct zmm_block *zmm_sparsest(struct zmm_arena *a)
 {
@@ -370,8 +381,8 @@ bool zmm_block_rewrite(struct zmm_arena *a, struct zmm_entry *e,
 	e->comp = comp;
 	b->live -= saved;
 	a->bytes_used -= saved;
-	if (!b->busy && b != a->head && zmm_bucket_of(b) != bucket)
-		list_move_tail(&b->node, &a->buckets[zmm_bucket_of(b)]);
+	if (!b->busy && b != a->head)
+		zmm_block_refile(a, b, bucket);
 	spin_unlock(&a->lock);
 	zmm_stat_add(a->pool, ZMM_STAT_BYTES_USED, -(long)saved);
 	return true;
@@ -405,9 +416,7 @@ unsigned long zmm_block_release(struct zmm_arena *a, struct zmm_entry *e)
 	if (b->busy) {
 		/* being evacuated: the evacuator files or frees it */
 	} else if (b->nr && b != a->head) {
-		if (zmm_bucket_of(b) != bucket)
-			list_move_tail(&b->node,
-				       &a->buckets[zmm_bucket_of(b)]);
+		zmm_block_refile(a, b, bucket);
 	} else if (!b->nr) {
 		if (b != a->head) {
 			list_del_init(&b->node);

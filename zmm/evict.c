@@ -200,7 +200,9 @@ static unsigned long zmm_drop_entry(struct zmm_pool *pool, struct zmm_arena *a,
  * kept only if that saved at least an eighth of its bytes; then it goes
  * to the hot end of the LRU, so that the zpages behind it get the same
  * chance before any is evicted, and it is evicted the next time it
- * reaches the cold end.  Return the bytes saved if it was kept, else 0.
+ * reaches the cold end.  Only a zpage still in the pool's first
+ * compressor is tried (@e->comp changes only under its evictor, which
+ * the caller is).  Return the bytes saved if it was kept, else 0.
  */
 static unsigned int zmm_recompress_entry(struct zmm_pool *pool,
 					 struct zmm_arena *a,
@@ -211,6 +213,8 @@ static unsigned int zmm_recompress_entry(struct zmm_pool *pool,
 	u8 *page;
 	int nlen;
 
+	if (!pool->recomp || e->comp != pool->params.comp)
+		return 0;
 	ctx = zmm_ctx_get(pool);
 	/* the compressed copy in the first half, the page in the second */
 	page = ctx->buf + PAGE_SIZE;
@@ -270,10 +274,9 @@ long zmm_evict_one(struct zmm_arena *a, enum zmm_lru_end end,
 	e = zmm_lru_take_end(a, end);
 	if (!e)
 		return -ENOENT;
-	/* @e->comp and @e->len change only under its evictor: us */
+	/* @e->len changes only under its evictor: us */
 	len = e->len;
-	if (end == ZMM_LRU_COLD && pool->recomp &&
-	    e->comp == pool->params.comp) {
+	if (end == ZMM_LRU_COLD) {
 		ev->bytes = zmm_recompress_entry(pool, a, e);
 		if (ev->bytes) {
 			ev->kept = true;
@@ -316,8 +319,7 @@ unsigned int zmm_recompress_coldest(struct zmm_arena *a, u32 min_age)
 	e = zmm_lru_take_end(a, ZMM_LRU_COLD);
 	if (!e)
 		return 0;
-	if (e->comp == pool->params.comp &&
-	    READ_ONCE(a->stores) - e->seq >= min_age)
+	if (READ_ONCE(a->stores) - e->seq >= min_age)
 		saved = zmm_recompress_entry(pool, a, e);
 	if (saved)
 		zmm_stat_inc(pool, ZMM_STAT_RECOMP_BG);

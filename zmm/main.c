@@ -569,11 +569,9 @@ static int __init zmm_init(void)
 		zmm_self_ref = true;
 	}
 	mutex_unlock(&zmm_self_lock);
-	pr_info("%s%s%s, %u%% of RAM at most, %s\n",
+	pr_info("compressor %s, recompress %s, %u%% of RAM at most, %s\n",
 		zmm_comp_name(zmm_config.params.comp),
-		zmm_config.params.recomp == ZMM_COMP_NONE ? "" :
-		", cold zpages recompressed with ",
-		zmm_config.params.recomp == ZMM_COMP_NONE ? "" :
+		zmm_config.params.recomp == ZMM_COMP_NONE ? "none" :
 		zmm_comp_name(zmm_config.params.recomp),
 		zmm_config.max_pool_percent,
 		zmm_config.enabled ? "enabled" : "disabled");
