@@ -116,7 +116,8 @@ struct zmm_params {
  *	at params.limit_pages.
  * @ZMM_WORK_RECOMPRESS: call zmm_recompress_all() soon: reclaim asked an
  *	arena of a pool with a second compressor (params.recomp) for
- *	pageframes, and its old zpages are still in the first.
+ *	pageframes that the loads' credit does not cover, the first such
+ *	ask since the last run went through it.
  * @ZMM_NR_WORK: the number of kinds of work.
  */
 enum zmm_work {
